@@ -1,0 +1,103 @@
+/**
+ * The catalog of every error and failure code Perdure emits. Codes are stable: once published a
+ * code is never reused for another meaning. `docs/error-codes.md` is generated from this table
+ * and a test checks that every code is unique and documented.
+ */
+export const ERROR_CODES = {
+  EXECUTION_NOT_FOUND: {
+    meaning: 'No execution with that workflow id (or run id) exists in the namespace.',
+    fix: 'Check the namespace and workflow id; list executions to see what exists.',
+  },
+  EXECUTION_ALREADY_STARTED: {
+    meaning: 'An open execution already uses that workflow id in the namespace.',
+    fix: 'Pick another workflow id, wait for the open run to close, or pass the same idempotency key to get the existing run back.',
+  },
+  EXECUTION_CLOSED: {
+    meaning: 'The execution has already closed, so it cannot take signals, updates, cancellation or termination.',
+    fix: 'Start a new execution; read the closed one with result() or history().',
+  },
+  WORKFLOW_TYPE_NOT_FOUND: {
+    meaning: 'No workflow type of that name is registered with the engine.',
+    fix: 'Register the machine with workflow(machine) and pass it to the engine (or server) at start.',
+  },
+  INVALID_DEFINITION: {
+    meaning: 'The machine uses something the engine cannot make durable.',
+    fix: 'Follow the message: use activity() or fromPromise actors with explicit ids, and give every delayed event an id.',
+  },
+  INVALID_ARGUMENT: {
+    meaning: 'An argument from outside did not have the required shape.',
+    fix: 'Read the message: it names the field and what it must be.',
+  },
+  UPDATE_REJECTED: {
+    meaning: 'The execution\'s current state does not accept the event sent as an update.',
+    fix: 'Query the execution to see which events it accepts now, or send a signal instead.',
+  },
+  TASK_TOKEN_STALE: {
+    meaning: 'A completion named an activity attempt that is no longer outstanding (already completed, retried, timed out or cancelled).',
+    fix: 'Nothing to do: the server already moved on. Treat (runId, activityId, attempt) as the idempotency key of activity side effects.',
+  },
+  STORE_LOCKED: {
+    meaning: 'Another process holds the data directory open.',
+    fix: 'Stop the other server, or give this one its own data directory.',
+  },
+  STORE_FAILED: {
+    meaning: 'A durable write failed; the store stops accepting writes (fail-stop) so nothing half-written is acknowledged.',
+    fix: 'Check disk space and permissions, then restart the server: everything acknowledged before the failure is intact.',
+  },
+  STORE_CLOSED: {
+    meaning: 'The store was used after it was closed.',
+    fix: 'Open the store (start the engine) before using it.',
+  },
+  HISTORY_CORRUPTED: {
+    meaning: 'A stored history event failed its checksum; only the execution it belongs to is affected.',
+    fix: 'Restore the data directory from a backup, or terminate and restart the affected execution.',
+  },
+  NONDETERMINISM: {
+    meaning: 'Replaying an execution\'s history through its machine produced different commands or a different snapshot.',
+    fix: 'The machine changed under running executions: register the old version beside the new one, or reset the execution.',
+  },
+  VERSION_MISSING: {
+    meaning: 'The execution started on a machine version this engine does not have; it is blocked, not failed.',
+    fix: 'Register the named version of the machine beside the new one; the execution resumes where it stopped.',
+  },
+  ENGINE_STOPPED: {
+    meaning: 'The engine is stopping or stopped and takes no new work.',
+    fix: 'Retry against a running server.',
+  },
+  TIMEOUT: {
+    meaning: 'A wait ended before the execution reached the awaited point.',
+    fix: 'Wait longer, or query the execution to see where it is.',
+  },
+} as const satisfies Record<string, { meaning: string; fix: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes carried by failures: the values users catch in machines and clients. */
+export const FAILURE_CODES = {
+  APPLICATION_FAILURE: {
+    meaning: 'User code failed (an activity threw, or a workflow failed with an application error).',
+    fix: 'Read the failure\'s type, message and cause; mark errors nonRetryable when retrying cannot help.',
+  },
+  ACTIVITY_FAILURE: {
+    meaning: 'An activity failed after its last attempt; the cause says why.',
+    fix: 'Handle `xstate.error.actor.<id>` in the machine (onError) or change the retry policy.',
+  },
+  TIMEOUT_FAILURE: {
+    meaning: 'An activity timed out (start-to-close, schedule-to-start, schedule-to-close or heartbeat).',
+    fix: 'Raise the timeout, heartbeat more often, or add workers to the task queue.',
+  },
+  CANCELLED_FAILURE: {
+    meaning: 'The execution or activity was cancelled.',
+    fix: 'Nothing to fix: cancellation was requested.',
+  },
+  TERMINATED_FAILURE: {
+    meaning: 'The execution was terminated; the machine did not run any more steps.',
+    fix: 'Nothing to fix: termination was requested. Read the reason.',
+  },
+  CHILD_WORKFLOW_FAILURE: {
+    meaning: 'A child workflow failed; the cause says why.',
+    fix: 'Handle `xstate.error.actor.<id>` in the parent machine.',
+  },
+} as const satisfies Record<string, { meaning: string; fix: string }>;
+
+export type FailureCode = keyof typeof FAILURE_CODES;

@@ -1,0 +1,154 @@
+import type { ErrorCode } from './error-codes.ts';
+
+/**
+ * Base of every error the engine, the store and the SDKs throw. `code` is stable (see
+ * `ERROR_CODES`); match on it, never on the message.
+ *
+ * @example
+ * try { await engine.start('order', { workflowId: 'o-1' }) }
+ * catch (e) { if (e instanceof PerdureError && e.code === 'EXECUTION_ALREADY_STARTED') … }
+ */
+export class PerdureError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class ExecutionNotFoundError extends PerdureError {
+  constructor(readonly namespace: string, readonly workflowId: string) {
+    super('EXECUTION_NOT_FOUND', `no execution "${workflowId}" in namespace "${namespace}".`);
+  }
+}
+
+export class ExecutionAlreadyStartedError extends PerdureError {
+  constructor(readonly namespace: string, readonly workflowId: string, readonly runId: string) {
+    super(
+      'EXECUTION_ALREADY_STARTED',
+      `execution "${workflowId}" is already open in namespace "${namespace}" (run ${runId}). ` +
+        'Use another workflow id, or pass the same idempotencyKey to get this run back.',
+    );
+  }
+}
+
+export class ExecutionClosedError extends PerdureError {
+  constructor(readonly workflowId: string, readonly status: string) {
+    super('EXECUTION_CLOSED', `execution "${workflowId}" is ${status} and takes no more events.`);
+  }
+}
+
+export class WorkflowTypeNotFoundError extends PerdureError {
+  constructor(readonly type: string, known: readonly string[]) {
+    super(
+      'WORKFLOW_TYPE_NOT_FOUND',
+      `no workflow type "${type}" is registered (registered: ${known.join(', ') || 'none'}). ` +
+        'Pass workflow(machine) to the engine.',
+    );
+  }
+}
+
+export class InvalidDefinitionError extends PerdureError {
+  constructor(readonly type: string, readonly problems: readonly string[]) {
+    super('INVALID_DEFINITION', `machine "${type}" cannot run durably:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export class InvalidArgumentError extends PerdureError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+export class UpdateRejectedError extends PerdureError {
+  constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[]) {
+    super(
+      'UPDATE_REJECTED',
+      `execution "${workflowId}" does not accept "${eventType}" in its current state ` +
+        `(it accepts: ${accepted.join(', ') || 'nothing'}).`,
+    );
+  }
+}
+
+export class TaskTokenStaleError extends PerdureError {
+  constructor(token: string) {
+    super('TASK_TOKEN_STALE', `task token ${token} names an attempt that is no longer outstanding.`);
+  }
+}
+
+export class StoreLockedError extends PerdureError {
+  /** Who holds the lock, e.g. `pid 1234 on host x since 2025-01-01T00:00:00.000Z`, when known. */
+  readonly holder?: string;
+  constructor(readonly directory: string, options?: { cause?: unknown; holder?: string }) {
+    super(
+      'STORE_LOCKED',
+      `the data directory "${directory}" is locked by ${options?.holder ?? 'another process'}. ` +
+        'Stop the other server or give this one its own --data directory.',
+      options,
+    );
+    this.holder = options?.holder;
+  }
+}
+
+export class StoreFailedError extends PerdureError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_FAILED', message, options);
+  }
+}
+
+export class StoreClosedError extends PerdureError {
+  constructor() {
+    super('STORE_CLOSED', 'the store is not open.');
+  }
+}
+
+export class HistoryCorruptedError extends PerdureError {
+  constructor(readonly runId: string, readonly seq: number) {
+    super(
+      'HISTORY_CORRUPTED',
+      `history event #${seq} of run ${runId} failed its checksum. Only this execution is affected; ` +
+        'restore it from a backup or terminate it.',
+    );
+  }
+}
+
+export class NonDeterminismError extends PerdureError {
+  constructor(
+    readonly workflowId: string,
+    readonly eventSeq: number,
+    readonly expected: string,
+    readonly actual: string,
+    type: string,
+    version: string,
+  ) {
+    super(
+      'NONDETERMINISM',
+      `replay of execution "${workflowId}" (machine "${type}"@${version}) diverged at event #${eventSeq}: ` +
+        `history has ${expected} but the machine now produces ${actual}. ` +
+        'The machine changed under a running execution: register the old version beside the new one, or reset the execution.',
+    );
+  }
+}
+
+export class EngineStoppedError extends PerdureError {
+  constructor() {
+    super('ENGINE_STOPPED', 'the engine is stopped and takes no new work.');
+  }
+}
+
+export class TimeoutError extends PerdureError {
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
+}
+
+export class VersionMissingError extends PerdureError {
+  constructor(readonly workflowId: string, readonly type: string, readonly version: string) {
+    super(
+      'VERSION_MISSING',
+      `execution "${workflowId}" runs machine "${type}" version ${version}, which this engine does not have. ` +
+        'It is blocked, not failed: register that version beside the new one and it resumes where it stopped.',
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import type { FailureInfo } from './failures.ts';
+
+/**
+ * What a worker and the server say to each other, independent of transport. The engine serves
+ * it in-process (`engine` is a `WorkerConnection`); the WebSocket hub serves the same shape
+ * over the wire.
+ *
+ * ```
+ *  worker                         server
+ *    │── openSession(queue, slots) ─►│
+ *    │◄──────────── task (token) ────│   at most `slots` tasks in flight (credit)
+ *    │── heartbeat(token, details) ─►│   → { cancelRequested }
+ *    │── complete(token, output) ───►│   refused (TASK_TOKEN_STALE) if the attempt moved on
+ *    │◄──────────── cancel(token) ───│   the invoking state was exited: abort ctx.signal
+ * ```
+ */
+export interface WorkerConnection {
+  openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession;
+}
+
+export interface WorkerRegistration {
+  namespace: string;
+  taskQueue: string;
+  /** Activity types this worker can run; tasks of other types are not pushed to it. */
+  activityTypes: string[];
+  /** How many tasks may be in flight on this worker at once. */
+  slots: number;
+  identity?: string;
+}
+
+export interface WorkerHandlers {
+  onTask(task: ActivityTask): void;
+  /** The server no longer wants this attempt (cancelled, timed out): abort it. */
+  onCancel(taskToken: string, reason: string): void;
+}
+
+export interface WorkerSession {
+  /** Reports the result of a task; frees its slot. Rejects with TASK_TOKEN_STALE when the attempt moved on. */
+  complete(taskToken: string, output: unknown): Promise<void>;
+  /** Reports a failed attempt; the server decides whether to retry. */
+  fail(taskToken: string, failure: FailureInfo): Promise<void>;
+  /** Records progress details and keeps the heartbeat timeout from firing. */
+  heartbeat(taskToken: string, details?: unknown): Promise<{ cancelRequested: boolean }>;
+  /** Stops new tasks from being pushed; tasks in flight may still complete. */
+  close(): void;
+}
+
+export interface ActivityTask {
+  /** Names the namespace, run, activity and attempt; the idempotency key of the attempt. */
+  taskToken: string;
+  namespace: string;
+  taskQueue: string;
+  activityType: string;
+  activityId: string;
+  workflowId: string;
+  workflowType: string;
+  runId: string;
+  /** 1-based. A crash re-dispatches the same attempt; a retry after failure increments it. */
+  attempt: number;
+  input: unknown;
+  /** Details of the last heartbeat of an earlier attempt, to resume from. */
+  heartbeatDetails?: unknown;
+  scheduledAt: number;
+  startToCloseTimeoutMs?: number;
+  heartbeatTimeoutMs?: number;
+}

@@ -1,0 +1,106 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { ExecutionStatus } from '../common/history.ts';
+
+/**
+ * Key layout of the LevelDB store. Keys are ASCII strings compared byte by byte, so every
+ * scan is a range read:
+ *
+ * ```
+ * exec/<ns>/<workflowId>                          → runId (the run the workflow id points at)
+ * idem/<ns>/<idempotencyKey>                      → runId
+ * run/<runId>                                     → RunRecord
+ * hist/<runId>/<seq>                              → checksum + HistoryEvent
+ * timer/<dueAt>/<runId>/<kind>/<id>               → TimerEntry       (earliest first)
+ * task/<runId>/<activityId>                       → TaskEntry
+ * vis/<ns>/<newest>/<runId>                       → RunSummary       (newest first)
+ * vis-status/<ns>/<status>/<newest>/<runId>       → RunSummary
+ * vis-type/<ns>/<type>/<newest>/<runId>           → RunSummary
+ * vis-status-type/<ns>/<status>/<type>/<newest>/<runId> → RunSummary
+ * ```
+ *
+ * Every string component goes through `encodeURIComponent`, so it never contains `/` (workflow
+ * ids are user strings and may) and keys stay ASCII. Numbers are zero-padded to 16 digits
+ * (enough for any safe integer); `<newest>` is `MAX_SAFE_INTEGER - startedAt`, so the newest
+ * run sorts first. One index per filter combination keeps every listing a plain range scan
+ * (no filtering while scanning, so a page costs its size whatever the filter).
+ */
+
+const WIDTH = 16;
+
+/** A string component of a key; never contains `/`. */
+function part(value: string, what: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    // encodeURIComponent throws on a lone surrogate, which UTF-8 could not store faithfully.
+    throw new InvalidArgumentError(`${what} ${JSON.stringify(value)} is not well-formed Unicode.`);
+  }
+}
+
+/** A zero-padded non-negative integer, so lexical order is numeric order. */
+function num(value: number, what: string): string {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${value}.`);
+  }
+  return String(value).padStart(WIDTH, '0');
+}
+
+function newest(startedAt: number): string {
+  num(startedAt, 'run startedAt'); // validates before inverting
+  return num(Number.MAX_SAFE_INTEGER - startedAt, 'run startedAt');
+}
+
+/**
+ * The range `{ gte, lt }` of every key that starts with `prefix` (which ends in `/`).
+ * `'0'` is the character right after `/`, so the upper bound is exact.
+ *
+ * @example
+ * db.keys(prefixRange(keys.histPrefix(runId)))
+ */
+export function prefixRange(prefix: string): { gte: string; lt: string } {
+  return { gte: prefix, lt: `${prefix.slice(0, -1)}0` };
+}
+
+/**
+ * Builders of every key the store writes. Each validates its numeric parts
+ * (InvalidArgumentError for a negative or fractional number).
+ *
+ * @example
+ * keys.hist('r-1', 3) // 'hist/r-1/0000000000000003'
+ */
+export const keys = {
+  exec: (ns: string, workflowId: string) => `exec/${part(ns, 'namespace')}/${part(workflowId, 'workflow id')}`,
+  idem: (ns: string, key: string) => `idem/${part(ns, 'namespace')}/${part(key, 'idempotency key')}`,
+  run: (runId: string) => `run/${part(runId, 'run id')}`,
+  histPrefix: (runId: string) => `hist/${part(runId, 'run id')}/`,
+  hist: (runId: string, seq: number) => `hist/${part(runId, 'run id')}/${num(seq, 'event seq')}`,
+  /** Every timer due at or before `dueAt` sorts below `timerBound(dueAt)`. */
+  timerPrefix: () => 'timer/',
+  timerBound: (dueBefore: number) => {
+    // Clamped rather than refused: any time is a fair question ("what is due before t?").
+    const bound = Math.min(Math.max(0, Math.floor(dueBefore) + 1), Number.MAX_SAFE_INTEGER);
+    return `timer/${num(Number.isNaN(bound) ? 0 : bound, 'dueBefore')}`;
+  },
+  timer: (entry: { dueAt: number; runId: string; kind: string; id: string }) =>
+    `timer/${num(entry.dueAt, 'timer dueAt')}/${part(entry.runId, 'run id')}/${part(entry.kind, 'timer kind')}/${part(entry.id, 'timer id')}`,
+  taskPrefix: () => 'task/',
+  task: (runId: string, activityId: string) => `task/${part(runId, 'run id')}/${part(activityId, 'activity id')}`,
+  /** The listing prefix a query scans: the narrowest index that answers its filters. */
+  visPrefix: (ns: string, status?: ExecutionStatus, type?: string): string => {
+    const n = part(ns, 'namespace');
+    if (status !== undefined && type !== undefined) return `vis-status-type/${n}/${part(status, 'status')}/${part(type, 'type')}/`;
+    if (status !== undefined) return `vis-status/${n}/${part(status, 'status')}/`;
+    if (type !== undefined) return `vis-type/${n}/${part(type, 'type')}/`;
+    return `vis/${n}/`;
+  },
+  /** The four listing keys of a run in a given status (one per index). */
+  vis: (run: { namespace: string; status: ExecutionStatus; type: string; startedAt: number; runId: string }): string[] => {
+    const tail = `${newest(run.startedAt)}/${part(run.runId, 'run id')}`;
+    return [
+      keys.visPrefix(run.namespace) + tail,
+      keys.visPrefix(run.namespace, run.status) + tail,
+      keys.visPrefix(run.namespace, undefined, run.type) + tail,
+      keys.visPrefix(run.namespace, run.status, run.type) + tail,
+    ];
+  },
+};

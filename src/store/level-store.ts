@@ -1,0 +1,326 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { CodecError, decode, encode } from '../common/codec.ts';
+import {
+  HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError, StoreLockedError,
+} from '../common/errors.ts';
+import type { HistoryEvent } from '../common/history.ts';
+import { seal, unseal } from './checksum.ts';
+import { type BatchOperation, GroupCommitter } from './group-commit.ts';
+import { keys, prefixRange } from './keys.ts';
+import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
+import type {
+  Durability, ListRunsPage, ListRunsQuery, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
+} from './store.ts';
+import { validateCommit } from './validate-commit.ts';
+
+/** Options of {@link LevelStore}. */
+export interface LevelStoreOptions {
+  /** The data directory; created if missing. One process at a time may open it. */
+  directory: string;
+  /**
+   * `'fsync'` (default): a commit resolves once it is on disk (survives power loss).
+   * `'os'`: once the OS has it (survives a process crash, not a power loss); much faster.
+   */
+  durability?: Durability;
+}
+
+type Db = ClassicLevel<string, Buffer>;
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/**
+ * The embedded LevelDB store: one process per data directory, group-committed batches.
+ * Key layout: see `keys.ts`. History events carry a CRC-32 checked on every read.
+ *
+ * @example
+ * const store = new LevelStore({ directory: './data' })
+ * await store.open() // StoreLockedError (code STORE_LOCKED) if another process has it
+ * await store.commit({ run, previousLastSeq: 0, events })
+ * await store.close()
+ */
+export class LevelStore implements Store {
+  readonly directory: string;
+  readonly durability: Durability;
+  private db: Db | undefined;
+  private committer: GroupCommitter | undefined;
+  private closing = false;
+  private opening: Promise<void> | undefined;
+  private closingDone: Promise<void> | undefined;
+  /**
+   * The last commit of each run with one in flight. A run's commits are checked and written one
+   * after another: the engine already serialises them, and this makes the stored-history check
+   * exact even if it did not (two commits can never both pass it and overwrite each other).
+   */
+  private readonly runTails = new Map<string, Promise<void>>();
+
+  constructor(options: LevelStoreOptions) {
+    if (!options || typeof options.directory !== 'string' || options.directory === '') {
+      throw new InvalidArgumentError('LevelStore needs a `directory` (the data directory path).');
+    }
+    const durability = options.durability ?? 'fsync';
+    if (durability !== 'fsync' && durability !== 'os') {
+      throw new InvalidArgumentError(`durability must be 'fsync' or 'os', got ${JSON.stringify(durability)}.`);
+    }
+    this.directory = resolve(options.directory);
+    this.durability = durability;
+  }
+
+  open(): Promise<void> {
+    // Concurrent calls share one attempt (a second ClassicLevel would find our own LOCK taken).
+    this.opening ??= this.openNow().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async openNow(): Promise<void> {
+    await this.closingDone; // reopening the same instance waits for its close to finish
+    if (this.db) return;
+    await mkdir(this.directory, { recursive: true });
+    const db: Db = new ClassicLevel<string, Buffer>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    try {
+      await db.open();
+    } catch (cause) {
+      if (isLockedError(cause)) {
+        throw new StoreLockedError(this.directory, { cause, holder: await describeOwner(this.directory) });
+      }
+      throw new StoreFailedError(`cannot open the data directory "${this.directory}": ${messageOf(cause)}`, { cause });
+    }
+    try {
+      await writeOwner(this.directory);
+    } catch (cause) {
+      await db.close(); // do not keep the lock of a store we report as unopened
+      throw new StoreFailedError(`cannot write the OWNER file in "${this.directory}": ${messageOf(cause)}`, { cause });
+    }
+    this.db = db;
+    this.closing = false;
+    this.closingDone = undefined;
+    this.committer = new GroupCommitter(db, { sync: this.durability === 'fsync', label: this.directory });
+  }
+
+  /** Refuses new calls, lets commits in flight finish, then releases the directory. */
+  close(): Promise<void> {
+    // A second call waits for the first: "closed" must mean the directory is released.
+    if (this.db && !this.closing) this.closingDone = this.closeNow(this.db);
+    return this.closingDone ?? Promise.resolve();
+  }
+
+  private async closeNow(db: Db): Promise<void> {
+    this.closing = true;
+    while (this.runTails.size > 0) await Promise.all(this.runTails.values());
+    await this.committer?.drain();
+    this.db = undefined;
+    this.committer = undefined;
+    await removeOwner(this.directory); // before the lock goes, so it never names a stranger
+    await db.close();
+  }
+
+  commit(commit: RunCommit): Promise<void> {
+    try {
+      this.requireOpen();
+      validateCommit(commit);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const runId = commit.run.runId;
+    const previous = this.runTails.get(runId);
+    const mine = (previous ?? Promise.resolve()).then(() => this.checkAndWrite(commit));
+    const tail = mine.then(noop, noop);
+    this.runTails.set(runId, tail);
+    void tail.then(() => {
+      if (this.runTails.get(runId) === tail) this.runTails.delete(runId);
+    });
+    return mine;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.readValue<RunRecord>(keys.run(runId), `record of run "${runId}"`);
+  }
+
+  async getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
+    return this.readValue<string>(keys.exec(namespace, workflowId), `run pointer of workflow "${workflowId}"`);
+  }
+
+  async findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined> {
+    return this.readValue<string>(keys.idem(namespace, key), `idempotency key "${key}"`);
+  }
+
+  async readHistory(runId: string, options: { fromSeq?: number; limit?: number } = {}): Promise<HistoryEvent[]> {
+    const db = this.requireOpen();
+    const fromSeq = Math.max(1, options.fromSeq ?? 1);
+    const prefix = keys.histPrefix(runId);
+    const entries = await db
+      .iterator({ gte: keys.hist(runId, fromSeq), lt: prefixRange(prefix).lt, limit: pageLimit(options.limit, Infinity) })
+      .all();
+    return entries.map(([key, stored], i) => {
+      const expected = fromSeq + i;
+      // A missing key (a gap) is corruption too: the history must be exactly 1..lastSeq.
+      if (Number(key.slice(prefix.length)) !== expected) throw new HistoryCorruptedError(runId, expected);
+      const payload = unseal(stored);
+      if (!payload) throw new HistoryCorruptedError(runId, expected);
+      try {
+        const event = decode(payload) as HistoryEvent;
+        if (event?.seq !== expected) throw new HistoryCorruptedError(runId, expected);
+        return event;
+      } catch {
+        throw new HistoryCorruptedError(runId, expected);
+      }
+    });
+  }
+
+  async listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]> {
+    const db = this.requireOpen();
+    const range = { gte: keys.timerPrefix(), lt: keys.timerBound(dueBefore), limit: pageLimit(limit, Infinity) };
+    return (await db.values(range).all()).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
+  }
+
+  async nextTimer(): Promise<TimerEntry | undefined> {
+    const db = this.requireOpen();
+    const [first] = await db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all();
+    return first && this.decodeValue<TimerEntry>(first, 'timer entry');
+  }
+
+  async listTasks(): Promise<TaskEntry[]> {
+    const db = this.requireOpen();
+    return (await db.values(prefixRange(keys.taskPrefix())).all()).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
+  }
+
+  async listRuns(query: ListRunsQuery): Promise<ListRunsPage> {
+    const db = this.requireOpen();
+    if (!query || typeof query.namespace !== 'string') throw new InvalidArgumentError('listRuns needs a namespace.');
+    const limit = pageLimit(query.limit ?? DEFAULT_PAGE, MAX_PAGE);
+    const prefix = keys.visPrefix(query.namespace, query.status, query.type);
+    const range = prefixRange(prefix);
+    const after = query.pageToken === undefined ? undefined : parsePageToken(query.pageToken, prefix);
+    // One row more than asked says whether there is a next page, so the last page has no token.
+    const rows = await db
+      .iterator(after === undefined ? { ...range, limit: limit + 1 } : { gt: after, lt: range.lt, limit: limit + 1 })
+      .all();
+    const page = rows.slice(0, limit);
+    const runs = page.map(([, v]) => this.decodeValue<RunSummary>(v, 'run summary'));
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { runs, nextPageToken: Buffer.from(last[0]).toString('base64url') } : { runs };
+  }
+
+  // ── implementation ──
+
+  private requireOpen(): Db {
+    if (!this.db || this.closing) throw new StoreClosedError();
+    return this.db;
+  }
+
+  /** Checks the commit against the stored history, then writes it as one atomic part of a batch. */
+  private async checkAndWrite(commit: RunCommit): Promise<void> {
+    // Not requireOpen(): close() waits for commits already accepted, with `closing` set.
+    const db = this.db;
+    const committer = this.committer;
+    if (!db || !committer) throw new StoreClosedError();
+    const { run, previousLastSeq } = commit;
+    const operations = this.operationsOf(commit);
+    const probe = previousLastSeq === 0 ? [keys.hist(run.runId, 1)] : [keys.hist(run.runId, previousLastSeq + 1), keys.hist(run.runId, previousLastSeq)];
+    const [nextExists, lastExists = true] = await db.hasMany(probe);
+    if (nextExists || !lastExists) {
+      throw new InvalidArgumentError(
+        `commit of run "${run.runId}" refused: it continues the history after event #${previousLastSeq}, ` +
+          'but the stored history does not end there (a stale or concurrent commit of the same run).',
+      );
+    }
+    if (previousLastSeq > 0 && commit.previousStatus !== run.status) {
+      // The listing entries move: find the old ones from what is stored, not from the caller.
+      const bytes = await db.get(keys.run(run.runId));
+      const stored = bytes && this.decodeValue<RunRecord>(bytes, `record of run "${run.runId}"`);
+      if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) {
+        throw new InvalidArgumentError(
+          `commit of run "${run.runId}" refused: previousStatus is "${commit.previousStatus}" but the stored status is "${stored.status}".`,
+        );
+      }
+      if (stored) operations.unshift(...keys.vis(stored).map((key): BatchOperation => ({ type: 'del', key })));
+    }
+    await committer.submit(operations);
+  }
+
+  /** Everything one commit writes; deletes come first, so a put of the same key wins. */
+  private operationsOf(commit: RunCommit): BatchOperation[] {
+    const { run, events, previousLastSeq, previousStatus } = commit;
+    try {
+      const ops: BatchOperation[] = [];
+      for (const t of commit.timers?.delete ?? []) ops.push({ type: 'del', key: keys.timer(t) });
+      for (const t of commit.tasks?.delete ?? []) ops.push({ type: 'del', key: keys.task(t.runId, t.activityId) });
+      for (const e of events) ops.push({ type: 'put', key: keys.hist(run.runId, e.seq), value: seal(encode(e)) });
+      ops.push({ type: 'put', key: keys.run(run.runId), value: encode(run) });
+      ops.push({ type: 'put', key: keys.exec(run.namespace, run.workflowId), value: encode(run.runId) });
+      if (run.idempotencyKey !== undefined) {
+        ops.push({ type: 'put', key: keys.idem(run.namespace, run.idempotencyKey), value: encode(run.runId) });
+      }
+      for (const t of commit.timers?.put ?? []) ops.push({ type: 'put', key: keys.timer(t), value: encode(t) });
+      for (const t of commit.tasks?.put ?? []) ops.push({ type: 'put', key: keys.task(t.runId, t.activityId), value: encode(t) });
+      if (previousLastSeq === 0 || previousStatus !== run.status) {
+        const summary = encode(summaryOf(run));
+        for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: summary });
+      }
+      return ops;
+    } catch (error) {
+      if (error instanceof CodecError) {
+        throw new InvalidArgumentError(`commit of run "${run.runId}" refused: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private async readValue<T>(key: string, what: string): Promise<T | undefined> {
+    const stored = await this.requireOpen().get(key);
+    return stored === undefined ? undefined : this.decodeValue<T>(stored, what);
+  }
+
+  /**
+   * Values other than history have no checksum of their own; one that does not decode means
+   * the directory is damaged (not that this process failed), so it is reported as such.
+   */
+  private decodeValue<T>(stored: Buffer, what: string): T {
+    try {
+      return decode(stored) as T;
+    } catch (cause) {
+      throw new StoreFailedError(
+        `the stored ${what} in "${this.directory}" cannot be decoded (${messageOf(cause)}). ` +
+          'The data directory is damaged: restore it from a backup.',
+        { cause },
+      );
+    }
+  }
+}
+
+function summaryOf(run: RunRecord): RunSummary {
+  const summary: RunSummary = {
+    runId: run.runId, workflowId: run.workflowId, type: run.type, version: run.version,
+    status: run.status, startedAt: run.startedAt,
+  };
+  if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
+  return summary;
+}
+
+function pageLimit(limit: number | undefined, max: number): number {
+  if (limit === undefined) return max === Infinity ? -1 : max;
+  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
+  return Math.min(limit, max === Infinity ? limit : max);
+}
+
+function parsePageToken(token: string, prefix: string): string {
+  const key = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!key.startsWith(prefix)) {
+    throw new InvalidArgumentError('pageToken does not belong to this listing: pass the token of the previous page of the same query.');
+  }
+  return key;
+}
+
+function isLockedError(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
+}
+
+function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
+}
+
+function noop(): void {}

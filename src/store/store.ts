@@ -1,0 +1,150 @@
+import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
+import type { FailureInfo } from '../common/failures.ts';
+import type { ActivityOptions } from '../common/activity-options.ts';
+
+/**
+ * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
+ * value. Everything one engine step changes is one `RunCommit`, written atomically; commits of
+ * many runs that arrive together are written as one durable batch (group commit).
+ *
+ * Backends: `LevelStore` (embedded, one process per directory). A PostgreSQL store implements
+ * the same interface; `storeConformanceSuite` from `perdure/testing` proves a backend conforms.
+ */
+export interface Store {
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Appends the run's new history events and replaces its record, timers, tasks and listing
+   * entry, all or nothing. Resolves once durable (per the store's durability setting).
+   * Invariant: `events` continue the run's history without a gap: the first has
+   * `seq === previousLastSeq + 1`; a commit that breaks this is refused.
+   */
+  commit(commit: RunCommit): Promise<void>;
+
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The run a workflow id currently points at (the open run, else the latest closed one). */
+  getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined>;
+  findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined>;
+
+  /** History events of a run in `seq` order, checksums verified (HistoryCorruptedError). */
+  readHistory(runId: string, options?: { fromSeq?: number; limit?: number }): Promise<HistoryEvent[]>;
+
+  /** Timers due at or before `dueBefore`, earliest first. */
+  listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]>;
+  /** The earliest timer, or undefined: tells the engine when to look next. */
+  nextTimer(): Promise<TimerEntry | undefined>;
+  /** Every outstanding activity task (used to re-dispatch on start). */
+  listTasks(): Promise<TaskEntry[]>;
+
+  /** Visibility: runs of a namespace, newest first, filtered, paginated. */
+  listRuns(query: ListRunsQuery): Promise<ListRunsPage>;
+}
+
+export type Durability = 'fsync' | 'os';
+
+export interface RunRecord {
+  runId: string;
+  namespace: string;
+  workflowId: string;
+  type: string;
+  version: string;
+  status: ExecutionStatus;
+  startedAt: number;
+  closedAt?: number;
+  /** seq of the last history event; the run's history is exactly events 1..lastSeq. */
+  lastSeq: number;
+  /** XState persisted snapshot (JSON). A cache of replaying the history. */
+  snapshot: unknown;
+  output?: unknown;
+  failure?: FailureInfo;
+  idempotencyKey?: string;
+  /** Activities scheduled and not yet resolved, by activity id (the invoke id). */
+  activities: Record<string, PendingActivity>;
+  /** Durable timers started and not yet fired or cancelled, by timer id. */
+  timers: Record<string, PendingTimer>;
+  /** Set while status is 'blocked': why the run cannot make progress. */
+  blockedReason?: string;
+}
+
+export interface PendingActivity {
+  activityId: string;
+  activityType: string;
+  input: unknown;
+  /** Local activities (fromPromise) run inside the engine process; others go to a task queue. */
+  local: boolean;
+  taskQueue: string;
+  options: ActivityOptions;
+  /** 1-based number of the current attempt. */
+  attempt: number;
+  scheduledAt: number;
+  /** When the current attempt becomes dispatchable (after a retry backoff). */
+  attemptReadyAt: number;
+  heartbeatDetails?: unknown;
+  lastFailure?: FailureInfo;
+  cancelRequested?: boolean;
+}
+
+export interface PendingTimer {
+  timerId: string;
+  dueAt: number;
+  event: { type: string; [key: string]: unknown };
+}
+
+/**
+ * An entry of the durable timer index. `kind` says what firing it means:
+ * a machine timer, the end of an activity's retry backoff, or an activity timeout.
+ */
+export interface TimerEntry {
+  dueAt: number;
+  runId: string;
+  /** Unique within the run for its kind. */
+  id: string;
+  kind: 'timer' | 'retry' | 'scheduleToClose';
+}
+
+/** An outstanding activity attempt waiting for (or held by) a worker. */
+export interface TaskEntry {
+  namespace: string;
+  taskQueue: string;
+  runId: string;
+  activityId: string;
+  attempt: number;
+}
+
+export interface RunCommit {
+  run: RunRecord;
+  /** The run's lastSeq before this commit (0 for a new run). */
+  previousLastSeq: number;
+  /** The run's status before this commit (undefined for a new run): the listing key moves. */
+  previousStatus?: ExecutionStatus;
+  events: HistoryEvent[];
+  /** Index changes. Within one commit, deletes are applied before puts. */
+  timers?: { put?: TimerEntry[]; delete?: TimerEntry[] };
+  tasks?: { put?: TaskEntry[]; delete?: TaskEntry[] };
+}
+
+export interface ListRunsQuery {
+  namespace: string;
+  status?: ExecutionStatus;
+  type?: string;
+  /** Page size, default 100, at most 1000. */
+  limit?: number;
+  /** Opaque token from the previous page. */
+  pageToken?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  type: string;
+  version: string;
+  status: ExecutionStatus;
+  startedAt: number;
+  closedAt?: number;
+}
+
+export interface ListRunsPage {
+  runs: RunSummary[];
+  nextPageToken?: string;
+}

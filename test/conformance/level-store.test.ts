@@ -1,0 +1,28 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LevelStore } from '../../src/store/level-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { storeConformanceSuite } from '../../src/testing/store-conformance.ts';
+
+storeConformanceSuite({
+  name: 'LevelStore (fsync)',
+  factory: async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'perdure-store-'));
+    let store: Store = new LevelStore({ directory, durability: 'fsync' });
+    await store.open();
+    return {
+      store,
+      async reopen() {
+        await store.close();
+        store = new LevelStore({ directory, durability: 'fsync' });
+        await store.open();
+        return store;
+      },
+      async cleanup() {
+        await store.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+  },
+});
