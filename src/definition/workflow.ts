@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { AnyStateMachine, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
+import { InvalidDefinitionError } from '../common/errors.ts';
+import { activityMarker } from './activity.ts';
+import { findDefinitionProblems } from './validate.ts';
+
+const WORKFLOW = Symbol.for('perdure.workflow');
+
+export interface WorkflowOptions {
+  /**
+   * Overrides the version name. By default the version is a content hash of the machine's
+   * definition and implementations, so any change to the machine makes a new version.
+   */
+  version?: string;
+}
+
+/**
+ * A machine registered as a workflow type. The type parameter keeps the machine's events,
+ * input and output types for typed clients.
+ */
+export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateMachine> {
+  readonly [WORKFLOW]: true;
+  /** Workflow type name: the machine's id. */
+  readonly type: string;
+  /** Content hash of the definition (or the version given in options). */
+  readonly version: string;
+  readonly machine: TMachine;
+}
+
+export type WorkflowInput<W> = W extends WorkflowDefinition<infer M> ? InputFrom<M> : never;
+export type WorkflowOutput<W> = W extends WorkflowDefinition<infer M> ? OutputFrom<M> : never;
+export type WorkflowEvent<W> = W extends WorkflowDefinition<infer M> ? EventFromLogic<M> : never;
+
+/**
+ * Registers an XState machine as a workflow type, after checking that the engine can run it
+ * durably (InvalidDefinitionError lists every problem and what to do instead).
+ *
+ * @example
+ * export const approval = workflow(setup({ … }).createMachine({ id: 'approval', … }));
+ * const engine = await Engine.start({ workflows: [approval], dataDir: './.perdure' });
+ */
+export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions = {}): WorkflowDefinition<TMachine> {
+  const problems = findDefinitionProblems(machine);
+  if (problems.length > 0) throw new InvalidDefinitionError(String(machine.id), problems);
+  return Object.freeze({ [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine });
+}
+
+export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {
+  return typeof value === 'object' && value !== null && (value as { [WORKFLOW]?: boolean })[WORKFLOW] === true;
+}
+
+/**
+ * The content hash of a machine: its config with functions written out as source, and its
+ * implementations (actions, guards, delays, actors with their activity options). 12 hex digits.
+ */
+export function machineVersion(machine: AnyStateMachine): string {
+  const impl = machine.implementations;
+  const actors = Object.fromEntries(
+    Object.entries(impl.actors).map(([k, logic]) => [k, activityMarker(logic) ?? String((logic as { config?: unknown }).config ?? '')]),
+  );
+  const content = stableStringify({ config: machine.config, actions: impl.actions, guards: impl.guards, delays: impl.delays, actors });
+  return createHash('sha256').update(content).digest('hex').slice(0, 12);
+}
+
+function stableStringify(value: unknown): string {
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v !== 'object' && typeof v !== 'function') return v;
+    if (v === null) return v;
+    if (seen.has(v)) return '[circular]';
+    seen.add(v);
+    if (Array.isArray(v)) return v.map(walk);
+    const fields = Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk((v as Record<string, unknown>)[k])]));
+    // XState's built-in actions and guards (assign, raise, sendTo, spawnChild, and, not…) are
+    // one library function each, told apart only by the properties set on it (`assignment`,
+    // `delay`, `guards`…): its source alone would give `assign({ n: 1 })` and `assign({ n: 2 })`
+    // the same version.
+    return typeof v === 'function' ? { fn: v.toString(), ...fields } : fields;
+  };
+  return JSON.stringify(walk(value));
+}

@@ -1,0 +1,256 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../common/failures.ts';
+import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import type { TaskRef } from './task-token.ts';
+
+export type TaskRefWithToken = TaskRef & { taskToken: string };
+
+/** How the dispatcher reports what happened to an attempt; the engine routes it to the execution. */
+export interface DispatchHost {
+  clock: Clock;
+  completed(task: TaskRefWithToken, output: unknown): Promise<void>;
+  failed(task: TaskRefWithToken, failure: FailureInfo): Promise<void>;
+  heartbeat(task: TaskRefWithToken, details: unknown): Promise<{ cancelRequested: boolean }>;
+  /** Reads a token; malformed ones throw INVALID_ARGUMENT before anything else looks at them. */
+  parseToken(token: string): TaskRefWithToken;
+}
+
+export interface DispatchOptions {
+  scheduleToStartTimeoutMs?: number;
+  /** Absolute time at which the whole activity (all attempts) times out. */
+  scheduleToCloseDeadline?: number;
+}
+
+interface Session {
+  registration: WorkerRegistration;
+  handlers: WorkerHandlers;
+  free: number;
+  closed: boolean;
+  inFlight: Set<string>;
+}
+
+interface Waiting {
+  task: ActivityTask;
+  options: DispatchOptions;
+  timer?: TimerHandle;
+}
+
+interface Running {
+  task: ActivityTask;
+  session: Session;
+  timers: TimerHandle[];
+  heartbeatTimer?: TimerHandle;
+}
+
+/**
+ * Task queues in memory, and the worker sessions that drain them. Tasks are pushed to a
+ * session only while it has free slots (credit-based flow control); the four activity timeouts
+ * are enforced here. What is queued here is always also in the store's task index, so a
+ * restart rebuilds it (see Engine.recover).
+ */
+export class ActivityDispatcher {
+  private readonly queues = new Map<string, Waiting[]>();
+  private readonly sessions = new Map<string, Set<Session>>();
+  private readonly delayed = new Map<string, TimerHandle>();
+  private readonly running = new Map<string, Running>();
+  private readonly deadlines = new Map<string, TimerHandle>();
+
+  constructor(private readonly host: DispatchHost) {}
+
+  /** Queues an attempt, now or at `readyAt` (after a retry backoff). */
+  enqueue(task: ActivityTask, readyAt: number, options: DispatchOptions = {}): void {
+    const key = taskKey(task);
+    this.remove(key, 'rescheduled');
+    if (options.scheduleToCloseDeadline !== undefined && !this.deadlines.has(key)) {
+      this.deadlines.set(key, this.host.clock.setTimeout(() => {
+        this.deadlines.delete(key);
+        this.timeOut(key, task, 'scheduleToClose');
+      }, options.scheduleToCloseDeadline - this.host.clock.now()));
+    }
+    const delay = readyAt - this.host.clock.now();
+    if (delay > 0) {
+      this.delayed.set(key, this.host.clock.setTimeout(() => {
+        this.delayed.delete(key);
+        this.push(task, options);
+      }, delay));
+      return;
+    }
+    this.push(task, options);
+  }
+
+  /** Forgets an attempt the execution no longer wants, telling its worker to abort. */
+  cancel(runId: string, activityId: string, reason: string): void {
+    const key = `${runId}/${activityId}`;
+    this.remove(key, reason);
+    const deadline = this.deadlines.get(key);
+    if (deadline !== undefined) this.host.clock.clearTimeout(deadline);
+    this.deadlines.delete(key);
+  }
+
+  openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
+    validateRegistration(registration);
+    const session: Session = { registration, handlers, free: registration.slots, closed: false, inFlight: new Set() };
+    const queue = queueKey(registration.namespace, registration.taskQueue);
+    const sessions = this.sessions.get(queue) ?? new Set<Session>();
+    sessions.add(session);
+    this.sessions.set(queue, sessions);
+    // Not synchronously: the worker gets its session object back before its first task.
+    queueMicrotask(() => this.pump(queue));
+    const settle = async (token: string, report: (task: TaskRefWithToken) => Promise<void>) => {
+      const task = this.host.parseToken(token);
+      if (session.inFlight.delete(token)) {
+        session.free++;
+        this.finish(taskKey(task), token);
+        queueMicrotask(() => this.pump(queue));
+      }
+      await report(task);
+    };
+    return {
+      complete: (token, output) => settle(token, (task) => this.host.completed(task, output)),
+      fail: (token, failure) => settle(token, (task) => this.host.failed(task, failure)),
+      heartbeat: async (token, details) => {
+        const task = this.host.parseToken(token);
+        const result = await this.host.heartbeat(task, details);
+        this.rearmHeartbeat(taskKey(task));
+        return result;
+      },
+      close: () => {
+        session.closed = true;
+        sessions.delete(session);
+      },
+    };
+  }
+
+  /** Tasks waiting for a worker, per queue (for metrics and tests). */
+  backlog(): Record<string, number> {
+    return Object.fromEntries([...this.queues].map(([q, w]) => [q, w.length]));
+  }
+
+  stop(): void {
+    for (const handle of [...this.delayed.values(), ...this.deadlines.values()]) this.host.clock.clearTimeout(handle);
+    for (const r of this.running.values()) this.clearRunning(r);
+    for (const waiting of this.queues.values()) for (const w of waiting) this.host.clock.clearTimeout(w.timer);
+    this.delayed.clear();
+    this.deadlines.clear();
+    this.running.clear();
+    this.queues.clear();
+  }
+
+  private push(task: ActivityTask, options: DispatchOptions): void {
+    const queue = queueKey(task.namespace, task.taskQueue);
+    const waiting: Waiting = { task, options };
+    if (options.scheduleToStartTimeoutMs !== undefined) {
+      waiting.timer = this.host.clock.setTimeout(() => this.timeOut(taskKey(task), task, 'scheduleToStart'), options.scheduleToStartTimeoutMs);
+    }
+    const list = this.queues.get(queue) ?? [];
+    list.push(waiting);
+    this.queues.set(queue, list);
+    this.pump(queue);
+  }
+
+  private pump(queue: string): void {
+    const list = this.queues.get(queue);
+    const sessions = this.sessions.get(queue);
+    if (!list?.length || !sessions?.size) return;
+    for (let i = 0; i < list.length; ) {
+      const waiting = list[i]!;
+      const session = [...sessions].find((s) => s.free > 0 && accepts(s, waiting.task.activityType));
+      if (!session) {
+        if (![...sessions].some((s) => s.free > 0)) return; // no credit anywhere: stop scanning
+        i++;
+        continue;
+      }
+      list.splice(i, 1);
+      this.host.clock.clearTimeout(waiting.timer);
+      this.start(waiting.task, session);
+    }
+  }
+
+  private start(task: ActivityTask, session: Session): void {
+    const key = taskKey(task);
+    session.free--;
+    session.inFlight.add(task.taskToken);
+    const running: Running = { task, session, timers: [] };
+    if (task.startToCloseTimeoutMs !== undefined) {
+      running.timers.push(this.host.clock.setTimeout(() => this.timeOut(key, task, 'startToClose'), task.startToCloseTimeoutMs));
+    }
+    this.running.set(key, running);
+    this.rearmHeartbeat(key);
+    try {
+      session.handlers.onTask(task);
+    } catch {
+      // A worker that cannot take the task is the same as one that died with it: the
+      // start-to-close or heartbeat timeout retries it.
+    }
+  }
+
+  private rearmHeartbeat(key: string): void {
+    const running = this.running.get(key);
+    if (!running || running.task.heartbeatTimeoutMs === undefined) return;
+    this.host.clock.clearTimeout(running.heartbeatTimer);
+    running.heartbeatTimer = this.host.clock.setTimeout(() => this.timeOut(key, running.task, 'heartbeat'), running.task.heartbeatTimeoutMs);
+  }
+
+  private timeOut(key: string, task: ActivityTask, type: 'startToClose' | 'scheduleToStart' | 'scheduleToClose' | 'heartbeat'): void {
+    this.remove(key, `${type} timeout`);
+    this.host.failed({ ...task }, toFailureInfo(new TimeoutFailure(type))).catch(() => {
+      // The attempt moved on meanwhile (completed, cancelled): the timeout no longer matters.
+    });
+  }
+
+  private finish(key: string, token: string): void {
+    const running = this.running.get(key);
+    if (running?.task.taskToken !== token) return;
+    this.clearRunning(running);
+    this.running.delete(key);
+  }
+
+  private remove(key: string, reason: string): void {
+    const delayed = this.delayed.get(key);
+    if (delayed !== undefined) this.host.clock.clearTimeout(delayed);
+    this.delayed.delete(key);
+    for (const list of this.queues.values()) {
+      const index = list.findIndex((w) => taskKey(w.task) === key);
+      if (index >= 0) this.host.clock.clearTimeout(list.splice(index, 1)[0]!.timer);
+    }
+    const running = this.running.get(key);
+    if (running) {
+      this.clearRunning(running);
+      this.running.delete(key);
+      try {
+        running.session.handlers.onCancel(running.task.taskToken, reason);
+      } catch {
+        // the worker is gone; its slot is freed when it reports or disconnects
+      }
+    }
+  }
+
+  private clearRunning(running: Running): void {
+    for (const t of running.timers) this.host.clock.clearTimeout(t);
+    this.host.clock.clearTimeout(running.heartbeatTimer);
+  }
+}
+
+function taskKey(task: { runId: string; activityId: string }): string {
+  return `${task.runId}/${task.activityId}`;
+}
+
+function queueKey(namespace: string, taskQueue: string): string {
+  return `${namespace}\u0000${taskQueue}`;
+}
+
+function validateRegistration(r: WorkerRegistration): void {
+  if (typeof r.namespace !== 'string' || !r.namespace) throw new InvalidArgumentError('worker namespace must be a non-empty string');
+  if (typeof r.taskQueue !== 'string' || !r.taskQueue) throw new InvalidArgumentError('worker taskQueue must be a non-empty string');
+  if (!Array.isArray(r.activityTypes) || r.activityTypes.some((t) => typeof t !== 'string')) {
+    throw new InvalidArgumentError('worker activityTypes must be an array of activity names');
+  }
+  if (!Number.isInteger(r.slots) || r.slots < 1) throw new InvalidArgumentError('worker slots (maxConcurrentActivities) must be a whole number ≥ 1');
+}
+
+/** '*' lets the engine's own local-activity session take every type. */
+function accepts(session: Session, activityType: string): boolean {
+  const types = session.registration.activityTypes;
+  return types.includes(activityType) || types.includes('*');
+}

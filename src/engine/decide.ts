@@ -1,0 +1,185 @@
+import type { AnyMachineSnapshot } from 'xstate';
+import { actorKind } from '../definition/actor-kind.ts';
+import { activityMarker } from '../definition/activity.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { toMs } from '../common/duration.ts';
+import { ActivityFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
+import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
+
+/** The event type a machine may handle to take part in its own cancellation. */
+export const CANCEL_EVENT = 'perdure.cancel';
+
+/** History events that are delivered to the machine. */
+export type DeliveredEvent = Extract<HistoryEventBody, { kind:
+  'WorkflowStarted' | 'SignalReceived' | 'UpdateAccepted' | 'TimerFired' | 'ActivityCompleted' | 'ActivityFailed' | 'CancelRequested' }>;
+
+export type CommandEvent = Extract<HistoryEventBody, { kind:
+  'ActivityScheduled' | 'ActivityCancelRequested' | 'TimerStarted' | 'TimerCanceled' | 'WorkflowCompleted' | 'WorkflowFailed' | 'WorkflowCanceled' }>;
+
+export interface DecideContext {
+  /** seq and recorded time of the delivered event. */
+  seq: number;
+  at: number;
+  /** Activity and timer ids outstanding before this event. */
+  activities: Iterable<string>;
+  timers: Iterable<string>;
+}
+
+export interface Decision {
+  snapshot: AnyMachineSnapshot;
+  /** Records to append right after the delivered event, in order. */
+  commands: CommandEvent[];
+  status: ExecutionStatus;
+  /** User actions with side effects (inline functions), run after commit, at-least-once. */
+  sideEffects: ActionLike[];
+}
+
+/**
+ * The pure heart of the engine: one delivered event in, the next snapshot and the commands out.
+ * Replaying a history calls exactly this, so anything here must depend only on its arguments
+ * (no clock, no randomness, no I/O).
+ */
+export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnapshot | undefined, event: DeliveredEvent, ctx: DecideContext): Decision {
+  const activities = new Set(ctx.activities);
+  const timers = new Set(ctx.timers);
+  const commands: CommandEvent[] = [];
+  const sideEffects: ActionLike[] = [];
+  const machine = definition.machine;
+
+  if (event.kind === 'WorkflowStarted') {
+    const [next, actions] = startMachine(machine, event.input);
+    return finish(next, actions);
+  }
+  if (snapshot === undefined) throw new Error(`decide: ${event.kind} delivered before the run started`);
+  if (event.kind === 'ActivityCompleted' || event.kind === 'ActivityFailed') activities.delete(event.activityId);
+  if (event.kind === 'TimerFired') timers.delete(event.timerId);
+
+  const machineEvent = toMachineEvent(event, ctx.at);
+  if (event.kind === 'CancelRequested' && !snapshot.can(machineEvent)) {
+    // The machine does not take part in cancellation: end Canceled, cancelling what is pending.
+    cancelPending();
+    commands.push({ kind: 'WorkflowCanceled', reason: event.reason });
+    return { snapshot, commands, status: 'canceled', sideEffects };
+  }
+  const [next, actions] = stepMachine(machine, snapshot, machineEvent);
+  return finish(next, actions);
+
+  function finish(next: AnyMachineSnapshot, actions: ActionLike[]): Decision {
+    let violation: string | undefined;
+    actions.forEach((action, index) => {
+      violation ??= interpret(action, index);
+    });
+    if (violation !== undefined) {
+      cancelPending();
+      const failure: FailureInfo = { code: 'APPLICATION_FAILURE', type: 'InvalidDefinition', nonRetryable: true, message: violation };
+      commands.push({ kind: 'WorkflowFailed', failure });
+      return { snapshot: next, commands, status: 'failed', sideEffects: [] };
+    }
+    if (next.status === 'done') {
+      cancelPending();
+      commands.push({ kind: 'WorkflowCompleted', output: plain(next.output) });
+      return { snapshot: next, commands, status: 'completed', sideEffects };
+    }
+    if (next.status === 'error') {
+      cancelPending();
+      commands.push({ kind: 'WorkflowFailed', failure: toFailureInfo(next.error) });
+      return { snapshot: next, commands, status: 'failed', sideEffects };
+    }
+    return { snapshot: next, commands, status: 'running', sideEffects };
+  }
+
+  /** Turns one XState action into commands; returns a message when the machine broke a rule. */
+  function interpret(action: ActionLike, index: number): string | undefined {
+    const params = (action.params ?? {}) as Record<string, unknown>;
+    switch (action.type) {
+      case 'xstate.spawnChild': {
+        const id = params.id;
+        const src = params.src;
+        if (typeof id !== 'string' || /^x:\d+$/.test(id)) {
+          return `spawned actor "${String(src)}" has no explicit id; generated ids break replay: give it one (spawn(src, { id }))`;
+        }
+        const logic = (params.actorRef as { logic?: unknown } | undefined)?.logic
+          ?? (typeof src === 'string' ? machine.implementations.actors[src] : undefined);
+        const kind = actorKind(logic);
+        if (kind === 'activity') {
+          const marker = activityMarker(logic)!;
+          commands.push({ kind: 'ActivityScheduled', activityId: id, activityType: marker.name, input: plain(params.input), local: false, options: marker.options });
+        } else if (kind === 'localActivity') {
+          commands.push({ kind: 'ActivityScheduled', activityId: id, activityType: String(src), input: plain(params.input), local: true, options: {} });
+        } else {
+          return `actor "${id}" (src "${String(src)}") is a ${kind === 'machine' ? 'child machine' : 'callback/observable actor'}, which cannot be made durable: use activity() or fromPromise`;
+        }
+        activities.add(id);
+        return undefined;
+      }
+      case 'xstate.stopChild': {
+        const id = typeof action.params === 'string' ? action.params : (params.id as string | undefined);
+        if (id !== undefined && activities.delete(id)) commands.push({ kind: 'ActivityCancelRequested', activityId: id });
+        return undefined;
+      }
+      case 'xstate.raise':
+        if (params.delay === undefined) return undefined;
+        startTimer(params.id, params.delay, params.event, index);
+        return undefined;
+      case 'xstate.sendTo': {
+        const to = params.to as { logic?: unknown } | undefined;
+        if (to?.logic !== machine) {
+          return 'sendTo another actor is not durable: send events to the machine itself (raise) or model the work as an activity';
+        }
+        // A send to self is a timer (of zero delay when none was given): durable, replayable.
+        startTimer(params.id, params.delay ?? 0, params.event, index);
+        return undefined;
+      }
+      case 'xstate.cancel': {
+        const id = params.sendId;
+        if (typeof id === 'string' && timers.delete(id)) commands.push({ kind: 'TimerCanceled', timerId: id });
+        return undefined;
+      }
+      default:
+        if (typeof action.exec === 'function') sideEffects.push(action);
+        return undefined;
+    }
+  }
+
+  function startTimer(id: unknown, delay: unknown, timerEvent: unknown, index: number): void {
+    // Delayed events without an id get one from their position: the same on every replay.
+    const timerId = typeof id === 'string' ? id : `delayed.${ctx.seq}.${index}`;
+    if (timers.has(timerId)) commands.push({ kind: 'TimerCanceled', timerId });
+    const delayMs = typeof delay === 'number' ? delay : toMs(delay as never, `delay of timer "${timerId}"`);
+    timers.add(timerId);
+    commands.push({ kind: 'TimerStarted', timerId, dueAt: ctx.at + delayMs, delayMs, event: plain(timerEvent) as MachineEvent });
+  }
+
+  function cancelPending(): void {
+    for (const activityId of activities) commands.push({ kind: 'ActivityCancelRequested', activityId });
+    for (const timerId of timers) commands.push({ kind: 'TimerCanceled', timerId });
+    activities.clear();
+    timers.clear();
+  }
+}
+
+/** The XState event a delivered history event becomes. Every event carries its recorded time. */
+export function toMachineEvent(event: DeliveredEvent, at: number): MachineEvent {
+  switch (event.kind) {
+    case 'SignalReceived':
+    case 'UpdateAccepted':
+    case 'TimerFired':
+      return { recordedAt: at, ...event.event };
+    case 'ActivityCompleted':
+      return { type: `xstate.done.actor.${event.activityId}`, output: event.output, actorId: event.activityId, recordedAt: at };
+    case 'ActivityFailed': {
+      const failure = fromFailureInfo(event.failure);
+      const error = failure instanceof ActivityFailure ? failure : new ActivityFailure(event.activityId, event.activityId, 'nonRetryableFailure', failure);
+      return { type: `xstate.error.actor.${event.activityId}`, error, actorId: event.activityId, recordedAt: at };
+    }
+    case 'CancelRequested':
+      return { type: CANCEL_EVENT, reason: event.reason, recordedAt: at };
+    case 'WorkflowStarted':
+      return { type: 'xstate.init', input: event.input, recordedAt: at };
+  }
+}
+
+function plain(value: unknown): unknown {
+  return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+}

@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, PerdureError, TimeoutError } from '../common/errors.ts';
+import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
+import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { LevelStore } from '../store/level-store.ts';
+import type { Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
+import { ActivityDispatcher } from './activity-dispatcher.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { ExecutionCache } from './execution-cache.ts';
+import type { Execution, QueryResult } from './execution.ts';
+import type { Decision } from './decide.ts';
+import { LocalActivityRunner } from './local-activities.ts';
+import { WorkflowRegistry } from './registry.ts';
+import { TaskRouter } from './task-router.ts';
+import { TimerService } from './timer-service.ts';
+import { validateEvent, validateId } from './validate-input.ts';
+import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
+
+export interface EngineOptions {
+  workflows: readonly WorkflowDefinition[];
+  /** A store to use; or `dataDir` for the embedded LevelDB store. */
+  store?: Store;
+  dataDir?: string;
+  /** 'fsync' (default) survives an OS crash; 'os' survives a process crash only. */
+  durability?: Durability;
+  clock?: Clock;
+  /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
+  idleEvictMs?: number;
+}
+
+export interface StartOptions {
+  workflowId?: string;
+  input?: unknown;
+  namespace?: string;
+  /** A second start with the same key returns the run the first one made. */
+  idempotencyKey?: string;
+}
+
+export interface ExecutionRef {
+  namespace?: string;
+  workflowId: string;
+}
+
+const DEFAULT_NAMESPACE = 'default';
+
+/**
+ * The durable execution engine: owns every execution of the workflow types it was given, on one
+ * store. Embedded in the server; usable directly in tests and scripts.
+ *
+ * @example
+ * const engine = await Engine.start({ workflows: [orderWorkflow], dataDir: './.perdure' });
+ * const worker = Worker.create({ connection: engine, taskQueue: 'orders', activities });
+ * void worker.run();
+ * const { workflowId } = await engine.start('order', { input: { amount: 42 } });
+ * console.log(await engine.result({ workflowId }));
+ */
+export class Engine implements WorkerConnection {
+  readonly registry: WorkflowRegistry;
+  private readonly dispatcher: ActivityDispatcher;
+  private readonly executions: ExecutionCache;
+  private readonly router: TaskRouter;
+  private readonly timers: TimerService;
+  private readonly local: LocalActivityRunner;
+  private readonly starting = new Map<string, Promise<unknown>>();
+  private evictTimer?: ReturnType<typeof setInterval>;
+  private stopped = false;
+
+  private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
+    this.registry = new WorkflowRegistry(options.workflows);
+    this.router = new TaskRouter(() => this.executions);
+    this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock));
+    this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
+    this.timers = new TimerService(store, clock, async (entry) => {
+      const execution = await this.executions.load(entry.runId);
+      if (!execution) throw new Error(`run ${entry.runId} cannot take its timer now`);
+      await execution.timerFired(entry.id);
+    });
+    this.executions = new ExecutionCache(store, this.registry, clock, {
+      afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
+    }, options.idleEvictMs ?? 60_000);
+    this.router.attach(this.dispatcher, this.local);
+  }
+
+  /** Opens the store, re-dispatches outstanding activity tasks and arms durable timers. */
+  static async start(options: EngineOptions): Promise<Engine> {
+    if (!options.store && !options.dataDir) throw new InvalidArgumentError('Engine.start needs dataDir (or a store)');
+    const store = options.store ?? new LevelStore({ directory: options.dataDir!, durability: options.durability });
+    await store.open();
+    const engine = new Engine(store, options, options.clock ?? systemClock);
+    try {
+      await engine.recover();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Starts an execution; resolves once its start is durable. */
+  async start(type: string, options: StartOptions = {}): Promise<{ namespace: string; workflowId: string; runId: string }> {
+    this.assertRunning();
+    const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
+    if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
+    const definition = this.registry.latest(type);
+    // Starts of one workflow id are serialised: the open-run check and the commit must not interleave.
+    const key = `${namespace}\u0000${workflowId}`;
+    const previous = this.starting.get(key) ?? Promise.resolve();
+    const attempt = previous.catch(() => {}).then(async () => {
+      if (options.idempotencyKey !== undefined) {
+        const runId = await this.store.findRunByIdempotencyKey(namespace, options.idempotencyKey);
+        const run = runId && (await this.store.getRun(runId));
+        if (run && run.workflowId === workflowId) return { namespace, workflowId, runId: run.runId };
+      }
+      const currentId = await this.store.getCurrentRunId(namespace, workflowId);
+      const current = currentId && (await this.executions.record(currentId));
+      if (current && !CLOSED_STATUSES.has(current.status)) throw new ExecutionAlreadyStartedError(namespace, workflowId, current.runId);
+      const execution = this.executions.create({
+        runId: randomUUID(), namespace, workflowId, type: definition.type, version: definition.version,
+        status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
+        idempotencyKey: options.idempotencyKey,
+      }, definition);
+      await execution.begin(options.input);
+      return { namespace, workflowId, runId: execution.runId };
+    });
+    this.starting.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.starting.get(key) === attempt) this.starting.delete(key);
+    }
+  }
+
+  /** Sends an event to the machine. History records it even when the current state ignores it. */
+  async signal(ref: ExecutionRef, event: MachineEvent): Promise<void> {
+    await (await this.open(ref)).signal(validateEvent(event));
+  }
+
+  /** Sends an event the current state must accept; resolves with the state after it. */
+  async update(ref: ExecutionRef, event: MachineEvent): Promise<QueryResult> {
+    return (await this.open(ref)).update(validateEvent(event), randomUUID());
+  }
+
+  /** Requests cancellation: the machine may handle `perdure.cancel`; otherwise it ends Canceled. */
+  async cancel(ref: ExecutionRef, reason = 'cancel requested'): Promise<void> {
+    await (await this.open(ref)).cancel(String(reason));
+  }
+
+  /** Ends the execution at once; the machine takes no further step. */
+  async terminate(ref: ExecutionRef, reason = 'terminated'): Promise<void> {
+    await (await this.open(ref)).terminate(String(reason));
+  }
+
+  async query(ref: ExecutionRef): Promise<QueryResult> {
+    const runId = await this.runIdOf(ref);
+    const execution = (await this.executions.load(runId)) ?? (await this.executions.readOnly(runId));
+    if (execution) return execution.query();
+    const run = (await this.executions.record(runId))!;
+    return { status: run.status, value: null, context: null, tags: [], accepts: [] };
+  }
+
+  async describe(ref: ExecutionRef): Promise<ExecutionDescription> {
+    const runId = await this.runIdOf(ref);
+    const run = (await this.executions.record(runId))!;
+    return describeRun(run);
+  }
+
+  /** Waits until the execution closes (or `timeoutMs` passes: TimeoutError). */
+  async result(ref: ExecutionRef, options: { timeoutMs?: number } = {}): Promise<ExecutionResult> {
+    const runId = await this.runIdOf(ref);
+    const run = (await this.executions.record(runId))!;
+    if (CLOSED_STATUSES.has(run.status)) return resultOf(run);
+    return this.executions.waitForClose(runId, options.timeoutMs, () => new TimeoutError(`execution "${ref.workflowId}" did not close within ${options.timeoutMs} ms`));
+  }
+
+  async history(ref: ExecutionRef): Promise<HistoryEvent[]> {
+    return this.store.readHistory(await this.runIdOf(ref));
+  }
+
+  async list(query: Partial<ListRunsQuery> = {}): Promise<ListRunsPage> {
+    return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
+  }
+
+  /** In-process worker connection: the same contract the WebSocket hub serves. */
+  openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
+    this.assertRunning();
+    return this.dispatcher.openSession(registration, handlers);
+  }
+
+  /** Stops taking work, lets commits in flight finish, and closes the store. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.evictTimer) clearInterval(this.evictTimer);
+    this.timers.stop();
+    this.local.close();
+    this.dispatcher.stop();
+    await this.executions.drain();
+    await this.store.close();
+  }
+
+  private async recover(): Promise<void> {
+    const tasks = await this.store.listTasks();
+    const byRun = new Map<string, number>();
+    for (const task of tasks) byRun.set(task.runId, (byRun.get(task.runId) ?? 0) + 1);
+    for (const runId of byRun.keys()) {
+      const execution = await this.executions.load(runId);
+      if (execution) this.router.dispatchPending(execution, Object.keys(execution.run.activities));
+    }
+    this.timers.start();
+    this.evictTimer = setInterval(() => this.executions.evictIdle(), 5_000);
+    this.evictTimer.unref();
+  }
+
+  private afterCommit(execution: Execution, events: HistoryEvent[], sideEffects: Decision['sideEffects']): void {
+    // Inline actions run now that the step is durable: at least once (again if we crash before
+    // they finish and the step is retried), never during recovery or replay.
+    for (const action of sideEffects) {
+      try {
+        action.exec?.(action.info, action.params);
+      } catch {
+        // A failing side effect cannot undo a committed step; activities are the place for work that must succeed.
+      }
+    }
+    const scheduled: string[] = [];
+    for (const event of events) {
+      switch (event.kind) {
+        case 'ActivityScheduled':
+        case 'ActivityAttemptFailed':
+          scheduled.push(event.activityId);
+          break;
+        case 'ActivityCancelRequested':
+          this.dispatcher.cancel(execution.runId, event.activityId, 'cancelled by the workflow');
+          break;
+        case 'ActivityCompleted':
+        case 'ActivityFailed':
+          this.dispatcher.cancel(execution.runId, event.activityId, 'settled');
+          break;
+        case 'TimerStarted':
+          this.timers.notify(event.dueAt);
+          break;
+        case 'WorkflowTerminated':
+          for (const id of Object.keys(execution.run.activities)) this.dispatcher.cancel(execution.runId, id, 'terminated');
+          break;
+        default:
+          break;
+      }
+    }
+    if (scheduled.length) this.router.dispatchPending(execution, scheduled);
+    if (execution.closed) this.executions.closed(execution);
+  }
+
+  private async open(ref: ExecutionRef): Promise<Execution> {
+    this.assertRunning();
+    const runId = await this.runIdOf(ref);
+    const execution = await this.executions.load(runId);
+    if (execution) return execution;
+    return this.executions.openOrThrow(runId);
+  }
+
+  private async runIdOf(ref: ExecutionRef): Promise<string> {
+    if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass { workflowId, namespace? }');
+    const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    const workflowId = validateId(ref.workflowId, 'workflowId');
+    const runId = await this.store.getCurrentRunId(namespace, workflowId);
+    if (!runId) throw new ExecutionNotFoundError(namespace, workflowId);
+    return runId;
+  }
+
+  private assertRunning(): void {
+    if (this.stopped) throw new EngineStoppedError();
+  }
+}
+
+export { PerdureError };

@@ -1,0 +1,154 @@
+import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../common/errors.ts';
+import { CLOSED_STATUSES } from '../common/history.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import type { RunRecord, Store } from '../store/store.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { Execution, type ExecutionHost } from './execution.ts';
+import { restoreSnapshot } from './machine-step.ts';
+import type { WorkflowRegistry } from './registry.ts';
+import { resultOf, type ExecutionResult } from './execution-views.ts';
+
+interface Waiter {
+  resolve(result: ExecutionResult): void;
+  reject(error: Error): void;
+  timer?: TimerHandle;
+}
+
+/**
+ * The executions in memory. Open executions are loaded on their first event and leave memory
+ * when idle (passivation); closed ones leave at once. A run whose machine version is not
+ * registered stays in the store untouched and is reported as blocked.
+ */
+export class ExecutionCache {
+  private readonly live = new Map<string, Execution>();
+  private readonly loading = new Map<string, Promise<Execution | undefined>>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly host: ExecutionHost;
+
+  constructor(
+    private readonly store: Store,
+    private readonly registry: WorkflowRegistry,
+    private readonly clock: Clock,
+    hooks: Pick<ExecutionHost, 'afterCommit'>,
+    private readonly idleEvictMs: number,
+  ) {
+    this.host = { store, now: () => clock.now(), afterCommit: (execution, events, decision) => hooks.afterCommit(execution, events, decision) };
+  }
+
+  create(run: RunRecord, definition: WorkflowDefinition): Execution {
+    const execution = new Execution(this.host, definition, run, undefined);
+    this.live.set(run.runId, execution);
+    return execution;
+  }
+
+  peek(runId: string): Execution | undefined {
+    return this.live.get(runId);
+  }
+
+  /** The open execution of a run, loading it if needed; undefined when closed, blocked or unknown. */
+  load(runId: string): Promise<Execution | undefined> {
+    const live = this.live.get(runId);
+    if (live) return Promise.resolve(live.closed ? undefined : live);
+    let loading = this.loading.get(runId);
+    if (!loading) {
+      loading = this.loadFromStore(runId).finally(() => this.loading.delete(runId));
+      this.loading.set(runId, loading);
+    }
+    return loading;
+  }
+
+  /** A closed run as an execution that is not cached and takes no events: for queries. */
+  async readOnly(runId: string): Promise<Execution | undefined> {
+    const run = await this.store.getRun(runId);
+    const definition = run && this.registry.get(run.type, run.version);
+    if (!run || !definition || run.lastSeq === 0) return undefined;
+    return new Execution(this.host, definition, run, restoreSnapshot(definition.machine, run.snapshot));
+  }
+
+  /** The current record of a run: live if in memory, with the blocked status overlaid. */
+  async record(runId: string): Promise<RunRecord | undefined> {
+    const live = this.live.get(runId);
+    if (live) return live.run;
+    const run = await this.store.getRun(runId);
+    if (run && !CLOSED_STATUSES.has(run.status) && !this.registry.get(run.type, run.version)) return this.markBlocked(run);
+    return run;
+  }
+
+  /** For a run `load` could not open: the error that says why. */
+  async openOrThrow(runId: string): Promise<never> {
+    const run = await this.record(runId);
+    if (!run) throw new ExecutionNotFoundError('?', runId);
+    if (run.status === 'blocked') throw new VersionMissingError(run.workflowId, run.type, run.version);
+    throw new ExecutionClosedError(run.workflowId, run.status);
+  }
+
+  closed(execution: Execution): void {
+    this.live.delete(execution.runId);
+    const waiters = this.waiters.get(execution.runId);
+    this.waiters.delete(execution.runId);
+    for (const waiter of waiters ?? []) {
+      this.clock.clearTimeout(waiter.timer);
+      waiter.resolve(resultOf(execution.run));
+    }
+  }
+
+  waitForClose(runId: string, timeoutMs: number | undefined, timeoutError: () => Error): Promise<ExecutionResult> {
+    return new Promise((resolve, reject) => {
+      const waiters = this.waiters.get(runId) ?? new Set<Waiter>();
+      const waiter: Waiter = { resolve, reject };
+      if (timeoutMs !== undefined) {
+        waiter.timer = this.clock.setTimeout(() => {
+          waiters.delete(waiter);
+          reject(timeoutError());
+        }, timeoutMs);
+      }
+      waiters.add(waiter);
+      this.waiters.set(runId, waiters);
+      // It may have closed between the caller's read and now.
+      void this.store.getRun(runId).then((run) => {
+        if (run && CLOSED_STATUSES.has(run.status) && waiters.delete(waiter)) {
+          this.clock.clearTimeout(waiter.timer);
+          resolve(resultOf(run));
+        }
+      }, () => {});
+    });
+  }
+
+  evictIdle(): void {
+    const cutoff = this.clock.now() - this.idleEvictMs;
+    for (const [runId, execution] of this.live) {
+      if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId)) this.live.delete(runId);
+    }
+  }
+
+  /** Waits for every event in flight to be committed. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.loading.values()]);
+    await Promise.allSettled([...this.live.values()].map((e) => e.settled()));
+  }
+
+  private async loadFromStore(runId: string): Promise<Execution | undefined> {
+    const run = await this.store.getRun(runId);
+    if (!run || CLOSED_STATUSES.has(run.status)) return undefined;
+    const definition = this.registry.get(run.type, run.version);
+    if (!definition) {
+      this.markBlocked(run);
+      return undefined;
+    }
+    const again = this.live.get(runId);
+    if (again) return again;
+    const snapshot = run.lastSeq === 0 ? undefined : restoreSnapshot(definition.machine, run.snapshot);
+    const execution = new Execution(this.host, definition, run, snapshot);
+    this.live.set(runId, execution);
+    return execution;
+  }
+
+  private markBlocked(run: RunRecord): RunRecord {
+    // Blocked is reported, not stored: the stored run stays exactly as it was, so registering
+    // the version again resumes it with nothing to undo.
+    return {
+      ...run, status: 'blocked',
+      blockedReason: `machine "${run.type}" version ${run.version} is not registered; register it to resume this execution`,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyMachineSnapshot } from 'xstate';
+import { NonDeterminismError } from '../common/errors.ts';
+import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../common/history.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
+import { persistSnapshot } from './machine-step.ts';
+
+export interface Divergence {
+  /** seq of the first history event that the machine no longer agrees with. */
+  seq: number;
+  /** What the history says happened there. */
+  expected: string;
+  /** What the machine produces now. */
+  actual: string;
+}
+
+export interface ReplayResult {
+  ok: boolean;
+  divergence?: Divergence;
+  /** The snapshot the replay ended in (stored form). */
+  snapshot: unknown;
+  /** Delivered events replayed. */
+  eventsReplayed: number;
+}
+
+/**
+ * Replays a history through a machine from the start, exactly as the engine ran it, and reports
+ * the first divergence: a command the machine no longer produces (or produces differently), or,
+ * with `storedSnapshot`, an end state different from the stored one. Use it in CI to learn
+ * before a deploy that a changed machine would break running executions.
+ *
+ * @example
+ * const result = replayHistory(orderWorkflow, await engine.history({ workflowId: 'o-1' }));
+ * if (!result.ok) console.error(result.divergence);
+ */
+export function replayHistory(definition: WorkflowDefinition, history: readonly HistoryEvent[], options: { storedSnapshot?: unknown } = {}): ReplayResult {
+  let snapshot: AnyMachineSnapshot | undefined;
+  const activities = new Set<string>();
+  const timers = new Set<string>();
+  let replayed = 0;
+  const result = (divergence?: Divergence): ReplayResult => ({
+    ok: divergence === undefined, divergence, eventsReplayed: replayed,
+    snapshot: snapshot ? persistSnapshot(definition.machine, snapshot) : undefined,
+  });
+
+  for (let i = 0; i < history.length; ) {
+    const event = history[i]!;
+    if (event.seq !== i + 1) return result({ seq: i + 1, expected: `event #${i + 1}`, actual: `history jumps to #${event.seq}` });
+    if (!DELIVERED_KINDS.has(event.kind)) {
+      if (COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
+      track(event);
+      i++;
+      continue;
+    }
+    let decision;
+    try {
+      decision = decide(definition, snapshot, event as DeliveredEvent & HistoryEvent, { seq: event.seq, at: event.at, activities, timers });
+    } catch (error) {
+      return result({ seq: event.seq, expected: describe(event) + ' applied', actual: `an error: ${(error as Error).message}` });
+    }
+    replayed++;
+    track(event);
+    for (let k = 0; k < decision.commands.length; k++) {
+      const recorded = history[i + 1 + k];
+      const produced = decision.commands[k]!;
+      if (!recorded || !sameCommand(recorded, produced)) {
+        return result({ seq: recorded?.seq ?? event.seq + 1 + k, expected: recorded ? describe(recorded) : 'end of history', actual: describe(produced) });
+      }
+      track(recorded);
+    }
+    const after = history[i + 1 + decision.commands.length];
+    if (after && COMMAND_KINDS.has(after.kind)) return result({ seq: after.seq, expected: describe(after), actual: 'no command' });
+    snapshot = decision.snapshot;
+    i += 1 + decision.commands.length;
+  }
+
+  if (options.storedSnapshot !== undefined && snapshot && !isDeepStrictEqual(persistSnapshot(definition.machine, snapshot), options.storedSnapshot)) {
+    const last = history.at(-1)?.seq ?? 0;
+    return result({ seq: last, expected: 'the stored snapshot', actual: 'a different snapshot after the last event' });
+  }
+  return result();
+
+  function track(e: HistoryEventBody): void {
+    switch (e.kind) {
+      case 'ActivityScheduled': activities.add(e.activityId); break;
+      case 'ActivityCompleted': case 'ActivityFailed': case 'ActivityCancelRequested': activities.delete(e.activityId); break;
+      case 'TimerStarted': timers.add(e.timerId); break;
+      case 'TimerFired': case 'TimerCanceled': timers.delete(e.timerId); break;
+      case 'WorkflowTerminated': activities.clear(); timers.clear(); break;
+      default: break;
+    }
+  }
+}
+
+/** Like replayHistory, but throws NonDeterminismError naming the execution and the divergence. */
+export function assertReplays(definition: WorkflowDefinition, history: readonly HistoryEvent[], options: { storedSnapshot?: unknown; workflowId?: string } = {}): void {
+  const { divergence } = replayHistory(definition, history, options);
+  if (divergence) {
+    throw new NonDeterminismError(options.workflowId ?? '?', divergence.seq, divergence.expected, divergence.actual, definition.type, definition.version);
+  }
+}
+
+function sameCommand(recorded: HistoryEventBody, produced: CommandEvent): boolean {
+  if (recorded.kind !== produced.kind) return false;
+  const { seq: _s, at: _a, ...body } = recorded as HistoryEvent;
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(body)), JSON.parse(JSON.stringify(produced)));
+}
+
+function describe(e: HistoryEventBody): string {
+  switch (e.kind) {
+    case 'ActivityScheduled': return `ActivityScheduled("${e.activityType}" as "${e.activityId}")`;
+    case 'ActivityCancelRequested': return `ActivityCancelRequested("${e.activityId}")`;
+    case 'TimerStarted': return `TimerStarted("${e.timerId}", ${e.delayMs} ms)`;
+    case 'TimerCanceled': return `TimerCanceled("${e.timerId}")`;
+    case 'SignalReceived': case 'UpdateAccepted': return `${e.kind}("${e.event.type}")`;
+    default: return e.kind;
+  }
+}

@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { MachineEvent } from '../common/history.ts';
+
+const MAX_ID_LENGTH = 1000;
+
+/** Ids (workflow ids, namespaces, keys) are non-empty strings of printable characters. */
+export function validateId(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(`${field} must be a non-empty string`);
+  if (value.length > MAX_ID_LENGTH) throw new InvalidArgumentError(`${field} must be at most ${MAX_ID_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`${field} must not contain control characters`);
+  return value;
+}
+
+/** An event from outside: a plain object with a non-empty string `type`, not one of XState's own. */
+export function validateEvent(event: unknown): MachineEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidArgumentError('event must be an object like { type: "APPROVE" }');
+  }
+  const type = (event as { type?: unknown }).type;
+  if (typeof type !== 'string' || type.length === 0) throw new InvalidArgumentError('event.type must be a non-empty string');
+  if (type.startsWith('xstate.')) throw new InvalidArgumentError(`event.type "${type}" is reserved for XState's own events`);
+  try {
+    return JSON.parse(JSON.stringify(event)) as MachineEvent;
+  } catch (error) {
+    throw new InvalidArgumentError(`event must be plain JSON data: ${(error as Error).message}`);
+  }
+}

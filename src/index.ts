@@ -1,0 +1,35 @@
+/**
+ * Perdure: durable workflows that are XState v5 machines.
+ *
+ * @example
+ * import { setup } from 'xstate';
+ * import { activity, workflow } from 'perdure';
+ *
+ * const chargeCard = activity<{ amount: number }, { chargeId: string }>('chargeCard', { taskQueue: 'payments' });
+ * export const order = workflow(setup({ actors: { chargeCard } }).createMachine({
+ *   id: 'order', initial: 'charging',
+ *   states: {
+ *     charging: { invoke: { id: 'charge', src: 'chargeCard', input: { amount: 42 }, onDone: 'done', onError: 'failed' } },
+ *     done: { type: 'final' }, failed: { type: 'final' },
+ *   },
+ * }));
+ */
+export { activity, activityMarker, type ActivityLogic, type ActivityMarker } from './definition/activity.ts';
+export {
+  workflow, isWorkflowDefinition, machineVersion,
+  type WorkflowDefinition, type WorkflowOptions, type WorkflowInput, type WorkflowOutput, type WorkflowEvent,
+} from './definition/workflow.ts';
+export { CANCEL_EVENT } from './engine/decide.ts';
+export type { ActivityOptions, RetryPolicy, Duration } from './common/activity-options.ts';
+export type { HistoryEvent, HistoryEventKind, ExecutionStatus, MachineEvent } from './common/history.ts';
+export {
+  Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure,
+  toFailureInfo, fromFailureInfo,
+  type FailureInfo, type ApplicationFailureOptions, type TimeoutType, type RetryState,
+} from './common/failures.ts';
+export {
+  PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
+  InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError, StoreFailedError,
+  StoreClosedError, HistoryCorruptedError, NonDeterminismError, VersionMissingError, EngineStoppedError, TimeoutError,
+} from './common/errors.ts';
+export { ERROR_CODES, FAILURE_CODES, type ErrorCode, type FailureCode } from './common/error-codes.ts';

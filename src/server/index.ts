@@ -1,0 +1,14 @@
+/**
+ * Running workflows: the engine, embedded in a process of your own.
+ *
+ * @example
+ * import { Engine } from 'perdure/server';
+ * const engine = await Engine.start({ workflows: [orderWorkflow], dataDir: './.perdure' });
+ */
+export { Engine, type EngineOptions, type StartOptions, type ExecutionRef } from '../engine/engine.ts';
+export type { ExecutionDescription, ExecutionResult } from '../engine/execution-views.ts';
+export type { QueryResult } from '../engine/execution.ts';
+export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
+export { LevelStore } from '../store/level-store.ts';
+export type { Store, Durability } from '../store/store.ts';
+export { systemClock, type Clock } from '../engine/clock.ts';
