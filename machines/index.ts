@@ -1,0 +1,5 @@
+/** Example workflows. `perdure server --workflows machines/index.ts` registers every export made with workflow(). */
+export { orderWorkflow } from './order.ts';
+export { approvalWorkflow } from './approval.ts';
+export { flakyWorkflow } from './flaky.ts';
+export { threeStepWorkflow } from './three-step.ts';
