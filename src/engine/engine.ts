@@ -113,6 +113,8 @@ export class Engine implements WorkerConnection {
         const run = runId && (await this.store.getRun(runId));
         if (run && run.workflowId === workflowId) return { namespace, workflowId, runId: run.runId };
       }
+      const live = this.executions.openByWorkflow(namespace, workflowId);
+      if (live) throw new ExecutionAlreadyStartedError(namespace, workflowId, live.runId);
       const currentId = await this.store.getCurrentRunId(namespace, workflowId);
       const current = currentId && (await this.executions.record(currentId));
       if (current && !CLOSED_STATUSES.has(current.status)) throw new ExecutionAlreadyStartedError(namespace, workflowId, current.runId);
@@ -263,6 +265,8 @@ export class Engine implements WorkerConnection {
     if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass { workflowId, namespace? }');
     const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
     const workflowId = validateId(ref.workflowId, 'workflowId');
+    const live = this.executions.openByWorkflow(namespace, workflowId);
+    if (live) return live.runId;
     const runId = await this.store.getCurrentRunId(namespace, workflowId);
     if (!runId) throw new ExecutionNotFoundError(namespace, workflowId);
     return runId;

@@ -8,6 +8,10 @@ import { restoreSnapshot } from './machine-step.ts';
 import type { WorkflowRegistry } from './registry.ts';
 import { resultOf, type ExecutionResult } from './execution-views.ts';
 
+function workflowKey(namespace: string, workflowId: string): string {
+  return `${namespace}\u0000${workflowId}`;
+}
+
 interface Waiter {
   resolve(result: ExecutionResult): void;
   reject(error: Error): void;
@@ -21,6 +25,8 @@ interface Waiter {
  */
 export class ExecutionCache {
   private readonly live = new Map<string, Execution>();
+  /** Open executions in memory by namespace + workflow id: spares a store read per call. */
+  private readonly byWorkflow = new Map<string, Execution>();
   private readonly loading = new Map<string, Promise<Execution | undefined>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly host: ExecutionHost;
@@ -37,8 +43,14 @@ export class ExecutionCache {
 
   create(run: RunRecord, definition: WorkflowDefinition): Execution {
     const execution = new Execution(this.host, definition, run, undefined);
-    this.live.set(run.runId, execution);
+    this.remember(execution);
     return execution;
+  }
+
+  /** The open execution of a workflow id, if it is in memory. */
+  openByWorkflow(namespace: string, workflowId: string): Execution | undefined {
+    const execution = this.byWorkflow.get(workflowKey(namespace, workflowId));
+    return execution && !execution.closed ? execution : undefined;
   }
 
   peek(runId: string): Execution | undefined {
@@ -83,7 +95,7 @@ export class ExecutionCache {
   }
 
   closed(execution: Execution): void {
-    this.live.delete(execution.runId);
+    this.forget(execution);
     const waiters = this.waiters.get(execution.runId);
     this.waiters.delete(execution.runId);
     for (const waiter of waiters ?? []) {
@@ -92,6 +104,10 @@ export class ExecutionCache {
     }
   }
 
+  /**
+   * Resolves when the run closes. For a run open in memory no store read is needed: its close
+   * goes through `closed()`, which this waiter is registered with before any await.
+   */
   waitForClose(runId: string, timeoutMs: number | undefined, timeoutError: () => Error): Promise<ExecutionResult> {
     return new Promise((resolve, reject) => {
       const waiters = this.waiters.get(runId) ?? new Set<Waiter>();
@@ -104,6 +120,8 @@ export class ExecutionCache {
       }
       waiters.add(waiter);
       this.waiters.set(runId, waiters);
+      const live = this.live.get(runId);
+      if (live && !live.closed) return;
       // It may have closed between the caller's read and now.
       void this.store.getRun(runId).then((run) => {
         if (run && CLOSED_STATUSES.has(run.status) && waiters.delete(waiter)) {
@@ -117,7 +135,7 @@ export class ExecutionCache {
   evictIdle(): void {
     const cutoff = this.clock.now() - this.idleEvictMs;
     for (const [runId, execution] of this.live) {
-      if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId)) this.live.delete(runId);
+      if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId)) this.forget(execution);
     }
   }
 
@@ -139,8 +157,19 @@ export class ExecutionCache {
     if (again) return again;
     const snapshot = run.lastSeq === 0 ? undefined : restoreSnapshot(definition.machine, run.snapshot);
     const execution = new Execution(this.host, definition, run, snapshot);
-    this.live.set(runId, execution);
+    this.remember(execution);
     return execution;
+  }
+
+  private remember(execution: Execution): void {
+    this.live.set(execution.runId, execution);
+    this.byWorkflow.set(workflowKey(execution.run.namespace, execution.run.workflowId), execution);
+  }
+
+  private forget(execution: Execution): void {
+    this.live.delete(execution.runId);
+    const key = workflowKey(execution.run.namespace, execution.run.workflowId);
+    if (this.byWorkflow.get(key) === execution) this.byWorkflow.delete(key);
   }
 
   private markBlocked(run: RunRecord): RunRecord {

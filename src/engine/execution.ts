@@ -130,7 +130,7 @@ export class Execution {
       const now = this.host.now();
       const decision = retryDecision(pending.options, attempt, failure, now, pending.scheduledAt);
       if (decision.retry) {
-        await this.record([{ kind: 'ActivityAttemptFailed', activityId, attempt, failure, nextAttemptAt: now + decision.delayMs }]);
+        await this.record([{ kind: 'ActivityAttemptFailed', activityId, attempt, failure, nextAttemptAt: now + decision.delayMs }], now);
         return;
       }
       const cause = fromFailureInfo(failure);
@@ -190,8 +190,7 @@ export class Execution {
   }
 
   /** Commits records the machine does not see (a retry scheduled, a termination). */
-  private async record(bodies: HistoryEventBody[]): Promise<void> {
-    const at = this.host.now();
+  private async record(bodies: HistoryEventBody[], at = this.host.now()): Promise<void> {
     const events = bodies.map((e, i): HistoryEvent => ({ ...e, seq: this.run.lastSeq + 1 + i, at }));
     await this.commit(events, this.run.snapshot);
     this.host.afterCommit(this, events, undefined);

@@ -1,35 +1,72 @@
-import { createActor, initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 
 /**
  * The only place the engine touches XState's runtime: pure transitions, and snapshot
- * persistence. No live actor ever runs user code here: `transition()` returns the actions and
+ * persistence. No live actor ever runs user code here: a transition returns the actions and
  * the engine interprets them (see decide.ts).
+ *
+ * This is XState's `initialTransition` / `transition` with one change: the inert actor scope
+ * is made once per machine instead of on every call. XState builds it by constructing an actor,
+ * which computes the machine's whole initial state — a third of the cost of a step. Reusing it
+ * is safe because the scope is inert (nothing is started, scheduled or registered through it);
+ * the actions it collects are handed back per call.
  */
 export type ActionLike = { type: string; params?: unknown; exec?: ((...args: unknown[]) => unknown) | undefined; info?: unknown };
 
+interface InertScope {
+  scope: Record<string, unknown>;
+  collected: ActionLike[];
+}
+
+const scopes = new WeakMap<AnyStateMachine, InertScope>();
+
+function inertScope(machine: AnyStateMachine): InertScope {
+  let cached = scopes.get(machine);
+  if (!cached) {
+    const self = createActor(machine);
+    const state: InertScope = { scope: {}, collected: [] };
+    state.scope = {
+      self, id: '', sessionId: '', system: self.system,
+      defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {},
+      actionExecutor: (action: ActionLike) => state.collected.push(action),
+    };
+    cached = state;
+    scopes.set(machine, cached);
+  }
+  cached.collected = [];
+  return cached;
+}
+
 export function startMachine(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, ActionLike[]] {
-  return initialTransition(machine, input) as [AnyMachineSnapshot, ActionLike[]];
+  const inert = inertScope(machine);
+  const next = machine.getInitialSnapshot(inert.scope as never, input) as AnyMachineSnapshot;
+  return [next, inert.collected];
 }
 
 export function stepMachine(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): [AnyMachineSnapshot, ActionLike[]] {
-  return transition(machine, snapshot, event) as [AnyMachineSnapshot, ActionLike[]];
-}
-
-/** JSON form of a snapshot, as stored. JSON also runs `toJSON` (failures keep their shape). */
-export function persistSnapshot(machine: AnyStateMachine, snapshot: AnyMachineSnapshot): unknown {
-  return JSON.parse(JSON.stringify(machine.getPersistedSnapshot(snapshot)));
+  const inert = inertScope(machine);
+  const next = machine.transition(snapshot, event as never, inert.scope as never) as AnyMachineSnapshot;
+  return [next, inert.collected];
 }
 
 /**
- * Rebuilds a live snapshot from its stored form. XState wants an actor scope to restore into;
- * an unstarted actor gives one, and its children are never started (their logic only runs
- * through the engine's own commands).
+ * A snapshot as stored: JSON text. JSON runs `toJSON` (failures keep their shape); keeping it
+ * as text spares a parse and an object walk per step — the store treats it as opaque.
+ */
+export function persistSnapshot(machine: AnyStateMachine, snapshot: AnyMachineSnapshot): string {
+  return JSON.stringify(machine.getPersistedSnapshot(snapshot));
+}
+
+/** A stored snapshot as a plain object, whichever form it was stored in. */
+export function snapshotValue(stored: unknown): unknown {
+  return typeof stored === 'string' ? JSON.parse(stored) : stored;
+}
+
+/**
+ * Rebuilds a live snapshot from its stored form. Its children are never started: their logic
+ * only runs through the engine's own commands.
  */
 export function restoreSnapshot(machine: AnyStateMachine, persisted: unknown): AnyMachineSnapshot {
-  const self = createActor(machine);
-  const scope = {
-    self, id: '', sessionId: '', system: self.system,
-    defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {}, actionExecutor: () => {},
-  };
-  return machine.restoreSnapshot(persisted as never, scope as never) as AnyMachineSnapshot;
+  const inert = inertScope(machine);
+  return machine.restoreSnapshot(snapshotValue(persisted) as never, inert.scope as never) as AnyMachineSnapshot;
 }

@@ -4,7 +4,7 @@ import { NonDeterminismError } from '../common/errors.ts';
 import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
-import { persistSnapshot } from './machine-step.ts';
+import { persistSnapshot, snapshotValue } from './machine-step.ts';
 
 export interface Divergence {
   /** seq of the first history event that the machine no longer agrees with. */
@@ -18,7 +18,7 @@ export interface Divergence {
 export interface ReplayResult {
   ok: boolean;
   divergence?: Divergence;
-  /** The snapshot the replay ended in (stored form). */
+  /** The snapshot the replay ended in (as a plain object). */
   snapshot: unknown;
   /** Delivered events replayed. */
   eventsReplayed: number;
@@ -41,7 +41,7 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
   let replayed = 0;
   const result = (divergence?: Divergence): ReplayResult => ({
     ok: divergence === undefined, divergence, eventsReplayed: replayed,
-    snapshot: snapshot ? persistSnapshot(definition.machine, snapshot) : undefined,
+    snapshot: snapshot ? snapshotValue(persistSnapshot(definition.machine, snapshot)) : undefined,
   });
 
   for (let i = 0; i < history.length; ) {
@@ -75,7 +75,8 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
     i += 1 + decision.commands.length;
   }
 
-  if (options.storedSnapshot !== undefined && snapshot && !isDeepStrictEqual(persistSnapshot(definition.machine, snapshot), options.storedSnapshot)) {
+  if (options.storedSnapshot !== undefined && snapshot
+    && !isDeepStrictEqual(snapshotValue(persistSnapshot(definition.machine, snapshot)), snapshotValue(options.storedSnapshot))) {
     const last = history.at(-1)?.seq ?? 0;
     return result({ seq: last, expected: 'the stored snapshot', actual: 'a different snapshot after the last event' });
   }

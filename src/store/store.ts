@@ -54,7 +54,7 @@ export interface RunRecord {
   closedAt?: number;
   /** seq of the last history event; the run's history is exactly events 1..lastSeq. */
   lastSeq: number;
-  /** XState persisted snapshot (JSON). A cache of replaying the history. */
+  /** The machine's persisted snapshot, opaque to the store (the engine stores JSON text). A cache of replaying the history. */
   snapshot: unknown;
   output?: unknown;
   failure?: FailureInfo;
