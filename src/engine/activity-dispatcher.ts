@@ -155,15 +155,24 @@ export class ActivityDispatcher {
     if (!list?.length || !sessions?.size) return;
     for (let i = 0; i < list.length; ) {
       const waiting = list[i]!;
-      const session = [...sessions].find((s) => s.free > 0 && accepts(s, waiting.task.activityType));
-      if (!session) {
-        if (![...sessions].some((s) => s.free > 0)) return; // no credit anywhere: stop scanning
+      let chosen: Session | undefined;
+      let anyFree = false;
+      for (const s of sessions) {
+        if (s.free <= 0) continue;
+        anyFree = true;
+        if (accepts(s, waiting.task.activityType)) {
+          chosen = s;
+          break;
+        }
+      }
+      if (!anyFree) return; // no credit anywhere: stop scanning
+      if (!chosen) {
         i++;
         continue;
       }
       list.splice(i, 1);
       this.host.clock.clearTimeout(waiting.timer);
-      this.start(waiting.task, session);
+      this.start(waiting.task, chosen);
     }
   }
 

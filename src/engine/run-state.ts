@@ -7,29 +7,22 @@ import type { RunCommit, RunRecord, TaskEntry, TimerEntry } from '../store/store
  * deletes before its puts, so a timer restarted under the same id ends up present.
  */
 export function foldEvents(run: RunRecord, events: HistoryEvent[]): { run: RunRecord; timers: NonNullable<RunCommit['timers']>; tasks: NonNullable<RunCommit['tasks']> } {
-  const next: RunRecord = { ...run, activities: { ...run.activities }, timers: { ...run.timers } };
-  const timers = { put: [] as TimerEntry[], delete: [] as TimerEntry[] };
-  const tasks = { put: [] as TaskEntry[], delete: [] as TaskEntry[] };
-  const task = (activityId: string, attempt: number): TaskEntry => ({
-    namespace: run.namespace, taskQueue: next.activities[activityId]?.taskQueue ?? '', runId: run.runId, activityId, attempt,
-  });
-  const dropActivity = (activityId: string) => {
-    const pending = next.activities[activityId];
-    if (!pending) return;
-    // Net out a put of this same fold: the store applies deletes before puts.
-    tasks.put = tasks.put.filter((t) => t.activityId !== activityId);
-    tasks.delete.push(task(activityId, pending.attempt));
-    delete next.activities[activityId];
-  };
-  const dropTimer = (timerId: string) => {
-    const pending = next.timers[timerId];
-    if (!pending) return;
-    timers.put = timers.put.filter((t) => t.id !== timerId);
-    timers.delete.push({ dueAt: pending.dueAt, runId: run.runId, id: timerId, kind: 'timer' });
-    delete next.timers[timerId];
-  };
+  const f = new Fold(run);
+  for (const e of events) f.apply(e);
+  return { run: f.next, timers: f.timers, tasks: f.tasks };
+}
 
-  for (const e of events) {
+class Fold {
+  readonly next: RunRecord;
+  readonly timers = { put: [] as TimerEntry[], delete: [] as TimerEntry[] };
+  readonly tasks = { put: [] as TaskEntry[], delete: [] as TaskEntry[] };
+
+  constructor(run: RunRecord) {
+    this.next = { ...run, activities: { ...run.activities }, timers: { ...run.timers } };
+  }
+
+  apply(e: HistoryEvent): void {
+    const next = this.next;
     next.lastSeq = e.seq;
     switch (e.kind) {
       case 'ActivityScheduled':
@@ -38,27 +31,27 @@ export function foldEvents(run: RunRecord, events: HistoryEvent[]): { run: RunRe
           taskQueue: e.local ? '' : (e.options.taskQueue ?? 'default'), options: e.options,
           attempt: 1, scheduledAt: e.at, attemptReadyAt: e.at,
         };
-        tasks.put.push(task(e.activityId, 1));
+        this.tasks.put.push(this.task(e.activityId, 1));
         break;
       case 'ActivityAttemptFailed': {
         const pending = next.activities[e.activityId];
         if (!pending) break;
         next.activities[e.activityId] = { ...pending, attempt: e.attempt + 1, attemptReadyAt: e.nextAttemptAt, lastFailure: e.failure };
-        tasks.put.push(task(e.activityId, e.attempt + 1));
+        this.tasks.put.push(this.task(e.activityId, e.attempt + 1));
         break;
       }
       case 'ActivityCompleted':
       case 'ActivityFailed':
       case 'ActivityCancelRequested':
-        dropActivity(e.activityId);
+        this.dropActivity(e.activityId);
         break;
       case 'TimerStarted':
         next.timers[e.timerId] = { timerId: e.timerId, dueAt: e.dueAt, event: e.event };
-        timers.put.push({ dueAt: e.dueAt, runId: run.runId, id: e.timerId, kind: 'timer' });
+        this.timers.put.push({ dueAt: e.dueAt, runId: next.runId, id: e.timerId, kind: 'timer' });
         break;
       case 'TimerFired':
       case 'TimerCanceled':
-        dropTimer(e.timerId);
+        this.dropTimer(e.timerId);
         break;
       case 'WorkflowCompleted':
         Object.assign(next, { status: 'completed', closedAt: e.at, output: e.output });
@@ -70,13 +63,34 @@ export function foldEvents(run: RunRecord, events: HistoryEvent[]): { run: RunRe
         Object.assign(next, { status: 'canceled', closedAt: e.at, failure: { code: 'CANCELLED_FAILURE', message: e.reason } });
         break;
       case 'WorkflowTerminated':
-        for (const id of Object.keys(next.activities)) dropActivity(id);
-        for (const id of Object.keys(next.timers)) dropTimer(id);
+        for (const id of Object.keys(next.activities)) this.dropActivity(id);
+        for (const id of Object.keys(next.timers)) this.dropTimer(id);
         Object.assign(next, { status: 'terminated', closedAt: e.at, failure: { code: 'TERMINATED_FAILURE', message: `terminated: ${e.reason}` } });
         break;
       default:
         break;
     }
   }
-  return { run: next, timers, tasks };
+
+  private task(activityId: string, attempt: number): TaskEntry {
+    const next = this.next;
+    return { namespace: next.namespace, taskQueue: next.activities[activityId]?.taskQueue ?? '', runId: next.runId, activityId, attempt };
+  }
+
+  private dropActivity(activityId: string): void {
+    const pending = this.next.activities[activityId];
+    if (!pending) return;
+    // Net out a put of this same fold: the store applies deletes before puts.
+    this.tasks.put = this.tasks.put.filter((t) => t.activityId !== activityId);
+    this.tasks.delete.push(this.task(activityId, pending.attempt));
+    delete this.next.activities[activityId];
+  }
+
+  private dropTimer(timerId: string): void {
+    const pending = this.next.timers[timerId];
+    if (!pending) return;
+    this.timers.put = this.timers.put.filter((t) => t.id !== timerId);
+    this.timers.delete.push({ dueAt: pending.dueAt, runId: this.next.runId, id: timerId, kind: 'timer' });
+    delete this.next.timers[timerId];
+  }
 }

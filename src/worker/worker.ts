@@ -29,7 +29,7 @@ export interface WorkerOptions {
  */
 export class Worker {
   private session?: WorkerSession;
-  private readonly inFlight = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private readonly inFlight = new Map<string, { abort: LazyAbort; done: Promise<void> }>();
   private stopped?: () => void;
   private readonly finished: Promise<void>;
 
@@ -72,10 +72,12 @@ export class Worker {
     this.stopped?.();
   }
 
-  private context(task: ActivityTask, session: WorkerSession, abort: AbortController): ActivityContext {
+  private context(task: ActivityTask, session: WorkerSession, abort: LazyAbort): ActivityContext {
     return {
       info: activityInfo(task),
-      signal: abort.signal,
+      get signal() {
+        return abort.signal;
+      },
       heartbeat: (details?: unknown) => {
         session.heartbeat(task.taskToken, details).then(
           (r) => r.cancelRequested && abort.abort(new Error('activity cancelled by the server')),
@@ -86,7 +88,7 @@ export class Worker {
   }
 
   private execute(task: ActivityTask): void {
-    const abort = new AbortController();
+    const abort = new LazyAbort();
     const session = this.session!;
     const done = (async () => {
       let outcome: { ok: true; output: unknown } | { ok: false; error: unknown };
@@ -102,5 +104,30 @@ export class Worker {
       // A refused report (stale token) means the server has moved on; nothing is lost.
     }).finally(() => this.inFlight.delete(task.taskToken));
     this.inFlight.set(task.taskToken, { abort, done });
+  }
+}
+
+/**
+ * An AbortController made only when the activity reads `ctx.signal` (most never do, and one
+ * per task is measurable at thousands of tasks per second). Aborting before that is remembered.
+ */
+class LazyAbort {
+  private controller?: AbortController;
+  private reason?: unknown;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
   }
 }
