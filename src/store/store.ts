@@ -43,15 +43,20 @@ export interface Store {
 
 export type Durability = 'fsync' | 'os';
 
-export interface RunRecord {
+/** What a listing shows of a run. */
+export interface RunSummary {
   runId: string;
-  namespace: string;
   workflowId: string;
   type: string;
   version: string;
   status: ExecutionStatus;
   startedAt: number;
   closedAt?: number;
+}
+
+/** Everything the store keeps of a run besides its history. */
+export interface RunRecord extends RunSummary {
+  namespace: string;
   /** seq of the last history event; the run's history is exactly events 1..lastSeq. */
   lastSeq: number;
   /** The machine's persisted snapshot, opaque to the store (the engine stores JSON text). A cache of replaying the history. */
@@ -132,16 +137,6 @@ export interface ListRunsQuery {
   limit?: number;
   /** Opaque token from the previous page. */
   pageToken?: string;
-}
-
-export interface RunSummary {
-  runId: string;
-  workflowId: string;
-  type: string;
-  version: string;
-  status: ExecutionStatus;
-  startedAt: number;
-  closedAt?: number;
 }
 
 export interface ListRunsPage {
