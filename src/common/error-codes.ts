@@ -64,6 +64,38 @@ export const ERROR_CODES = {
     meaning: 'The engine is stopping or stopped and takes no new work.',
     fix: 'Retry against a running server.',
   },
+  PROTOCOL_ERROR: {
+    meaning: 'A frame was not valid msgpack, not a known frame, or not valid for its type; or it came before hello.',
+    fix: 'Use the Perdure SDKs, or follow docs/protocol.md: one msgpack map per binary frame, hello first.',
+  },
+  PROTOCOL_VERSION: {
+    meaning: 'The peer speaks a protocol version this server does not support.',
+    fix: 'Upgrade the SDK or the server so that they share a version; the error lists the versions supported.',
+  },
+  FRAME_TOO_LARGE: {
+    meaning: 'A frame exceeded the server\'s frame size limit (4 MiB by default); the connection is closed.',
+    fix: 'Send smaller payloads (store large data elsewhere and pass a reference), or raise --max-frame-bytes.',
+  },
+  UNAUTHORIZED: {
+    meaning: 'The request had no valid token while the server requires one.',
+    fix: 'Send Authorization: Bearer <token> (the SDKs take a token option; the CLI --token or PERDURE_TOKEN).',
+  },
+  FORBIDDEN: {
+    meaning: 'The token is valid but not for this namespace or role.',
+    fix: 'Use a token scoped to the namespace and role (worker, client or admin) of the request.',
+  },
+  TOO_MANY_REQUESTS: {
+    meaning: 'The peer has too many requests waiting for an answer.',
+    fix: 'Wait for answers before sending more, or raise the limit on the server.',
+  },
+  NOT_FOUND: {
+    meaning: 'No API route matches the method and path.',
+    fix: 'Check the path against the HTTP API in the README.',
+  },
+  INTERNAL: {
+    meaning: 'The server failed in a way it did not expect; the message says what it was doing.',
+    fix: 'Retry; if it persists, report it with the server log around the time.',
+  },
   TIMEOUT: {
     meaning: 'A wait ended before the execution reached the awaited point.',
     fix: 'Wait longer, or query the execution to see where it is.',

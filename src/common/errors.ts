@@ -152,3 +152,22 @@ export class VersionMissingError extends PerdureError {
     );
   }
 }
+
+/** A frame or request broke the wire protocol; `code` says how (see ERROR_CODES). */
+export class ProtocolError extends PerdureError {
+  constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS', message: string, readonly supported?: readonly number[]) {
+    super(code, message);
+  }
+}
+
+export class UnauthorizedError extends PerdureError {
+  constructor(message = 'a valid token is required: send Authorization: Bearer <token>.') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends PerdureError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}

@@ -55,8 +55,10 @@ export class ActivityDispatcher {
   private readonly delayed = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Running>();
   private readonly deadlines = new Map<string, TimerHandle>();
+  /** The session each task in flight was pushed to, by task token. */
+  private readonly holders = new Map<string, Session>();
 
-  constructor(private readonly host: DispatchHost) {}
+  constructor(private readonly host: DispatchHost, private readonly workerLostGraceMs = 10_000) {}
 
   /** Queues an attempt, now or at `readyAt` (after a retry backoff). */
   enqueue(task: ActivityTask, readyAt: number, options: DispatchOptions = {}): void {
@@ -99,10 +101,16 @@ export class ActivityDispatcher {
     queueMicrotask(() => this.pump(queue));
     const settle = async (token: string, report: (task: TaskRefWithToken) => Promise<void>) => {
       const task = this.host.parseToken(token);
-      if (session.inFlight.delete(token)) {
-        session.free++;
+      // The slot goes back to the session that was given the task, whichever reports it (a
+      // worker that reconnected reports through a new session).
+      const holder = this.holders.get(token);
+      if (holder) {
+        this.holders.delete(token);
+        holder.inFlight.delete(token);
+        holder.free++;
         this.finish(taskKey(task), token);
-        queueMicrotask(() => this.pump(queue));
+        const holderQueue = queueKey(holder.registration.namespace, holder.registration.taskQueue);
+        queueMicrotask(() => this.pump(holderQueue));
       }
       await report(task);
     };
@@ -116,10 +124,32 @@ export class ActivityDispatcher {
         return result;
       },
       close: () => {
+        if (session.closed) return;
         session.closed = true;
         sessions.delete(session);
+        this.workerLost(session);
       },
     };
+  }
+
+  /**
+   * A session closed with tasks in flight (its worker disconnected or shut down). The worker may
+   * still report them, through a new session, within the grace period; after it, each attempt
+   * fails as 'WorkerLost' and is retried per its policy.
+   */
+  private workerLost(session: Session): void {
+    for (const token of session.inFlight) {
+      const task = this.host.parseToken(token);
+      const key = taskKey(task);
+      const running = this.running.get(key);
+      if (running?.task.taskToken !== token) continue;
+      running.timers.push(this.host.clock.setTimeout(() => {
+        this.remove(key, 'worker lost');
+        this.host.failed({ ...task }, {
+          code: 'APPLICATION_FAILURE', type: 'WorkerLost', message: `the worker running this attempt disconnected and did not report it within ${this.workerLostGraceMs} ms`,
+        }).catch(() => {});
+      }, this.workerLostGraceMs));
+    }
   }
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */
@@ -180,6 +210,7 @@ export class ActivityDispatcher {
     const key = taskKey(task);
     session.free--;
     session.inFlight.add(task.taskToken);
+    this.holders.set(task.taskToken, session);
     const running: Running = { task, session, timers: [] };
     if (task.startToCloseTimeoutMs !== undefined) {
       running.timers.push(this.host.clock.setTimeout(() => this.timeOut(key, task, 'startToClose'), task.startToCloseTimeoutMs));

@@ -5,6 +5,7 @@ import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSessio
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { LevelStore } from '../store/level-store.ts';
 import type { Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
+import type { BatchObserver } from '../store/group-commit.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ExecutionCache } from './execution-cache.ts';
@@ -25,8 +26,18 @@ export interface EngineOptions {
   /** 'fsync' (default) survives an OS crash; 'os' survives a process crash only. */
   durability?: Durability;
   clock?: Clock;
+  /** Told of every committed step: for metrics and logs. Must not throw or block. */
+  observer?: EngineObserver;
+  /** Told of every group-committed store batch (embedded store only): for metrics. */
+  onStoreBatch?: BatchObserver;
+  /** How long a disconnected worker may take to report its tasks in flight before they are retried. Default 10 s. */
+  workerLostGraceMs?: number;
   /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
   idleEvictMs?: number;
+}
+
+export interface EngineObserver {
+  committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
 }
 
 export interface StartOptions {
@@ -63,13 +74,15 @@ export class Engine implements WorkerConnection {
   private readonly timers: TimerService;
   private readonly local: LocalActivityRunner;
   private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
   private stopped = false;
 
   private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
     this.registry = new WorkflowRegistry(options.workflows);
+    this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
-    this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock));
+    this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
     this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
     this.timers = new TimerService(store, clock, async (entry) => {
       const execution = await this.executions.load(entry.runId);
@@ -85,7 +98,7 @@ export class Engine implements WorkerConnection {
   /** Opens the store, re-dispatches outstanding activity tasks and arms durable timers. */
   static async start(options: EngineOptions): Promise<Engine> {
     if (!options.store && !options.dataDir) throw new InvalidArgumentError('Engine.start needs dataDir (or a store)');
-    const store = options.store ?? new LevelStore({ directory: options.dataDir!, durability: options.durability });
+    const store = options.store ?? new LevelStore({ directory: options.dataDir!, durability: options.durability, onBatch: options.onStoreBatch });
     await store.open();
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {
@@ -184,6 +197,14 @@ export class Engine implements WorkerConnection {
     return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
+  /** Registered workflow types, each version with its machine definition (JSON, as Stately reads it). */
+  workflowTypes(): { type: string; versions: { version: string; definition: unknown }[] }[] {
+    return this.registry.types().map(({ type, versions }) => ({
+      type,
+      versions: versions.map((version) => ({ version, definition: JSON.parse(JSON.stringify(this.registry.get(type, version)!.machine)) as unknown })),
+    }));
+  }
+
   /** In-process worker connection: the same contract the WebSocket hub serves. */
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     this.assertRunning();
@@ -250,6 +271,7 @@ export class Engine implements WorkerConnection {
       }
     }
     if (scheduled.length) this.router.dispatchPending(execution, scheduled);
+    this.observer?.committed(events, execution.run);
     if (execution.closed) this.executions.closed(execution);
   }
 

@@ -5,6 +5,8 @@
  * import { Engine } from 'perdure/server';
  * const engine = await Engine.start({ workflows: [orderWorkflow], dataDir: './.perdure' });
  */
+export { createServer, DEFAULT_PORT, type ServerOptions, type PerdureServer } from './create-server.ts';
+export type { TokenGrant, Role } from '../hub/auth.ts';
 export { Engine, type EngineOptions, type StartOptions, type ExecutionRef } from '../engine/engine.ts';
 export type { ExecutionDescription, ExecutionResult } from '../engine/execution-views.ts';
 export type { QueryResult } from '../engine/execution.ts';

@@ -5,6 +5,9 @@ export type BatchOperation =
   | { type: 'put'; key: string; value: Buffer }
   | { type: 'del'; key: string };
 
+/** Told of every durable batch written: for metrics. */
+export type BatchObserver = (batch: { commits: number; operations: number; ms: number }) => void;
+
 /** What the committer writes to: a ClassicLevel database fits. */
 export interface BatchTarget {
   batch(operations: BatchOperation[], options: { sync: boolean }): Promise<void>;
@@ -45,7 +48,7 @@ export class GroupCommitter {
 
   constructor(
     private readonly target: BatchTarget,
-    private readonly options: { sync: boolean; label: string },
+    private readonly options: { sync: boolean; label: string; onBatch?: BatchObserver },
   ) {}
 
   /** The failure that stopped this committer, if any. */
@@ -75,7 +78,9 @@ export class GroupCommitter {
         this.queue = [];
         const operations = group.length === 1 ? group[0]!.operations : group.flatMap((w) => w.operations);
         try {
+          const began = performance.now();
           await this.target.batch(operations, { sync: this.options.sync });
+          this.options.onBatch?.({ commits: group.length, operations: operations.length, ms: performance.now() - began });
         } catch (cause) {
           this.failure = new StoreFailedError(
             `a write to the data directory "${this.options.label}" failed (${describe(cause)}). ` +

@@ -7,7 +7,7 @@ import {
 } from '../common/errors.ts';
 import type { HistoryEvent } from '../common/history.ts';
 import { seal, unseal } from './checksum.ts';
-import { type BatchOperation, type BatchTarget, GroupCommitter } from './group-commit.ts';
+import { type BatchObserver, type BatchOperation, type BatchTarget, GroupCommitter } from './group-commit.ts';
 import { keys, prefixRange } from './keys.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
@@ -24,6 +24,8 @@ export interface LevelStoreOptions {
    * `'os'`: once the OS has it (survives a process crash, not a power loss); much faster.
    */
   durability?: Durability;
+  /** Told of every group-committed batch (commits, operations, milliseconds): for metrics. */
+  onBatch?: BatchObserver;
 }
 
 type Db = ClassicLevel<string, Buffer>;
@@ -44,6 +46,7 @@ const MAX_PAGE = 1000;
 export class LevelStore implements Store {
   readonly directory: string;
   readonly durability: Durability;
+  private readonly onBatch?: BatchObserver;
   private db: Db | undefined;
   private committer: GroupCommitter | undefined;
   private closing = false;
@@ -71,6 +74,7 @@ export class LevelStore implements Store {
     }
     this.directory = resolve(options.directory);
     this.durability = durability;
+    this.onBatch = options.onBatch;
   }
 
   open(): Promise<void> {
@@ -101,7 +105,7 @@ export class LevelStore implements Store {
     this.db = db;
     this.closing = false;
     this.closingDone = undefined;
-    this.committer = new GroupCommitter(chainedBatchTarget(db), { sync: this.durability === 'fsync', label: this.directory });
+    this.committer = new GroupCommitter(chainedBatchTarget(db), { sync: this.durability === 'fsync', label: this.directory, onBatch: this.onBatch });
   }
 
   /** Refuses new calls, lets commits in flight finish, then releases the directory. */

@@ -9,6 +9,9 @@ const {
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError,
   StoreFailedError, StoreClosedError, HistoryCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
   VersionMissingError,
+  ProtocolError,
+  UnauthorizedError,
+  ForbiddenError,
 } = errors;
 const { Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure } = failures;
 
@@ -31,6 +34,9 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   EngineStoppedError: [new EngineStoppedError(), 'ENGINE_STOPPED'],
   TimeoutError: [new TimeoutError('order-42 did not reach "paid" within 5 s'), 'TIMEOUT'],
   VersionMissingError: [new VersionMissingError('order-42', 'checkout', '3f9c'), 'VERSION_MISSING'],
+  ProtocolError: [new ProtocolError('PROTOCOL_VERSION', 'protocol version 9 is not supported (supported: 1)', [1]), 'PROTOCOL_VERSION'],
+  UnauthorizedError: [new UnauthorizedError(), 'UNAUTHORIZED'],
+  ForbiddenError: [new ForbiddenError('token is not valid for namespace "billing"'), 'FORBIDDEN'],
 };
 
 /** One instance of every concrete failure class, and the code it must carry. */

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * The WebSocket protocol between the server and its workers and clients: one msgpack map per
+ * binary frame, with a string `t` naming the frame. Every frame is validated against the schema
+ * of its `t` before use; anything else is a protocol error.
+ *
+ * ```
+ *  peer                                   server
+ *   │── HTTP upgrade (Authorization: Bearer …) ─►│  401 before any frame without a valid token
+ *   │── hello { v, role, namespace } ───────────►│
+ *   │◄─────────────── welcome { v, sessionId } ──│  or error { code: 'PROTOCOL_VERSION', supported }
+ *  worker:
+ *   │── register { taskQueue, activityTypes, slots } ─►│
+ *   │◄──────────────────────────── task { task } ──────│  at most `slots` in flight
+ *   │── complete / fail / heartbeat { id, taskToken } ─►│
+ *   │◄──────────────────── ok { id } | error { id } ────│
+ *   │◄──────────────────── cancel { taskToken } ────────│
+ *  client:
+ *   │── call { id, op, args } ─►│
+ *   │◄─ ok { id, value } | error { id, code, message } ──│
+ * ```
+ */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+
+/** Default limits; the server's options override them. */
+export const WIRE_LIMITS = {
+  /** Largest frame accepted (bytes). */
+  maxFrameBytes: 4 * 1024 * 1024,
+  /** Requests a peer may have waiting for an answer at once. */
+  maxInFlightRequests: 1000,
+  /** Interval of WebSocket pings; a peer silent for two intervals is dropped. */
+  pingIntervalMs: 15_000,
+} as const;
+
+const id = z.string().min(1).max(1000);
+const requestId = z.number().int().nonnegative();
+const event = z.object({ type: z.string().min(1).max(1000) }).passthrough();
+const failure: z.ZodType<unknown> = z.lazy(() => z.object({
+  code: z.string(), message: z.string(), type: z.string().optional(), nonRetryable: z.boolean().optional(),
+  details: z.array(z.unknown()).optional(), timeoutType: z.string().optional(), stack: z.string().optional(),
+  cause: failure.optional(),
+}).passthrough());
+
+export const helloFrame = z.object({
+  t: z.literal('hello'),
+  v: z.number().int(),
+  role: z.enum(['worker', 'client']),
+  namespace: id.default('default'),
+  identity: z.string().max(200).optional(),
+});
+
+export const registerFrame = z.object({
+  t: z.literal('register'),
+  id: requestId,
+  taskQueue: id,
+  activityTypes: z.array(id).max(10_000),
+  slots: z.number().int().min(1).max(100_000),
+});
+
+export const completeFrame = z.object({ t: z.literal('complete'), id: requestId, taskToken: z.string().min(1).max(10_000), output: z.unknown() });
+export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
+export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestId, taskToken: z.string().min(1).max(10_000), details: z.unknown() });
+
+export const CLIENT_OPS = ['start', 'signal', 'update', 'query', 'cancel', 'terminate', 'result', 'describe', 'history', 'list', 'types'] as const;
+export type ClientOp = (typeof CLIENT_OPS)[number];
+
+export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
+
+/** Frames a worker may send after hello. */
+export const workerFrame = z.discriminatedUnion('t', [registerFrame, completeFrame, failFrame, heartbeatFrame]);
+/** Frames a client may send after hello. */
+export const clientFrame = callFrame;
+
+export type HelloFrame = z.infer<typeof helloFrame>;
+export type WorkerFrame = z.infer<typeof workerFrame>;
+export type CallFrame = z.infer<typeof callFrame>;
+
+/** Frames the server sends. */
+export type ServerFrame =
+  | { t: 'welcome'; v: number; sessionId: string; serverVersion: string }
+  | { t: 'ok'; id: number; value?: unknown }
+  | { t: 'error'; id?: number; code: string; message: string; supported?: readonly number[]; fatal?: boolean }
+  | { t: 'task'; task: import('./worker-protocol.ts').ActivityTask }
+  | { t: 'cancel'; taskToken: string; reason: string };
+
+/** Argument schemas of client calls (shared by the WebSocket hub and the HTTP API). */
+export const callArgs = {
+  start: z.object({ type: id, workflowId: id.optional(), input: z.unknown().optional(), idempotencyKey: id.optional() }),
+  signal: z.object({ workflowId: id, event }),
+  update: z.object({ workflowId: id, event }),
+  query: z.object({ workflowId: id }),
+  cancel: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
+  terminate: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
+  result: z.object({ workflowId: id, timeoutMs: z.number().int().min(0).max(3_600_000).optional() }),
+  describe: z.object({ workflowId: id }),
+  history: z.object({ workflowId: id }),
+  list: z.object({
+    status: z.enum(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']).optional(),
+    type: id.optional(), pageToken: z.string().max(10_000).optional(), limit: z.number().int().min(1).max(1000).optional(),
+  }),
+  types: z.object({}),
+} satisfies Record<ClientOp, z.ZodType>;
+
+export type CallArgs<Op extends ClientOp> = z.infer<(typeof callArgs)[Op]>;
+
+/**
+ * A zod error as one sentence naming the field: "event.type: expected string, received number".
+ */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : '(frame)'}: ${i.message}`).join('; ');
+}

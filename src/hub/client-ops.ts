@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import { InvalidArgumentError } from '../common/errors.ts';
+import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
+import type { Engine } from '../engine/engine.ts';
+
+/**
+ * The client operations, once, for both transports: the WebSocket hub's `call` frames and the
+ * HTTP API. Arguments from outside are validated here; errors keep their stable codes.
+ */
+export class ClientOps {
+  constructor(private readonly engine: Engine) {}
+
+  /** Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`. */
+  async call(namespace: string, op: ClientOp, args: unknown): Promise<unknown> {
+    const schema = callArgs[op] as z.ZodType;
+    const parsed = schema.safeParse(args ?? {});
+    if (!parsed.success) throw new InvalidArgumentError(`${op}: ${describeZodError(parsed.error)}`);
+    return this.run(namespace, op, parsed.data as never);
+  }
+
+  private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {
+    const e = this.engine;
+    const a = args as Record<string, never>;
+    const ref = { namespace, workflowId: a.workflowId };
+    switch (op) {
+      case 'start': {
+        const { type, workflowId, input, idempotencyKey } = args as CallArgs<'start'>;
+        return e.start(type, { namespace, workflowId, input, idempotencyKey });
+      }
+      case 'signal':
+        await e.signal(ref, (args as CallArgs<'signal'>).event);
+        return { accepted: true };
+      case 'update':
+        return e.update(ref, (args as CallArgs<'update'>).event);
+      case 'query':
+        return e.query(ref);
+      case 'cancel':
+        await e.cancel(ref, (args as CallArgs<'cancel'>).reason);
+        return { accepted: true };
+      case 'terminate':
+        await e.terminate(ref, (args as CallArgs<'terminate'>).reason);
+        return { accepted: true };
+      case 'result':
+        return e.result(ref, { timeoutMs: (args as CallArgs<'result'>).timeoutMs });
+      case 'describe':
+        return e.describe(ref);
+      case 'history':
+        return { events: await e.history(ref) };
+      case 'list': {
+        const page = await e.list({ ...(args as CallArgs<'list'>), namespace });
+        return { executions: page.runs, nextPageToken: page.nextPageToken };
+      }
+      case 'types':
+        return { types: e.workflowTypes() };
+      default:
+        throw new InvalidArgumentError(`unknown operation "${String(op)}"`);
+    }
+  }
+}
+

@@ -1,0 +1,162 @@
+import type { WebSocket } from 'ws';
+import { decode, encode } from '../common/codec.ts';
+import { PerdureError, ProtocolError } from '../common/errors.ts';
+import { describeZodError, helloFrame, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type HelloFrame, type ServerFrame } from '../common/wire.ts';
+import type { Authenticator, TokenGrant } from './auth.ts';
+
+/** What runs a peer once its hello is accepted: a worker session or a client session. */
+export interface PeerRole {
+  /** Handles one decoded frame (not yet validated beyond being a map with a string `t`). */
+  handle(frame: Record<string, unknown>): void;
+  /** The connection closed: release what the role holds. */
+  closed(): void;
+}
+
+export interface PeerContext {
+  hello: HelloFrame;
+  send(frame: ServerFrame): void;
+  /** Sends an error frame and closes the connection (for errors a peer cannot recover from). */
+  fail(error: PerdureError, closeCode?: number): void;
+  /** Counts a request in flight; throws TOO_MANY_REQUESTS past the limit. Returns its release. */
+  track(): () => void;
+}
+
+export interface PeerOptions {
+  auth: Authenticator;
+  grant: TokenGrant | undefined;
+  sessionId: string;
+  serverVersion: string;
+  maxInFlightRequests: number;
+  makeRole(context: PeerContext): PeerRole;
+  onProtocolError(code: string): void;
+}
+
+/** WebSocket close codes (RFC 6455). */
+export const CLOSE = { normal: 1000, goingAway: 1001, protocol: 1002, policy: 1008, tooBig: 1009, internal: 1011 } as const;
+
+/**
+ * One WebSocket peer. Every frame passes through here first, like ws's receiver: decode
+ * (msgpack with safe options and a depth limit), check the shape, and answer anything wrong
+ * with one `error` frame carrying a stable code. The first frame must be `hello`.
+ */
+export class PeerConnection {
+  private role?: PeerRole;
+  private inFlight = 0;
+  alive = true;
+
+  constructor(private readonly ws: WebSocket, private readonly options: PeerOptions) {
+    ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('close', () => this.role?.closed());
+    ws.on('error', (error: Error & { code?: string }) => {
+      // ws emits 'error' for a frame over maxPayload (and closes with 1009); without a listener
+      // the process would die.
+      const code = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'FRAME_TOO_LARGE' : 'PROTOCOL_ERROR';
+      this.options.onProtocolError(code);
+      this.role?.closed();
+      this.role = undefined;
+    });
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    let bytes: Buffer;
+    try {
+      bytes = encode(frame);
+    } catch (error) {
+      // A value that cannot cross the wire must not take the server down: answer the request
+      // with the reason instead.
+      const id = 'id' in frame ? frame.id : undefined;
+      bytes = encode({ t: 'error', id, code: 'INTERNAL', message: `INTERNAL: the answer could not be encoded: ${(error as Error).message}` });
+    }
+    this.ws.send(bytes, { binary: true }, () => {});
+  }
+
+  /** Ping/pong liveness: a peer that did not answer the last ping is dropped. */
+  ping(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    try {
+      this.ws.ping();
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    let frame: Record<string, unknown>;
+    try {
+      if (!isBinary) throw new ProtocolError('PROTOCOL_ERROR', 'text frames are not part of the protocol: send one msgpack map per binary frame.');
+      const value = decode(data);
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { t?: unknown }).t !== 'string') {
+        throw new ProtocolError('PROTOCOL_ERROR', 'a frame must be a msgpack map with a string "t" naming its type.');
+      }
+      frame = value as Record<string, unknown>;
+    } catch (error) {
+      this.fail(error instanceof ProtocolError ? error : new ProtocolError('PROTOCOL_ERROR', `undecodable frame: ${(error as Error).message}`), CLOSE.protocol);
+      return;
+    }
+    if (!this.role) {
+      this.hello(frame);
+      return;
+    }
+    try {
+      this.role.handle(frame);
+    } catch (error) {
+      this.fail(error instanceof PerdureError ? error : new ProtocolError('PROTOCOL_ERROR', (error as Error).message), CLOSE.protocol);
+    }
+  }
+
+  private hello(frame: Record<string, unknown>): void {
+    const parsed = helloFrame.safeParse(frame);
+    if (!parsed.success) {
+      this.fail(new ProtocolError('PROTOCOL_ERROR', `the first frame must be a valid hello: ${describeZodError(parsed.error)}`), CLOSE.protocol);
+      return;
+    }
+    const hello = parsed.data;
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.v)) {
+      this.fail(new ProtocolError('PROTOCOL_VERSION',
+        `protocol version ${hello.v} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`, SUPPORTED_PROTOCOL_VERSIONS), CLOSE.protocol);
+      return;
+    }
+    try {
+      this.options.auth.authorize(this.options.grant, hello.namespace, hello.role);
+    } catch (error) {
+      this.fail(error as PerdureError, CLOSE.policy);
+      return;
+    }
+    this.role = this.options.makeRole({
+      hello,
+      send: (f) => this.send(f),
+      fail: (error, code) => this.fail(error, code),
+      track: () => this.track(),
+    });
+    this.send({ t: 'welcome', v: PROTOCOL_VERSION, sessionId: this.options.sessionId, serverVersion: this.options.serverVersion });
+  }
+
+  private track(): () => void {
+    if (this.inFlight >= this.options.maxInFlightRequests) {
+      throw new ProtocolError('TOO_MANY_REQUESTS', `more than ${this.options.maxInFlightRequests} requests waiting for an answer on this connection.`);
+    }
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (!released) this.inFlight--;
+      released = true;
+    };
+  }
+
+  private fail(error: PerdureError, closeCode: number = CLOSE.protocol): void {
+    this.options.onProtocolError(error.code);
+    const supported = error instanceof ProtocolError ? error.supported : undefined;
+    this.send({ t: 'error', code: error.code, message: error.message, supported, fatal: true });
+    this.close(closeCode, error.code);
+  }
+}

@@ -1,0 +1,130 @@
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { InvalidArgumentError } from '../common/errors.ts';
+import { WIRE_LIMITS } from '../common/wire.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { Engine } from '../engine/engine.ts';
+import type { Durability } from '../store/store.ts';
+import { Authenticator, type TokenGrant } from '../hub/auth.ts';
+import { ClientOps } from '../hub/client-ops.ts';
+import { clientPeer } from '../hub/client-peer.ts';
+import { registerHttpApi } from '../hub/http-api.ts';
+import { Metrics } from '../hub/metrics.ts';
+import { workerPeer } from '../hub/worker-peer.ts';
+import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
+
+export const SERVER_VERSION = '0.1.0';
+export const DEFAULT_PORT = 7233;
+
+export interface ServerOptions {
+  workflows: readonly WorkflowDefinition[];
+  /** The embedded store's directory. Default './.perdure'. */
+  dataDir?: string;
+  durability?: Durability;
+  /** Default 127.0.0.1. Anything but loopback needs tokens, or `insecureListenAnywhere`. */
+  host?: string;
+  /** Default 7233; 0 picks a free port. */
+  port?: number;
+  /** Bearer tokens; with none, the server is open and stays on loopback. */
+  tokens?: readonly TokenGrant[];
+  insecureListenAnywhere?: boolean;
+  /** Largest WebSocket frame accepted. Default 4 MiB. */
+  maxFrameBytes?: number;
+  pingIntervalMs?: number;
+  workerLostGraceMs?: number;
+  /** A pino logger, or false for none. Default: JSON to stdout (pretty in a terminal via the CLI). */
+  logger?: Logger | false;
+}
+
+/** A running server: its address, its engine, and a graceful close. */
+export interface PerdureServer {
+  readonly engine: Engine;
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port` */
+  readonly url: string;
+  /** `ws://host:port/ws` */
+  readonly wsUrl: string;
+  readonly logger: Logger;
+  /** Stops accepting work, closes connections, lets commits in flight finish, closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Perdure server: the engine on its store, the WebSocket hub for workers and clients,
+ * and the HTTP API, on one port.
+ *
+ * @example
+ * import { createServer } from 'perdure/server';
+ * const server = await createServer({ workflows: [orderWorkflow], dataDir: './.perdure', port: 7233 });
+ * // … later
+ * await server.close();
+ */
+export async function createServer(options: ServerOptions): Promise<PerdureServer> {
+  const host = options.host ?? '127.0.0.1';
+  const tokens = options.tokens ?? [];
+  if (tokens.length === 0 && !isLoopback(host) && !options.insecureListenAnywhere) {
+    throw new InvalidArgumentError(
+      `refusing to listen on ${host} without tokens: anyone who can reach it could run and read workflows. ` +
+        'Give --auth-token (or a token file), listen on 127.0.0.1, or pass --insecure-listen-anywhere.',
+    );
+  }
+  const auth = new Authenticator(tokens);
+  const logger = options.logger === false ? pino({ level: 'silent' }) : options.logger ?? pino();
+  const metrics = new Metrics();
+  const dataDir = options.dataDir ?? './.perdure';
+  const engine = await Engine.start({
+    workflows: options.workflows, dataDir, durability: options.durability,
+    observer: metrics.engineObserver, onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs,
+  });
+  const ops = new ClientOps(engine);
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes });
+  registerHttpApi(app, { engine, ops, auth, metrics });
+
+  const hub = new WsHub({
+    authenticate: (header) => auth.authenticate(header),
+    maxFrameBytes: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
+    pingIntervalMs: options.pingIntervalMs ?? WIRE_LIMITS.pingIntervalMs,
+    peer: {
+      auth, serverVersion: SERVER_VERSION, maxInFlightRequests: WIRE_LIMITS.maxInFlightRequests,
+      onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
+    },
+    makeRole: (context) => context.hello.role === 'worker'
+      ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d))
+      : clientPeer(context, ops, (d) => metrics.clientsConnected.inc(d)),
+  });
+  hub.attach(app.server);
+
+  try {
+    await app.listen({ host, port: options.port ?? DEFAULT_PORT });
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
+  logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir, workflowTypes: types, auth: auth.required },
+    `Perdure listening on http://${urlHost}:${address.port} (data in ${dataDir}; workflows: ${types.join(' ') || 'none'})`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    engine, host: address.address, port: address.port, logger,
+    url: `http://${urlHost}:${address.port}`,
+    wsUrl: `ws://${urlHost}:${address.port}${WS_PATH}`,
+    close() {
+      closing ??= (async () => {
+        await hub.close();
+        await app.close();
+        await engine.stop();
+        logger.info('Perdure stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
