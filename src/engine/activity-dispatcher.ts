@@ -54,7 +54,8 @@ export class ActivityDispatcher {
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly delayed = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Running>();
-  private readonly deadlines = new Map<string, TimerHandle>();
+  /** scheduleToClose deadlines, one per activity across its attempts, with the attempt now current. */
+  private readonly deadlines = new Map<string, { handle: TimerHandle; task: ActivityTask }>();
   /** The session each task in flight was pushed to, by task token. */
   private readonly holders = new Map<string, Session>();
 
@@ -64,11 +65,18 @@ export class ActivityDispatcher {
   enqueue(task: ActivityTask, readyAt: number, options: DispatchOptions = {}): void {
     const key = taskKey(task);
     this.remove(key, 'rescheduled');
-    if (options.scheduleToCloseDeadline !== undefined && !this.deadlines.has(key)) {
-      this.deadlines.set(key, this.host.clock.setTimeout(() => {
+    const deadline = this.deadlines.get(key);
+    if (deadline) {
+      // A retry: the deadline stays, but when it passes it must fail the attempt now current;
+      // a report naming the first attempt would be refused as stale and the activity would hang.
+      deadline.task = task;
+    } else if (options.scheduleToCloseDeadline !== undefined) {
+      const entry = { handle: undefined as TimerHandle, task };
+      entry.handle = this.host.clock.setTimeout(() => {
         this.deadlines.delete(key);
-        this.timeOut(key, task, 'scheduleToClose');
-      }, options.scheduleToCloseDeadline - this.host.clock.now()));
+        this.timeOut(key, entry.task, 'scheduleToClose');
+      }, options.scheduleToCloseDeadline - this.host.clock.now());
+      this.deadlines.set(key, entry);
     }
     const delay = readyAt - this.host.clock.now();
     if (delay > 0) {
@@ -86,7 +94,7 @@ export class ActivityDispatcher {
     const key = `${runId}/${activityId}`;
     this.remove(key, reason);
     const deadline = this.deadlines.get(key);
-    if (deadline !== undefined) this.host.clock.clearTimeout(deadline);
+    if (deadline !== undefined) this.host.clock.clearTimeout(deadline.handle);
     this.deadlines.delete(key);
   }
 
@@ -158,7 +166,7 @@ export class ActivityDispatcher {
   }
 
   stop(): void {
-    for (const handle of [...this.delayed.values(), ...this.deadlines.values()]) this.host.clock.clearTimeout(handle);
+    for (const handle of [...this.delayed.values(), ...[...this.deadlines.values()].map((d) => d.handle)]) this.host.clock.clearTimeout(handle);
     for (const r of this.running.values()) this.clearRunning(r);
     for (const waiting of this.queues.values()) for (const w of waiting) this.host.clock.clearTimeout(w.timer);
     this.delayed.clear();

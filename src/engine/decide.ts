@@ -56,14 +56,24 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   if (event.kind === 'TimerFired') timers.delete(event.timerId);
 
   const machineEvent = toMachineEvent(event, ctx.at);
-  if (event.kind === 'CancelRequested' && !snapshot.can(machineEvent)) {
+  if (event.kind === 'CancelRequested' && !handles(snapshot, machineEvent)) {
     // The machine does not take part in cancellation: end Canceled, cancelling what is pending.
     cancelPending();
     commands.push({ kind: 'WorkflowCanceled', reason: event.reason });
     return { snapshot, commands, status: 'canceled', sideEffects };
   }
-  const [next, actions] = stepMachine(machine, snapshot, machineEvent);
-  return finish(next, actions);
+  let stepped: [AnyMachineSnapshot, ActionLike[]];
+  try {
+    stepped = stepMachine(machine, snapshot, machineEvent);
+  } catch (error) {
+    // A guard (or assign) that throws makes XState's pure transition throw, where a live actor
+    // would end in status 'error'. Do what the actor does (createActor's `_process`): keep the
+    // state, mark it errored, and so fail the execution. The throw depends only on context and
+    // event, so replay fails at the same event. Rethrowing instead would leave the run open
+    // forever, its event unrecorded and its sender handed a raw Error.
+    stepped = [{ ...snapshot, status: 'error', error } as AnyMachineSnapshot, []];
+  }
+  return finish(...stepped);
 
   function finish(next: AnyMachineSnapshot, actions: ActionLike[]): Decision {
     let violation: string | undefined;
@@ -165,7 +175,8 @@ export function toMachineEvent(event: DeliveredEvent, at: number): MachineEvent 
     case 'SignalReceived':
     case 'UpdateAccepted':
     case 'TimerFired':
-      return { recordedAt: at, ...event.event };
+      // The server's time wins over a `recordedAt` the sender put in the event itself.
+      return { ...event.event, recordedAt: at };
     case 'ActivityCompleted':
       return { type: `xstate.done.actor.${event.activityId}`, output: event.output, actorId: event.activityId, recordedAt: at };
     case 'ActivityFailed': {
@@ -177,6 +188,15 @@ export function toMachineEvent(event: DeliveredEvent, at: number): MachineEvent 
       return { type: CANCEL_EVENT, reason: event.reason, recordedAt: at };
     case 'WorkflowStarted':
       return { type: 'xstate.init', input: event.input, recordedAt: at };
+  }
+}
+
+/** Whether the current state takes the event; a guard that throws counts (the step then fails the run). */
+function handles(snapshot: AnyMachineSnapshot, event: MachineEvent): boolean {
+  try {
+    return snapshot.can(event);
+  } catch {
+    return true;
   }
 }
 

@@ -34,6 +34,8 @@ export interface EngineOptions {
   workerLostGraceMs?: number;
   /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
   idleEvictMs?: number;
+  /** How often idle executions are looked for. Default 5 s; tests of passivation set it low. */
+  evictEveryMs?: number;
 }
 
 export interface EngineObserver {
@@ -76,10 +78,12 @@ export class Engine implements WorkerConnection {
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
+  private readonly evictEveryMs: number;
   private stopped = false;
 
   private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
     this.registry = new WorkflowRegistry(options.workflows);
+    this.evictEveryMs = options.evictEveryMs ?? 5_000;
     this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
     this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
@@ -232,7 +236,7 @@ export class Engine implements WorkerConnection {
       if (execution) this.router.dispatchPending(execution, Object.keys(execution.run.activities));
     }
     this.timers.start();
-    this.evictTimer = setInterval(() => this.executions.evictIdle(), 5_000);
+    this.evictTimer = setInterval(() => this.executions.evictIdle(), this.evictEveryMs);
     this.evictTimer.unref();
   }
 

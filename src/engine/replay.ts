@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot } from 'xstate';
 import { NonDeterminismError } from '../common/errors.ts';
+import type { FailureInfo } from '../common/failures.ts';
 import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
@@ -46,7 +47,7 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
 
   for (let i = 0; i < history.length; ) {
     const event = history[i]!;
-    if (event.seq !== i + 1) return result({ seq: i + 1, expected: `event #${i + 1}`, actual: `history jumps to #${event.seq}` });
+    if (event.seq !== i + 1) return result(gap(i));
     if (!DELIVERED_KINDS.has(event.kind)) {
       if (COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
       track(event);
@@ -64,12 +65,14 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
     for (let k = 0; k < decision.commands.length; k++) {
       const recorded = history[i + 1 + k];
       const produced = decision.commands[k]!;
+      if (recorded && recorded.seq !== i + 2 + k) return result(gap(i + 1 + k));
       if (!recorded || !sameCommand(recorded, produced)) {
         return result({ seq: recorded?.seq ?? event.seq + 1 + k, expected: recorded ? describe(recorded) : 'end of history', actual: describe(produced) });
       }
       track(recorded);
     }
     const after = history[i + 1 + decision.commands.length];
+    if (after && after.seq !== i + 2 + decision.commands.length) return result(gap(i + 1 + decision.commands.length));
     if (after && COMMAND_KINDS.has(after.kind)) return result({ seq: after.seq, expected: describe(after), actual: 'no command' });
     snapshot = decision.snapshot;
     i += 1 + decision.commands.length;
@@ -81,6 +84,11 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
     return result({ seq: last, expected: 'the stored snapshot', actual: 'a different snapshot after the last event' });
   }
   return result();
+
+  /** The divergence for a history whose event at `index` is not numbered index + 1. */
+  function gap(index: number): Divergence {
+    return { seq: index + 1, expected: `event #${index + 1}`, actual: `history jumps to #${history[index]!.seq}` };
+  }
 
   function track(e: HistoryEventBody): void {
     switch (e.kind) {
@@ -105,7 +113,18 @@ export function assertReplays(definition: WorkflowDefinition, history: readonly 
 function sameCommand(recorded: HistoryEventBody, produced: CommandEvent): boolean {
   if (recorded.kind !== produced.kind) return false;
   const { seq: _s, at: _a, ...body } = recorded as HistoryEvent;
-  return isDeepStrictEqual(JSON.parse(JSON.stringify(body)), JSON.parse(JSON.stringify(produced)));
+  return isDeepStrictEqual(comparable(body), comparable(produced));
+}
+
+/**
+ * A command as replay compares it. A failure's stack trace is left out: an error thrown inside
+ * a transition (a context factory, a guard) carries the stack of the call that ran it, which
+ * differs between the engine and a replay although the decision is the same.
+ */
+function comparable(command: HistoryEventBody): unknown {
+  const json = JSON.parse(JSON.stringify(command)) as { failure?: FailureInfo };
+  for (let f = json.failure; f !== undefined; f = f.cause) delete f.stack;
+  return json;
 }
 
 function describe(e: HistoryEventBody): string {
