@@ -85,7 +85,7 @@ export class Execution {
   update(event: MachineEvent, updateId: string): Promise<QueryResult> {
     return this.enqueue(async () => {
       this.assertOpen();
-      if (!this.snapshot!.can(event)) {
+      if (!accepts(this.snapshot!, event)) {
         throw new UpdateRejectedError(this.run.workflowId, event.type, this.query().accepts);
       }
       await this.deliver({ kind: 'UpdateAccepted', event, updateId });
@@ -201,5 +201,14 @@ export class Execution {
     run.snapshot = snapshot;
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
+  }
+}
+
+/** Whether the state takes the event. A guard that throws counts as yes: the step then fails the run, as for a signal. */
+function accepts(snapshot: AnyMachineSnapshot, event: MachineEvent): boolean {
+  try {
+    return snapshot.can(event);
+  } catch {
+    return true;
   }
 }
