@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AnyStateMachine, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
 import { InvalidDefinitionError } from '../common/errors.ts';
 import { activityMarker } from './activity.ts';
+import { actorKind } from './actor-kind.ts';
 import { findDefinitionProblems } from './validate.ts';
 
 const WORKFLOW = Symbol.for('perdure.workflow');
@@ -50,13 +51,20 @@ export function isWorkflowDefinition(value: unknown): value is WorkflowDefinitio
 }
 
 /**
- * The content hash of a machine: its config with functions written out as source, and its
- * implementations (actions, guards, delays, actors with their activity options). 12 hex digits.
+ * The content hash of a machine's definition: its states, transitions, events, invoked actors,
+ * delays and data given to XState's built-in actions (assign values, raise delays, guard
+ * combinations), plus each activity's name and options. 12 hex digits.
+ *
+ * Function *bodies* are not hashed: their source text is whatever the build tool emitted
+ * (tsx, vitest, a bundler — and their versions — print the same function differently), and a
+ * hash of it would block every running execution after a tooling upgrade. A change inside a
+ * function keeps the version; replay (`perdure replay`, `replayHistory`) is what tells whether
+ * it breaks running executions. Give `workflow(machine, { version })` to name versions yourself.
  */
 export function machineVersion(machine: AnyStateMachine): string {
   const impl = machine.implementations;
   const actors = Object.fromEntries(
-    Object.entries(impl.actors).map(([k, logic]) => [k, activityMarker(logic) ?? String((logic as { config?: unknown }).config ?? '')]),
+    Object.entries(impl.actors).map(([k, logic]) => [k, activityMarker(logic) ?? actorKind(logic)]),
   );
   const content = stableStringify({ config: machine.config, actions: impl.actions, guards: impl.guards, delays: impl.delays, actors });
   return createHash('sha256').update(content).digest('hex').slice(0, 12);
@@ -72,10 +80,9 @@ function stableStringify(value: unknown): string {
     if (Array.isArray(v)) return v.map(walk);
     const fields = Object.fromEntries(Object.keys(v).sort().map((k) => [k, walk((v as Record<string, unknown>)[k])]));
     // XState's built-in actions and guards (assign, raise, sendTo, spawnChild, and, not…) are
-    // one library function each, told apart only by the properties set on it (`assignment`,
-    // `delay`, `guards`…): its source alone would give `assign({ n: 1 })` and `assign({ n: 2 })`
-    // the same version.
-    return typeof v === 'function' ? { fn: v.toString(), ...fields } : fields;
+    // one library function each, told apart by the properties set on it (`assignment`,
+    // `delay`, `guards`…): those are hashed; the function's own source is not (see above).
+    return typeof v === 'function' ? { fn: true, ...fields } : fields;
   };
   return JSON.stringify(walk(value));
 }
