@@ -1,13 +1,35 @@
 /**
- * The client SDK. Until the server's network API lands, an in-process `Engine` (from
- * `perdure/server`) offers the client operations directly: start, signal, update, query,
- * cancel, terminate, result, describe, history, list.
+ * The client SDK: start, signal, update, query, cancel, terminate and await workflow executions
+ * on a Perdure server, over one WebSocket.
+ *
+ * @example
+ * import { Client, UpdateRejectedError, CancelledFailure } from 'perdure/client';
+ * import type { approvalWorkflow } from './machines/approval.ts';
+ *
+ * const client = await Client.connect({ address: '127.0.0.1:7233', namespace: 'default', token: process.env.PERDURE_TOKEN });
+ * const handle = await client.start<typeof approvalWorkflow>('approval', { input: { request: 'laptop', timeoutMs: 3_600_000 } });
+ * console.log((await handle.query()).accepts);          // ['APPROVE', 'REJECT']
+ * await handle.update({ type: 'APPROVE', approver: 'ann' }); // UpdateRejectedError if not accepted now
+ * console.log(await handle.result());                   // { decision: 'approved', approver: 'ann', … }
+ * await client.close();
  */
+export {
+  Client, type ClientOptions, type StartWorkflowOptions, type ListWorkflowsOptions,
+} from './client.ts';
+export { WorkflowHandle } from './workflow-handle.ts';
+export { ConnectionLostError } from './errors.ts';
+export { webSocketUrl } from './address.ts';
+export type {
+  WorkflowLike, InputOf, OutputOf, EventOf, ContextOf, WorkflowState, WorkflowDescription,
+  WorkflowExecutionSummary, WorkflowExecutionPage, WorkflowTypeInfo,
+} from './types.ts';
 export {
   Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure,
   fromFailureInfo, type FailureInfo,
 } from '../common/failures.ts';
 export {
-  PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, UpdateRejectedError, TimeoutError,
+  PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
+  InvalidArgumentError, UpdateRejectedError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
+export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';
 export type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';

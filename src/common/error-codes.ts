@@ -100,6 +100,10 @@ export const ERROR_CODES = {
     meaning: 'A wait ended before the execution reached the awaited point.',
     fix: 'Wait longer, or query the execution to see where it is.',
   },
+  CONNECTION_LOST: {
+    meaning: 'An SDK lost its connection to the server (or could not reach it) while a request was waiting; whether a request already sent took effect is unknown.',
+    fix: 'Retry: the SDK reconnects by itself. Reads are safe to repeat; repeat a start with the same idempotencyKey to get the same run back.',
+  },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

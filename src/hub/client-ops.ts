@@ -3,6 +3,9 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { Engine } from '../engine/engine.ts';
 
+/** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
+export const MAX_RESULT_WAIT_MS = 60_000;
+
 /**
  * The client operations, once, for both transports: the WebSocket hub's `call` frames and the
  * HTTP API. Arguments from outside are validated here; errors keep their stable codes.
@@ -41,9 +44,14 @@ export class ClientOps {
         await e.terminate(ref, (args as CallArgs<'terminate'>).reason);
         return { accepted: true };
       case 'result':
-        return e.result(ref, { timeoutMs: (args as CallArgs<'result'>).timeoutMs });
-      case 'describe':
-        return e.describe(ref);
+        // Bounded, so a caller that goes away leaves no waiter behind for long: clients ask again.
+        return e.result(ref, { timeoutMs: (args as CallArgs<'result'>).timeoutMs ?? MAX_RESULT_WAIT_MS });
+      case 'describe': {
+        // The description with the machine's current state beside it, as the HTTP API's
+        // GET …/workflows/{id} shows it: one call answers "where is it and how is it doing".
+        const [description, state] = await Promise.all([e.describe(ref), e.query(ref)]);
+        return { ...description, state: { value: state.value, context: state.context, tags: state.tags } };
+      }
       case 'history':
         return { events: await e.history(ref) };
       case 'list': {

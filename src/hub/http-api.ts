@@ -1,6 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Duration } from '../common/activity-options.ts';
+import { toMs } from '../common/duration.ts';
+import type { ErrorCode } from '../common/error-codes.ts';
+import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
+import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
+import type { ClientOp } from '../common/wire.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { Authenticator } from './auth.ts';
+import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -11,11 +17,231 @@ export interface HttpApiDeps {
   metrics: Metrics;
 }
 
-/** The HTTP API (JSON), for the CLI, the web UI and curl. */
+/** Where the JSON API lives. */
+export const API_PREFIX = '/api/v1';
+
+/**
+ * The HTTP status of every error code. A `Record` over the whole catalog, so a new code does not
+ * compile until it has a status here.
+ */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  EXECUTION_NOT_FOUND: 404,
+  WORKFLOW_TYPE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  EXECUTION_ALREADY_STARTED: 409,
+  EXECUTION_CLOSED: 409,
+  UPDATE_REJECTED: 409,
+  // The execution exists but the server lacks its machine version: a conflict with the
+  // deployed code, not a server fault, and retrying does not help until the version is registered.
+  VERSION_MISSING: 409,
+  NONDETERMINISM: 409,
+  TASK_TOKEN_STALE: 409,
+  INVALID_ARGUMENT: 400,
+  PROTOCOL_ERROR: 400,
+  PROTOCOL_VERSION: 400,
+  FRAME_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  TOO_MANY_REQUESTS: 429,
+  // A wait that ended is answered 202 by GET …/result; any other TIMEOUT is the request's own.
+  TIMEOUT: 408,
+  ENGINE_STOPPED: 503,
+  STORE_LOCKED: 503,
+  STORE_FAILED: 503,
+  STORE_CLOSED: 503,
+  CONNECTION_LOST: 503,
+  INVALID_DEFINITION: 500,
+  HISTORY_CORRUPTED: 500,
+  INTERNAL: 500,
+};
+
+/** Longest `?wait=` of GET …/result (the `result` call's limit). */
+const MAX_WAIT_MS = 3_600_000;
+
+interface NsParams { ns: string }
+interface WorkflowParams extends NsParams { workflowId: string }
+
+/**
+ * The HTTP API (JSON), for the CLI, the web UI and curl. Every route runs a `ClientOps` call, so
+ * arguments are validated exactly as on the WebSocket; errors are `{ code, message }` with the
+ * status of `HTTP_STATUS`.
+ *
+ * ```
+ * POST /api/v1/namespaces/{ns}/workflows                        201 { workflowId, runId }
+ * GET  /api/v1/namespaces/{ns}/workflows?status=&type=&pageToken=&limit=
+ *                                                               200 { executions, nextPageToken }
+ * GET  /api/v1/namespaces/{ns}/workflows/{id}                   200 description + state
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/signal   {event}  202 { accepted }
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/update   {event}  200 state | 409 UPDATE_REJECTED
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/cancel   {reason?} 202 { accepted }
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/terminate {reason?} 200 { accepted }
+ * GET  /api/v1/namespaces/{ns}/workflows/{id}/result?wait=30s   200 { status, output?, failure? } | 202 { status }
+ * GET  /api/v1/namespaces/{ns}/workflows/{id}/history           200 { events }
+ * GET  /api/v1/workflow-types                                   200 { types }
+ * GET  /healthz (open)   GET /metrics (Prometheus text)
+ * ```
+ *
+ * Auth, when the server has tokens: every `/api/…` request needs `Authorization: Bearer` (401
+ * before the body is read), and the token must allow the role `client` in the path's namespace
+ * (403). `GET /api/v1/workflow-types` is not in a namespace: any client or admin token may read
+ * it. `/healthz` stays open for load balancers. `/metrics` needs a token valid for every
+ * namespace (`*`, any role): its labels name every namespace and workflow type, which a token
+ * scoped to one namespace must not learn; Prometheus sends one with `authorization.credentials`.
+ */
 export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
+  const { auth, ops } = deps;
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    sendError(reply, 404, 'NOT_FOUND', `NOT_FOUND: no route ${request.method} ${path}. The API is under ${API_PREFIX}/namespaces/{namespace}/workflows.`);
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    const grant = authenticate(auth, request);
+    if (grant && grant.namespace !== '*') {
+      throw new PerdureError('FORBIDDEN', `/metrics reports every namespace: it needs a token for all namespaces ("*"), not one for "${grant.namespace}".`);
+    }
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
+
+  app.register(async (api) => {
+    // Authenticate before the body is read: an anonymous caller never gets to make us parse it.
+    const grants = new WeakMap<FastifyRequest, TokenGrant | undefined>();
+    api.addHook('onRequest', async (request) => {
+      grants.set(request, authenticate(auth, request));
+    });
+    const call = (request: FastifyRequest<{ Params: NsParams }>, op: ClientOp, args: Record<string, unknown>) => {
+      auth.authorize(grants.get(request), request.params.ns, 'client');
+      return ops.call(request.params.ns, op, args);
+    };
+
+    // An empty body with Content-Type: application/json counts as no body, so `curl -X POST -H
+    // 'content-type: application/json' …/cancel` works; anything else goes to fastify's parser
+    // (which refuses __proto__ and constructor.prototype keys).
+    const json = api.getDefaultJsonParser('error', 'error');
+    api.removeContentTypeParser('application/json');
+    api.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      if (typeof body === 'string' && body.trim() === '') done(null, undefined);
+      else json(request, body as string, done);
+    });
+
+    const ns = '/namespaces/:ns/workflows';
+    const one = `${ns}/:workflowId`;
+
+    api.post<{ Params: NsParams }>(ns, async (request, reply) => {
+      const body = objectBody(request.body, '{ "type": "order", "workflowId"?, "input"?, "idempotencyKey"? }');
+      const started = await call(request, 'start', body) as { workflowId: string; runId: string };
+      reply.code(201).header('location', `${API_PREFIX}/namespaces/${encodeURIComponent(request.params.ns)}/workflows/${encodeURIComponent(started.workflowId)}`);
+      return { workflowId: started.workflowId, runId: started.runId };
+    });
+
+    api.get<{ Params: NsParams; Querystring: Record<string, unknown> }>(ns, async (request) => {
+      const { status, type, pageToken, limit } = request.query;
+      const page = await call(request, 'list', { status, type, pageToken, limit: numeric(limit) }) as { executions: unknown[]; nextPageToken?: string };
+      return { executions: page.executions, nextPageToken: page.nextPageToken ?? null };
+    });
+
+    api.get<{ Params: WorkflowParams }>(one, async (request) => call(request, 'describe', { workflowId: request.params.workflowId }));
+
+    api.post<{ Params: WorkflowParams }>(`${one}/signal`, async (request, reply) => {
+      const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
+      reply.code(202);
+      return call(request, 'signal', { workflowId: request.params.workflowId, event });
+    });
+
+    api.post<{ Params: WorkflowParams }>(`${one}/update`, async (request) => {
+      const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
+      return call(request, 'update', { workflowId: request.params.workflowId, event });
+    });
+
+    // Cancel is a request the machine may handle (202); terminate is done once it answers (200).
+    api.post<{ Params: WorkflowParams }>(`${one}/cancel`, async (request, reply) => {
+      const { reason } = objectBody(request.body ?? {}, '{ "reason"?: "…" }');
+      reply.code(202);
+      return call(request, 'cancel', { workflowId: request.params.workflowId, reason });
+    });
+
+    api.post<{ Params: WorkflowParams }>(`${one}/terminate`, async (request) => {
+      const { reason } = objectBody(request.body ?? {}, '{ "reason": "…" }');
+      return call(request, 'terminate', { workflowId: request.params.workflowId, reason });
+    });
+
+    api.get<{ Params: WorkflowParams; Querystring: { wait?: unknown } }>(`${one}/result`, async (request, reply) => {
+      const workflowId = request.params.workflowId;
+      const timeoutMs = waitMs(request.query.wait);
+      try {
+        return await call(request, 'result', { workflowId, timeoutMs });
+      } catch (error) {
+        if (!(error instanceof PerdureError) || error.code !== 'TIMEOUT') throw error;
+      }
+      // The wait ended. Read the run once more: it may have closed in between, and a blocked
+      // run is worth telling apart from a running one.
+      const run = await call(request, 'describe', { workflowId }) as { status: ExecutionStatus; output?: unknown; failure?: unknown };
+      if (CLOSED_STATUSES.has(run.status)) return { status: run.status, output: run.output, failure: run.failure };
+      reply.code(202);
+      return { status: run.status };
+    });
+
+    api.get<{ Params: WorkflowParams }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId }));
+
+    api.get('/workflow-types', async (request) => {
+      const grant = grants.get(request);
+      // Types are server-wide: any client (or admin) token may read them, whatever its namespace.
+      if (grant) auth.authorize(grant, grant.namespace === '*' ? 'default' : grant.namespace, 'client');
+      return ops.call('default', 'types', {});
+    });
+  }, { prefix: API_PREFIX });
+}
+
+function authenticate(auth: Authenticator, request: FastifyRequest): TokenGrant | undefined {
+  return auth.authenticate(request.headers.authorization);
+}
+
+/** The body as an object; a missing or non-object body is INVALID_ARGUMENT showing the expected shape. */
+function objectBody(body: unknown, shape: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidArgumentError(`body: expected a JSON object like ${shape}, got ${body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : typeof body}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A query-string number ("50") as a number; anything else as given, for the schema to refuse by name. */
+function numeric(value: unknown): unknown {
+  return typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** `?wait=30s` (or a number of ms) as ms; absent means "answer now". */
+function waitMs(wait: unknown): number {
+  if (wait === undefined || wait === '') return 0;
+  if (typeof wait !== 'string') throw new InvalidArgumentError('wait: expected one duration like "30s" or "500ms"');
+  const ms = /^\d+$/.test(wait) ? Number(wait) : toMs(wait as Duration, 'wait');
+  if (ms > MAX_WAIT_MS) throw new InvalidArgumentError(`wait: at most 1h, got "${wait}"`);
+  return Math.ceil(ms);
+}
+
+function handleError(error: FastifyError | PerdureError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof PerdureError) {
+    if (error.code === 'UNAUTHORIZED') reply.header('www-authenticate', 'Bearer');
+    sendError(reply, HTTP_STATUS[error.code] ?? 500, error.code, error.message);
+    return;
+  }
+  // fastify's own errors: body parsing, limits, media types.
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status === 413) {
+    sendError(reply, 413, 'FRAME_TOO_LARGE', `FRAME_TOO_LARGE: the request body is larger than the server's limit. ${error.message}`);
+  } else if (status === 404) {
+    sendError(reply, 404, 'NOT_FOUND', `NOT_FOUND: ${error.message}`);
+  } else if (status >= 400 && status < 500) {
+    const what = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'send a JSON body with Content-Type: application/json' : 'the body must be valid JSON';
+    sendError(reply, status, 'INVALID_ARGUMENT', `INVALID_ARGUMENT: body: ${error.message} (${what}).`);
+  } else {
+    request.log.error({ err: error }, 'HTTP API request failed');
+    sendError(reply, 500, 'INTERNAL', `INTERNAL: ${error.message}`);
+  }
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): void {
+  reply.code(status).type('application/json').send({ code, message });
 }

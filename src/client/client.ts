@@ -1,0 +1,131 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { ExecutionStatus } from '../common/history.ts';
+import { webSocketUrl } from './address.ts';
+import type { InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
+import { WorkflowHandle } from './workflow-handle.ts';
+import { WsTransport } from './ws-transport.ts';
+
+export interface ClientOptions {
+  /** The server: `host:port`, `http://host:port`, or `ws://host:port/ws`. */
+  address: string;
+  /** Default 'default'. */
+  namespace?: string;
+  /** Bearer token, when the server requires one (a client or admin token for the namespace). */
+  token?: string;
+  /** Shown in server logs. */
+  identity?: string;
+  /** Reconnection after a dropped connection. */
+  reconnect?: {
+    /** First delay; doubles with each failed attempt (jittered). Default 100 ms. */
+    initialDelayMs?: number;
+    /** Longest delay between attempts. Default 5 s. */
+    maxDelayMs?: number;
+    /** How long a call made while disconnected waits for the connection before CONNECTION_LOST. Default 30 s. */
+    waitMs?: number;
+  };
+  /** Time allowed to connect and be welcomed. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+export interface StartWorkflowOptions<W = unknown> {
+  /** Unique among open executions of the namespace; the server makes one (a UUID) if absent. */
+  workflowId?: string;
+  input?: InputOf<W>;
+  /** A second start with the same key (and workflow id) returns the run the first made. */
+  idempotencyKey?: string;
+}
+
+export interface ListWorkflowsOptions {
+  status?: ExecutionStatus;
+  type?: string;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+  /** Page size, default 100, at most 1000. */
+  limit?: number;
+}
+
+/**
+ * A connection to a Perdure server for starting and steering workflow executions.
+ *
+ * The connection is one WebSocket. When it drops, calls in flight reject with
+ * `ConnectionLostError` (code CONNECTION_LOST, `retryable`), the client reconnects with backoff,
+ * and calls made meanwhile wait for it. `handle.result()` rides over reconnections by itself.
+ *
+ * @example
+ * import { Client } from 'perdure/client';
+ * import type { approvalWorkflow } from './machines/approval.ts';
+ *
+ * const client = await Client.connect({ address: '127.0.0.1:7233' });
+ * const handle = await client.start<typeof approvalWorkflow>('approval', {
+ *   workflowId: 'approval-42', input: { request: 'new laptop', timeoutMs: 86_400_000 },
+ * });
+ * await handle.signal({ type: 'APPROVE', approver: 'ann' });
+ * console.log(await handle.result()); // { decision: 'approved', … }
+ * await client.close();
+ */
+export class Client {
+  private constructor(private readonly transport: WsTransport, readonly namespace: string) {}
+
+  /**
+   * Connects and says hello as a client. Rejects when the server cannot be reached
+   * (CONNECTION_LOST), refuses the token (UNAUTHORIZED, FORBIDDEN) or speaks another protocol
+   * version (PROTOCOL_VERSION).
+   */
+  static async connect(options: ClientOptions): Promise<Client> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Client.connect({ address, namespace?, token? })');
+    const namespace = options.namespace ?? 'default';
+    const transport = await WsTransport.open({
+      url: webSocketUrl(options.address), namespace, token: options.token, identity: options.identity,
+      initialDelayMs: options.reconnect?.initialDelayMs, maxDelayMs: options.reconnect?.maxDelayMs,
+      reconnectWaitMs: options.reconnect?.waitMs, connectTimeoutMs: options.connectTimeoutMs,
+    });
+    return new Client(transport, namespace);
+  }
+
+  /**
+   * Starts an execution and resolves with its handle once the start is durable. Rejects with
+   * `ExecutionAlreadyStartedError` when an open execution has the workflow id, and
+   * `WorkflowTypeNotFoundError` for an unknown type.
+   *
+   * Typed by the workflow: pass the definition (`client.start(approvalWorkflow, …)`) or name
+   * it as a type argument (`client.start<typeof approvalWorkflow>('approval', …)`).
+   */
+  start<W extends WorkflowLike>(workflow: W, options?: StartWorkflowOptions<W>): Promise<WorkflowHandle<W>>;
+  start<W = unknown>(type: string, options?: StartWorkflowOptions<W>): Promise<WorkflowHandle<W>>;
+  async start<W>(workflow: string | WorkflowLike, options: StartWorkflowOptions<W> = {}): Promise<WorkflowHandle<W>> {
+    const type = typeof workflow === 'string' ? workflow : workflow?.type;
+    const { workflowId, input, idempotencyKey } = options;
+    const started = (await this.transport.call('start', { type, workflowId, input, idempotencyKey }, {
+      namespace: this.namespace, workflowId,
+    })) as { workflowId: string; runId: string };
+    return new WorkflowHandle<W>(this.transport, this.namespace, started.workflowId, started.runId);
+  }
+
+  /** A handle on an existing execution (no request is made until you use it). */
+  getHandle<W = unknown>(workflowId: string, options: { runId?: string } = {}): WorkflowHandle<W> {
+    if (typeof workflowId !== 'string' || workflowId === '') throw new InvalidArgumentError('workflowId: expected a non-empty string');
+    return new WorkflowHandle<W>(this.transport, this.namespace, workflowId, options.runId);
+  }
+
+  /** One page of the namespace's executions, newest first, filtered by status and type. */
+  async list(options: ListWorkflowsOptions = {}): Promise<WorkflowExecutionPage> {
+    const { status, type, pageToken, limit } = options;
+    const page = (await this.transport.call('list', { status, type, pageToken, limit })) as WorkflowExecutionPage;
+    return page.nextPageToken === undefined || page.nextPageToken === null ? { executions: page.executions } : page;
+  }
+
+  /** The workflow types the server has registered, with their versions and machine definitions. */
+  async workflowTypes(): Promise<WorkflowTypeInfo[]> {
+    return ((await this.transport.call('types', {})) as { types: WorkflowTypeInfo[] }).types;
+  }
+
+  /** True while the connection is up (false while it reconnects). */
+  get connected(): boolean {
+    return this.transport.connected;
+  }
+
+  /** Closes the connection; calls still waiting reject with CONNECTION_LOST. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

@@ -1,0 +1,76 @@
+import type { ErrorCode } from '../common/error-codes.ts';
+import {
+  EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, ForbiddenError,
+  InvalidArgumentError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
+  UpdateRejectedError, VersionMissingError, WorkflowTypeNotFoundError,
+} from '../common/errors.ts';
+
+/**
+ * The connection to the server dropped (or could not be made) while a request waited. The
+ * client reconnects by itself, so the error is `retryable`. When `sent` is true the request had
+ * reached the wire and its outcome is unknown: reads are safe to repeat; repeat a start with the
+ * same `idempotencyKey` to get the same run back.
+ *
+ * @example
+ * try { await handle.signal({ type: 'APPROVE', approver: 'ann' }) }
+ * catch (e) { if (e instanceof ConnectionLostError) … retry once the client is back … }
+ */
+export class ConnectionLostError extends PerdureError {
+  readonly retryable = true;
+  constructor(message: string, readonly sent: boolean) {
+    super('CONNECTION_LOST', message);
+  }
+}
+
+/** Error classes a server code is rebuilt as, so `instanceof` works on the client as on the server. */
+const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => PerdureError>> = {
+  EXECUTION_NOT_FOUND: ExecutionNotFoundError,
+  EXECUTION_ALREADY_STARTED: ExecutionAlreadyStartedError,
+  EXECUTION_CLOSED: ExecutionClosedError,
+  WORKFLOW_TYPE_NOT_FOUND: WorkflowTypeNotFoundError,
+  INVALID_ARGUMENT: InvalidArgumentError,
+  UPDATE_REJECTED: UpdateRejectedError,
+  TIMEOUT: TimeoutError,
+  VERSION_MISSING: VersionMissingError,
+  NONDETERMINISM: NonDeterminismError,
+  ENGINE_STOPPED: EngineStoppedError,
+  UNAUTHORIZED: UnauthorizedError,
+  FORBIDDEN: ForbiddenError,
+  PROTOCOL_ERROR: ProtocolError,
+  PROTOCOL_VERSION: ProtocolError,
+  FRAME_TOO_LARGE: ProtocolError,
+  TOO_MANY_REQUESTS: ProtocolError,
+};
+
+/** Codes whose error classes have a `workflowId` field. */
+const NAMES_WORKFLOW: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'EXECUTION_NOT_FOUND', 'EXECUTION_ALREADY_STARTED', 'EXECUTION_CLOSED', 'UPDATE_REJECTED', 'VERSION_MISSING', 'NONDETERMINISM',
+]);
+
+/** What the client knows about the request an error answers; copied onto the error. */
+export interface ErrorContext {
+  namespace?: string;
+  workflowId?: string;
+  eventType?: string;
+}
+
+/**
+ * Rebuilds a server error from its `{ code, message }`: an instance of the same class as on the
+ * server (`UpdateRejectedError`, `ExecutionNotFoundError`, …; `PerdureError` for the others)
+ * with the same `code` and message. Fields the wire does not carry are filled from what the
+ * client sent (`namespace`, `workflowId`, `eventType`) and are otherwise absent.
+ */
+export function remoteError(code: string, message: string, context: ErrorContext = {}, supported?: readonly number[]): PerdureError {
+  const known = code as ErrorCode;
+  const text = message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
+  // Reflect.construct runs PerdureError's constructor (code, message, stack, name) with the
+  // subclass's prototype: the subclass constructors take structured arguments the wire lacks.
+  const Class = CLASS_OF[known] ?? PerdureError;
+  const error = Reflect.construct(PerdureError, [known, text], Class) as PerdureError;
+  const fields: Record<string, unknown> = {};
+  if (context.namespace !== undefined && (Class === ExecutionNotFoundError || Class === ExecutionAlreadyStartedError)) fields.namespace = context.namespace;
+  if (context.workflowId !== undefined && NAMES_WORKFLOW.has(known)) fields.workflowId = context.workflowId;
+  if (context.eventType !== undefined && known === 'UPDATE_REJECTED') fields.eventType = context.eventType;
+  if (supported && Class === ProtocolError) fields.supported = supported;
+  return Object.assign(error, fields);
+}

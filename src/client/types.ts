@@ -1,0 +1,86 @@
+import type { AnyStateMachine, ContextFrom, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
+import type { FailureInfo } from '../common/failures.ts';
+import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';
+
+/**
+ * What the client needs to know of a workflow definition to type a handle: its type name and
+ * its machine. `workflow(machine)` from `perdure` returns one; the client never imports the
+ * definition code itself (it only reads `type` when you pass one to `start`).
+ *
+ * @example
+ * import type { orderWorkflow } from './machines/order.ts';
+ * const handle = await client.start<typeof orderWorkflow>('order', { input: { orderId: 'o-1', amount: 42, items: [] } });
+ */
+export interface WorkflowLike<M extends AnyStateMachine = AnyStateMachine> {
+  readonly type: string;
+  readonly machine: M;
+}
+
+type MachineOf<W> = W extends { readonly machine: infer M extends AnyStateMachine } ? M : never;
+
+/** The input of workflow `W` (`unknown` for an untyped handle). */
+export type InputOf<W> = W extends WorkflowLike ? InputFrom<MachineOf<W>> : unknown;
+/** The output of workflow `W` (`unknown` for an untyped handle). */
+export type OutputOf<W> = W extends WorkflowLike ? OutputFrom<MachineOf<W>> : unknown;
+/** The events workflow `W` takes (any `{ type }` for an untyped handle). */
+export type EventOf<W> = W extends WorkflowLike ? EventFromLogic<MachineOf<W>> : MachineEvent;
+/** The context of workflow `W` (`unknown` for an untyped handle). */
+export type ContextOf<W> = W extends WorkflowLike ? ContextFrom<MachineOf<W>> : unknown;
+
+/** An execution's current state, as `handle.query()` and `handle.update()` return it. */
+export interface WorkflowState<W = unknown> {
+  status: ExecutionStatus;
+  /** XState's state value, e.g. `'waiting'` or `{ shipping: 'packing' }`; null when the run has no snapshot. */
+  value: unknown;
+  context: ContextOf<W> | null;
+  tags: string[];
+  /** Event types the current state has transitions for. */
+  accepts: string[];
+}
+
+/** What `handle.describe()` returns. */
+export interface WorkflowDescription<W = unknown> {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  type: string;
+  /** The machine version (content hash) the run started on. */
+  version: string;
+  status: ExecutionStatus;
+  /** Server time, ms since epoch. */
+  startedAt: number;
+  closedAt?: number;
+  output?: OutputOf<W>;
+  failure?: FailureInfo;
+  /** Set while status is 'blocked': why the run cannot make progress. */
+  blockedReason?: string;
+  historyLength: number;
+  pendingActivities: { activityId: string; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
+  pendingTimers: { timerId: string; dueAt: number }[];
+  state: { value: unknown; context: ContextOf<W> | null; tags: string[] };
+}
+
+/** One execution in a listing. */
+export interface WorkflowExecutionSummary {
+  runId: string;
+  workflowId: string;
+  type: string;
+  version: string;
+  status: ExecutionStatus;
+  startedAt: number;
+  closedAt?: number;
+}
+
+/** A page of `client.list()`; pass `nextPageToken` back for the next page. */
+export interface WorkflowExecutionPage {
+  executions: WorkflowExecutionSummary[];
+  nextPageToken?: string;
+}
+
+/** A registered workflow type and its versions, each with its machine definition (JSON). */
+export interface WorkflowTypeInfo {
+  type: string;
+  versions: { version: string; definition: unknown }[];
+}
+
+export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo };
