@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { InvalidArgumentError } from '../common/errors.ts';
@@ -13,6 +13,7 @@ import { registerHttpApi } from '../hub/http-api.ts';
 import { Metrics } from '../hub/metrics.ts';
 import { workerPeer } from '../hub/worker-peer.ts';
 import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
+import { registerUi } from '../ui/serve.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export const DEFAULT_PORT = 7233;
@@ -35,6 +36,8 @@ export interface ServerOptions {
   workerLostGraceMs?: number;
   /** A pino logger, or false for none. Default: JSON to stdout (pretty in a terminal via the CLI). */
   logger?: Logger | false;
+  /** Log every HTTP request (fastify's "incoming request" / "request completed" at info). Default true. */
+  logRequests?: boolean;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -79,8 +82,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     observer: metrics.engineObserver, onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs,
   });
   const ops = new ClientOps(engine);
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes });
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
+    ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
+  });
   registerHttpApi(app, { engine, ops, auth, metrics });
+  registerUi(app, { engine, auth }); // after the API: its fallback must not shadow /api
 
   const hub = new WsHub({
     authenticate: (header) => auth.authenticate(header),

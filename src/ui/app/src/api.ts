@@ -1,0 +1,149 @@
+import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
+import type { FailureInfo } from '../../../common/failures.ts';
+import type { PathStep, StateJson } from './lib/machine-graph.ts';
+
+/**
+ * The browser's side of the HTTP API (and the two UI endpoints of src/ui/serve.ts). Every call
+ * sends the stored token as Bearer when there is one; a 401 asks the user for one (see auth.tsx).
+ */
+
+export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo };
+
+export interface ExecutionSummary {
+  runId: string;
+  workflowId: string;
+  type: string;
+  version: string;
+  status: ExecutionStatus;
+  startedAt: number;
+  closedAt?: number;
+}
+
+export interface ExecutionPage {
+  executions: ExecutionSummary[];
+  nextPageToken: string | null;
+}
+
+export interface ExecutionDetail extends ExecutionSummary {
+  namespace?: string;
+  state: { value: unknown; context: unknown; tags: string[]; accepts?: string[] };
+  output?: unknown;
+  failure?: FailureInfo;
+  blockedReason?: string;
+  historyLength?: number;
+  pendingActivities?: { activityId: string; activityType: string; attempt: number; lastFailure?: FailureInfo; lastHeartbeatAt?: number; heartbeatDetails?: unknown; nextAttemptAt?: number }[];
+  pendingTimers?: { timerId: string; dueAt: number }[];
+}
+
+export interface WorkflowType {
+  type: string;
+  versions: { version: string; definition: StateJson }[];
+}
+
+export interface WorkerInfo {
+  sessionId: string;
+  identity?: string;
+  namespace: string;
+  taskQueue: string;
+  activityTypes: string[];
+  slots: number;
+  freeSlots: number;
+  connectedAt: number;
+  lastSeenAt: number;
+  tasksCompleted: number;
+  tasksFailed: number;
+  closedAt?: number;
+}
+
+export interface RunPath {
+  runId: string;
+  steps: PathStep[];
+  accepts: string[];
+  stoppedAt?: number;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+const TOKEN_KEY = 'perdure.token';
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+export const tokenStore = {
+  get(): string | null {
+    try {
+      return localStorage.getItem(TOKEN_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set(token: string | null): void {
+    try {
+      if (token) localStorage.setItem(TOKEN_KEY, token);
+      else localStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // private mode: the token lives as long as the page
+    }
+  },
+  /** Called when the server answers 401: the app shows the token form. */
+  onUnauthorized(listener: Listener): () => void {
+    unauthorizedListeners.add(listener);
+    return () => unauthorizedListeners.delete(listener);
+  },
+};
+
+async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  const token = tokenStore.get();
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw new ApiError(0, 'CONNECTION_LOST', 'the server cannot be reached; retrying');
+  }
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const err = (json ?? {}) as { code?: string; message?: string };
+    if (response.status === 401) for (const l of unauthorizedListeners) l();
+    throw new ApiError(response.status, err.code ?? `HTTP_${response.status}`, err.message ?? `${method} ${path}: HTTP ${response.status}`);
+  }
+  return json as T;
+}
+
+const enc = encodeURIComponent;
+const wf = (ns: string, id: string) => `/api/v1/namespaces/${enc(ns)}/workflows/${enc(id)}`;
+
+export const api = {
+  list(ns: string, query: { status?: string; type?: string; pageToken?: string | null; limit?: number }, signal?: AbortSignal): Promise<ExecutionPage> {
+    const params = new URLSearchParams();
+    if (query.status) params.set('status', query.status);
+    if (query.type) params.set('type', query.type);
+    if (query.pageToken) params.set('pageToken', query.pageToken);
+    if (query.limit) params.set('limit', String(query.limit));
+    const qs = params.toString();
+    return request('GET', `/api/v1/namespaces/${enc(ns)}/workflows${qs ? `?${qs}` : ''}`, undefined, signal);
+  },
+  describe: (ns: string, id: string, signal?: AbortSignal) => request<ExecutionDetail>('GET', wf(ns, id), undefined, signal),
+  history: (ns: string, id: string, signal?: AbortSignal) => request<{ events: HistoryEvent[] }>('GET', `${wf(ns, id)}/history`, undefined, signal),
+  path: (ns: string, id: string, signal?: AbortSignal) => request<RunPath>('GET', `${wf(ns, id)}/path`, undefined, signal),
+  start: (ns: string, body: { type: string; workflowId?: string; input?: unknown }) => request<{ workflowId: string; runId: string }>('POST', `/api/v1/namespaces/${enc(ns)}/workflows`, body),
+  signal: (ns: string, id: string, event: MachineEvent) => request<unknown>('POST', `${wf(ns, id)}/signal`, { event }),
+  update: (ns: string, id: string, event: MachineEvent) => request<{ status: string; value: unknown; context: unknown }>('POST', `${wf(ns, id)}/update`, { event }),
+  cancel: (ns: string, id: string, reason?: string) => request<unknown>('POST', `${wf(ns, id)}/cancel`, reason ? { reason } : {}),
+  terminate: (ns: string, id: string, reason: string) => request<unknown>('POST', `${wf(ns, id)}/terminate`, { reason }),
+  types: (signal?: AbortSignal) => request<{ types: WorkflowType[] }>('GET', '/api/v1/workflow-types', undefined, signal),
+  workers: (signal?: AbortSignal) => request<{ workers: WorkerInfo[]; now: number }>('GET', '/api/v1/workers', undefined, signal),
+};

@@ -1,0 +1,26 @@
+import { formatDuration } from './lib/history-view.ts';
+
+export { formatDuration };
+
+/** "14:03:22" today, "Mar 3, 14:03" otherwise. */
+export function formatTime(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '—';
+  const d = new Date(ms);
+  const today = new Date();
+  const sameDay = d.toDateString() === today.toDateString();
+  return sameDay
+    ? d.toLocaleTimeString(undefined, { hour12: false })
+    : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+export function formatAgo(ms: number | undefined, now: number): string {
+  if (ms === undefined) return '—';
+  const d = now - ms;
+  if (d < 0) return `in ${formatDuration(-d)}`;
+  if (d < 1500) return 'just now';
+  return `${formatDuration(d)} ago`;
+}
+
+export function shortId(id: string, n = 8): string {
+  return id.length > n ? id.slice(0, n) : id;
+}

@@ -1,0 +1,97 @@
+import type { HistoryEvent } from '../../../../common/history.ts';
+import type { FailureInfo } from '../../../../common/failures.ts';
+
+export type { HistoryEvent, FailureInfo };
+
+/** Which family an event is in, for its colour on the timeline. */
+export type EventFamily = 'input' | 'command' | 'record' | 'end';
+
+export function eventFamily(kind: HistoryEvent['kind']): EventFamily {
+  switch (kind) {
+    case 'WorkflowStarted': case 'SignalReceived': case 'UpdateAccepted': case 'TimerFired':
+    case 'ActivityCompleted': case 'ActivityFailed': case 'CancelRequested':
+      return 'input';
+    case 'WorkflowCompleted': case 'WorkflowFailed': case 'WorkflowCanceled': case 'WorkflowTerminated':
+      return 'end';
+    case 'ActivityAttemptFailed':
+      return 'record';
+    default:
+      return 'command';
+  }
+}
+
+/** One line that says what the event was. */
+export function summarizeEvent(e: HistoryEvent): string {
+  switch (e.kind) {
+    case 'WorkflowStarted': return `${e.type}@${e.version.slice(0, 8)} started as "${e.workflowId}"`;
+    case 'SignalReceived': return `signal ${e.event.type}${payloadHint(e.event)}`;
+    case 'UpdateAccepted': return `update ${e.event.type}${payloadHint(e.event)}`;
+    case 'TimerFired': return `timer ${timerName(e.timerId)} fired`;
+    case 'ActivityCompleted': return `${e.activityId} completed (attempt ${e.attempt})`;
+    case 'ActivityFailed': return `${e.activityId} failed (attempt ${e.attempt}): ${e.failure.message}`;
+    case 'CancelRequested': return `cancel requested: ${e.reason}`;
+    case 'ActivityScheduled': return `schedule ${e.activityType} as ${e.activityId}${e.local ? ' (local)' : ''}`;
+    case 'ActivityCancelRequested': return `cancel ${e.activityId}`;
+    case 'TimerStarted': return `timer ${timerName(e.timerId)} for ${formatDuration(e.delayMs)}`;
+    case 'TimerCanceled': return `timer ${timerName(e.timerId)} canceled`;
+    case 'WorkflowCompleted': return 'completed';
+    case 'WorkflowFailed': return `failed: ${e.failure.message}`;
+    case 'WorkflowCanceled': return `canceled: ${e.reason}`;
+    case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
+    case 'WorkflowTerminated': return `terminated: ${e.reason}`;
+  }
+}
+
+/** Timer ids of `after` look like `xstate.after.approvalTimeout.approval.waiting`: "after approvalTimeout (in waiting)". */
+export function timerName(id: string): string {
+  const m = /^xstate\.after\.([^.]+)\.(.+)$/.exec(id);
+  if (!m) return id;
+  const state = m[2]!.split('.').slice(1).join('.');
+  return `after ${m[1]}${state ? ` (in ${state})` : ''}`;
+}
+
+function payloadHint(event: { type: string; [k: string]: unknown }): string {
+  const { type: _type, ...rest } = event;
+  const text = JSON.stringify(rest);
+  if (text === '{}') return '';
+  return ` ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
+}
+
+/** The payload worth showing when an event is opened: the event without seq/at/kind. */
+export function eventPayload(e: HistoryEvent): Record<string, unknown> {
+  const { seq: _s, at: _a, kind: _k, ...rest } = e as HistoryEvent & Record<string, unknown>;
+  return rest;
+}
+
+/** A failure and its causes, outermost first. */
+export function causeChain(failure: FailureInfo | undefined): FailureInfo[] {
+  const chain: FailureInfo[] = [];
+  for (let f = failure; f !== undefined && chain.length < 20; f = f.cause) chain.push(f);
+  return chain;
+}
+
+/** The workflow's input, from its first event. */
+export function inputOf(history: readonly HistoryEvent[]): unknown {
+  const first = history[0];
+  return first?.kind === 'WorkflowStarted' ? first.input : undefined;
+}
+
+/** When each pending activity's next attempt is due (from its last failed attempt), by activity id. */
+export function nextAttempts(history: readonly HistoryEvent[]): Map<string, { attempt: number; at: number; failure: FailureInfo }> {
+  const next = new Map<string, { attempt: number; at: number; failure: FailureInfo }>();
+  for (const e of history) {
+    if (e.kind === 'ActivityAttemptFailed') next.set(e.activityId, { attempt: e.attempt + 1, at: e.nextAttemptAt, failure: e.failure });
+    else if (e.kind === 'ActivityCompleted' || e.kind === 'ActivityFailed' || e.kind === 'ActivityCancelRequested') next.delete(e.activityId);
+  }
+  return next;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${Math.round(ms)} ms`;
+  if (abs < 60_000) return `${(ms / 1000).toFixed(abs < 10_000 ? 1 : 0)} s`;
+  if (abs < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((abs % 60_000) / 1000)} s`;
+  if (abs < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ${Math.round((abs % 3_600_000) / 60_000)} min`;
+  return `${Math.floor(ms / 86_400_000)} d ${Math.round((abs % 86_400_000) / 3_600_000)} h`;
+}

@@ -1,0 +1,224 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api, type ExecutionDetail, type HistoryEvent, type RunPath, type WorkflowType } from '../api.ts';
+import { ActionsPanel } from '../components/actions-panel.tsx';
+import { HistoryTimeline, stateText } from '../components/history-timeline.tsx';
+import { JsonView } from '../components/json-view.tsx';
+import { ErrorNote, Panel } from '../components/panel.tsx';
+import { Statechart } from '../components/statechart.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
+import { useNow, usePoll } from '../hooks.ts';
+import { causeChain, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
+import { acceptedEvents, activeStateIds, machineGraph, summarizePath, type MachineGraph } from '../lib/machine-graph.ts';
+import { Link, paths } from '../router.tsx';
+
+/** How often a running execution is read again. History and path are read only when it grew. */
+const POLL_MS = 1000;
+
+/**
+ * One execution: its statechart with the current state lit and the path so far, its status,
+ * input, context, output or failure, what it waits on (activities, timers), the actions a person
+ * can take, and the whole history as a timeline.
+ */
+export function ExecutionPage({ namespace, workflowId }: { namespace: string; workflowId: string }) {
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
+  const now = useNow();
+  const [closed, setClosed] = useState(false);
+  // A closed execution changes no more (short of a reset): read it rarely.
+  const detail = usePoll((signal) => api.describe(namespace, workflowId, signal), [namespace, workflowId], closed ? 15_000 : POLL_MS);
+  const d = detail.data;
+  const running = d !== undefined && (d.status === 'running' || d.status === 'blocked');
+  useEffect(() => setClosed(d !== undefined && !running), [d, running]);
+  const types = usePoll((signal) => api.types(signal), [], 0);
+  const { history, path } = useRunData(namespace, workflowId, d);
+
+  const definition = useMemo(() => findDefinition(types.data?.types, d), [types.data, d?.type, d?.version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const graph: MachineGraph | undefined = useMemo(() => (definition ? machineGraph(definition) : undefined), [definition]);
+
+  const stateAfter = useMemo(() => new Map((path?.steps ?? []).map((s) => [s.seq, s.value] as const)), [path]);
+  const selectedValue = selectedSeq === null ? undefined : valueAt(path, selectedSeq);
+  const shownValue = selectedSeq === null ? d?.state.value ?? path?.steps.at(-1)?.value : selectedValue;
+  const active = useMemo(() => (graph ? activeStateIds(graph, shownValue) : new Set<string>()), [graph, JSON.stringify(shownValue)]); // eslint-disable-line react-hooks/exhaustive-deps
+  const summary = useMemo(() => {
+    if (!graph || !path) return undefined;
+    const steps = selectedSeq === null ? path.steps : path.steps.filter((s) => s.seq <= selectedSeq);
+    return summarizePath(graph, steps);
+  }, [graph, path, selectedSeq]);
+  const accepts = d?.state.accepts ?? path?.accepts ?? (graph ? acceptedEvents(graph, activeStateIds(graph, d?.state.value)) : []);
+  const retries = useMemo(() => nextAttempts(history ?? []), [history]);
+  const runningInvokes = useMemo(() => new Set((d?.pendingActivities ?? []).map((a) => a.activityId)), [d]);
+
+  if (detail.error && !d) {
+    return (
+      <div className="page">
+        <p><Link to={paths.executions(namespace)}>← Executions</Link></p>
+        <ErrorNote error={detail.error} />
+      </div>
+    );
+  }
+  if (!d) return <div className="page"><p className="muted">Loading…</p></div>;
+
+  const failure = d.failure;
+  return (
+    <div className="page execution-page" data-testid="execution-page" data-status={d.status}>
+      <div className="page-header">
+        <div>
+          <p className="crumbs"><Link to={paths.executions(namespace)}>Executions</Link> / <span className="muted">{namespace}</span></p>
+          <h1 className="mono">{d.workflowId}</h1>
+          <p className="meta">
+            <StatusBadge status={d.status} />
+            <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={d.version}>@{shortId(d.version, 10)}</span></span>
+            <span title={new Date(d.startedAt).toISOString()}>started {formatTime(d.startedAt)} ({formatAgo(d.startedAt, now)})</span>
+            <span>{d.closedAt ? `closed after ${formatDuration(d.closedAt - d.startedAt)}` : `running for ${formatDuration(now - d.startedAt)}`}</span>
+            <span className="mono muted" title="run id">run {shortId(d.runId, 13)}</span>
+          </p>
+        </div>
+      </div>
+      <ErrorNote error={detail.error} />
+      {d.status === 'blocked' && d.blockedReason ? <div className="error-note">Blocked: {d.blockedReason}</div> : null}
+
+      <div className="execution-grid">
+        <div className="main-column">
+          <Panel title="State" testId="state-panel"
+            actions={<span className="current-state" data-testid="current-state">{stateText(d.state.value)}</span>}>
+            {graph ? (
+              <Statechart graph={graph} active={active} path={summary} closed={!running || selectedSeq !== null}
+                runningInvokes={selectedSeq === null ? runningInvokes : undefined}
+                caption={selectedSeq !== null ? `as it was after event #${selectedSeq}` : undefined} />
+            ) : types.data ? (
+              <p className="muted">This server does not have the machine of version {d.version}: no diagram. The state is {JSON.stringify(d.state.value)}.</p>
+            ) : <p className="muted">Loading the machine…</p>}
+          </Panel>
+          <Panel title={`History${history ? ` (${history.length})` : ''}`}>
+            {history ? <HistoryTimeline events={history} stateAfter={stateAfter} selectedSeq={selectedSeq} onSelect={setSelectedSeq} /> : <p className="muted">Loading…</p>}
+          </Panel>
+        </div>
+        <div className="side-column">
+          <Panel title="Actions">
+            <ActionsPanel namespace={namespace} workflowId={workflowId} accepts={accepts} running={running} onDone={detail.refresh} />
+          </Panel>
+          {d.status === 'completed' || d.output !== undefined ? <Panel title="Output" testId="output"><JsonView value={d.output} /></Panel> : null}
+          {failure ? <Panel title="Failure" testId="failure"><FailureChain failure={failure} /></Panel> : null}
+          <Panel title="Context"><JsonView value={d.state.context} /></Panel>
+          {d.state.tags.length ? <Panel title="Tags"><p>{d.state.tags.map((t) => <span key={t} className="tag">{t}</span>)}</p></Panel> : null}
+          <Panel title={`Pending activities (${d.pendingActivities?.length ?? 0})`} testId="pending-activities">
+            {d.pendingActivities?.length ? (
+              <table className="compact">
+                <thead><tr><th>Activity</th><th>Attempt</th><th>Next / last</th></tr></thead>
+                <tbody>
+                  {d.pendingActivities.map((a) => {
+                    const retry = retries.get(a.activityId);
+                    return (
+                      <tr key={a.activityId}>
+                        <td><span className="mono">{a.activityType}</span><div className="muted small">{a.activityId}</div></td>
+                        <td>{a.attempt}</td>
+                        <td>
+                          {retry && retry.at > now ? <div>retry in {formatDuration(retry.at - now)}</div> : null}
+                          {a.lastHeartbeatAt ? <div className="muted small">heartbeat {formatAgo(a.lastHeartbeatAt, now)}</div> : null}
+                          {a.lastFailure ? <div className="small failure-text" title={a.lastFailure.message}>{a.lastFailure.type ?? a.lastFailure.code}: {a.lastFailure.message}</div> : null}
+                          {!retry && !a.lastFailure ? <span className="muted">in progress</span> : null}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            ) : <p className="muted">None.</p>}
+          </Panel>
+          <Panel title={`Timers (${d.pendingTimers?.length ?? 0})`} testId="pending-timers">
+            {d.pendingTimers?.length ? (
+              <table className="compact">
+                <thead><tr><th>Timer</th><th>Due</th></tr></thead>
+                <tbody>
+                  {d.pendingTimers.map((t) => (
+                    <tr key={t.timerId}>
+                      <td className="mono small">{timerName(t.timerId)}</td>
+                      <td title={new Date(t.dueAt).toISOString()}>{formatTime(t.dueAt)} <span className="muted">({formatAgo(t.dueAt, now)})</span></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : <p className="muted">None.</p>}
+          </Panel>
+          <Panel title="Input"><JsonView value={history ? inputOf(history) : undefined} /></Panel>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * History and path, fetched again only when the history grew (the description says how long it
+ * is). Long histories are fetched at most every few seconds: the API returns them whole.
+ */
+function useRunData(namespace: string, workflowId: string, d: ExecutionDetail | undefined): { history?: HistoryEvent[]; path?: RunPath } {
+  const [history, setHistory] = useState<HistoryEvent[]>();
+  const [path, setPath] = useState<RunPath>();
+  const fetched = useRef<{ key: string; length: number; at: number }>({ key: '', length: -1, at: 0 });
+  const key = `${namespace}\u0000${workflowId}\u0000${d?.runId ?? ''}`;
+  const length = d?.historyLength ?? -2;
+  const status = d?.status;
+
+  useEffect(() => {
+    if (!d) return;
+    const last = fetched.current;
+    if (last.key === key && last.length === length && length !== -2) return;
+    const throttle = (history?.length ?? 0) > 5000 && last.key === key ? 5000 : 0;
+    const wait = Math.max(0, last.at + throttle - Date.now());
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      fetched.current = { key, length, at: Date.now() };
+      void Promise.all([
+        api.history(namespace, workflowId, controller.signal).then((h) => setHistory(h.events)),
+        api.path(namespace, workflowId, controller.signal).then(setPath).catch(() => undefined),
+      ]).catch(() => {
+        fetched.current = { key: '', length: -1, at: 0 };
+      });
+    }, wait);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+    // `status` too: the engine's describe may not say historyLength; a status change means new events.
+  }, [key, length, status]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  useEffect(() => {
+    setHistory(undefined);
+    setPath(undefined);
+  }, [namespace, workflowId]);
+  return { history, path };
+}
+
+function findDefinition(types: WorkflowType[] | undefined, d: ExecutionDetail | undefined) {
+  if (!types || !d) return undefined;
+  return types.find((t) => t.type === d.type)?.versions.find((v) => v.version === d.version)?.definition;
+}
+
+function valueAt(path: RunPath | undefined, seq: number): unknown {
+  let value: unknown;
+  for (const s of path?.steps ?? []) {
+    if (s.seq > seq) break;
+    value = s.value;
+  }
+  return value;
+}
+
+export function FailureChain({ failure }: { failure: FailureInfo }) {
+  const chain = causeChain(failure);
+  return (
+    <ol className="cause-chain" data-testid="cause-chain">
+      {chain.map((f, i) => (
+        <li key={i}>
+          <div><strong>{f.type ?? f.code}</strong>{f.type ? <span className="muted"> ({f.code})</span> : null}{i > 0 ? <span className="muted"> — cause</span> : null}</div>
+          <div className="failure-text">{f.message}</div>
+          <div className="muted small">
+            {[f.activityType && `activity ${f.activityType}`, f.retryState && `retry: ${f.retryState}`, f.timeoutType && `timeout: ${f.timeoutType}`, f.nonRetryable && 'non-retryable']
+              .filter(Boolean).join(' · ')}
+          </div>
+          {f.details?.length ? <JsonView value={f.details} maxHeight={120} /> : null}
+          {f.stack ? <details><summary className="muted small">stack</summary><pre className="stack">{f.stack}</pre></details> : null}
+        </li>
+      ))}
+    </ol>
+  );
+}
