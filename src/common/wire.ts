@@ -16,6 +16,7 @@ import { z } from 'zod';
  *   │── complete / fail / heartbeat { id, taskToken } ─►│
  *   │◄──────────────────── ok { id } | error { id } ────│
  *   │◄──────────────────── cancel { taskToken } ────────│
+ *   │── unregister { id, taskQueue } ───────────────────►│  no more tasks; reports still accepted
  *  client:
  *   │── call { id, op, args } ─►│
  *   │◄─ ok { id, value } | error { id, code, message } ──│
@@ -59,6 +60,9 @@ export const registerFrame = z.object({
   slots: z.number().int().min(1).max(100_000),
 });
 
+/** Stops tasks of a queue from being pushed (graceful shutdown); tasks in flight may still be reported. */
+export const unregisterFrame = z.object({ t: z.literal('unregister'), id: requestId, taskQueue: id });
+
 export const completeFrame = z.object({ t: z.literal('complete'), id: requestId, taskToken: z.string().min(1).max(10_000), output: z.unknown() });
 export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
 export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestId, taskToken: z.string().min(1).max(10_000), details: z.unknown() });
@@ -69,7 +73,7 @@ export type ClientOp = (typeof CLIENT_OPS)[number];
 export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
 
 /** Frames a worker may send after hello. */
-export const workerFrame = z.discriminatedUnion('t', [registerFrame, completeFrame, failFrame, heartbeatFrame]);
+export const workerFrame = z.discriminatedUnion('t', [registerFrame, unregisterFrame, completeFrame, failFrame, heartbeatFrame]);
 /** Frames a client may send after hello. */
 export const clientFrame = callFrame;
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.ts';
+import { ForbiddenError, InvalidArgumentError } from '../common/errors.ts';
 import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../common/failures.ts';
 import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import type { Clock, TimerHandle } from './clock.ts';
@@ -107,8 +107,17 @@ export class ActivityDispatcher {
     this.sessions.set(queue, sessions);
     // Not synchronously: the worker gets its session object back before its first task.
     queueMicrotask(() => this.pump(queue));
-    const settle = async (token: string, report: (task: TaskRefWithToken) => Promise<void>) => {
+    // Invariant: a worker reports only tasks of its own namespace. The token is readable, so
+    // without this check a worker of one namespace could settle another namespace's activities.
+    const own = (token: string): TaskRefWithToken => {
       const task = this.host.parseToken(token);
+      if (task.namespace !== registration.namespace) {
+        throw new ForbiddenError(`task token names namespace "${task.namespace}", but this worker is registered in "${registration.namespace}".`);
+      }
+      return task;
+    };
+    const settle = async (token: string, report: (task: TaskRefWithToken) => Promise<void>) => {
+      const task = own(token);
       // The slot goes back to the session that was given the task, whichever reports it (a
       // worker that reconnected reports through a new session).
       const holder = this.holders.get(token);
@@ -126,7 +135,7 @@ export class ActivityDispatcher {
       complete: (token, output) => settle(token, (task) => this.host.completed(task, output)),
       fail: (token, failure) => settle(token, (task) => this.host.failed(task, failure)),
       heartbeat: async (token, details) => {
-        const task = this.host.parseToken(token);
+        const task = own(token);
         const result = await this.host.heartbeat(task, details);
         this.rearmHeartbeat(taskKey(task));
         return result;

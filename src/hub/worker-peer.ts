@@ -1,4 +1,4 @@
-import { ProtocolError } from '../common/errors.ts';
+import { InvalidArgumentError, ProtocolError } from '../common/errors.ts';
 import { describeZodError, workerFrame, type WorkerFrame } from '../common/wire.ts';
 import type { WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { errorFrame } from './client-peer.ts';
@@ -7,7 +7,8 @@ import type { PeerContext, PeerRole } from './peer-connection.ts';
 /**
  * A worker connection. `register` opens an engine session for a task queue; tasks are pushed
  * as `task` frames up to the slots the worker announced (credit: a slot comes back with each
- * complete or fail). A worker may register several task queues on one connection.
+ * complete or fail). A worker may register several task queues on one connection; `unregister`
+ * stops the pushes of one (graceful shutdown) while its tasks in flight may still be reported.
  *
  * When the connection drops, its tasks in flight stay with the engine: a worker that
  * reconnects may still report them (tokens name the attempt, not the connection); otherwise
@@ -44,12 +45,23 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
       case 'register':
         answer(frame.id, async () => {
           if (sessions.has(frame.taskQueue)) throw new ProtocolError('PROTOCOL_ERROR', `task queue "${frame.taskQueue}" is already registered on this connection`);
+          // Names starting with "__" belong to the server (its local-activity queue is "__local__"):
+          // a remote worker registered there would be handed the server's own tasks.
+          if (frame.taskQueue.startsWith('__')) throw new InvalidArgumentError(`task queue "${frame.taskQueue}" is reserved: names starting with "__" belong to the server`);
           const session = connection.openSession({
             namespace: context.hello.namespace, taskQueue: frame.taskQueue, activityTypes: frame.activityTypes,
             slots: frame.slots, identity: context.hello.identity,
           }, handlers);
           sessions.set(frame.taskQueue, session);
           reporter ??= session;
+          return { taskQueue: frame.taskQueue };
+        });
+        return;
+      case 'unregister':
+        answer(frame.id, async () => {
+          // The session stays the reporter if it was one: tasks in flight may still be reported.
+          sessions.get(frame.taskQueue)?.close();
+          sessions.delete(frame.taskQueue);
           return { taskQueue: frame.taskQueue };
         });
         return;
@@ -75,7 +87,7 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
       const parsed = workerFrame.safeParse(raw);
       if (!parsed.success) {
         const id = typeof raw.id === 'number' ? raw.id : undefined;
-        const known = ['register', 'complete', 'fail', 'heartbeat'].includes(String(raw.t));
+        const known = ['register', 'unregister', 'complete', 'fail', 'heartbeat'].includes(String(raw.t));
         if (id === undefined || !known) throw new ProtocolError('PROTOCOL_ERROR', `not a worker frame: ${describeZodError(parsed.error)}`);
         context.send({ t: 'error', id, code: 'INVALID_ARGUMENT', message: `INVALID_ARGUMENT: ${describeZodError(parsed.error)}` });
         return;

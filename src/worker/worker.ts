@@ -1,109 +1,272 @@
 import { InvalidArgumentError } from '../common/errors.ts';
-import { ApplicationFailure, toFailureInfo } from '../common/failures.ts';
+import { ApplicationFailure, CancelledFailure, toFailureInfo } from '../common/failures.ts';
 import type { ActivityTask, WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { activityInfo, type ActivityContext, type ActivityFunction } from './activity-context.ts';
+import { toWebSocketUrl } from './address.ts';
+import { WsWorkerConnection, type WsConnectionOptions } from './ws-connection.ts';
 
+/** Options of `Worker.create`: where tasks come from (`address` or `connection`), and what runs them. */
 export interface WorkerOptions {
-  /** Where tasks come from: an in-process engine now; a server address with the WebSocket hub. */
-  connection: WorkerConnection;
+  /**
+   * The server: `ws://127.0.0.1:7233/ws`, `http://127.0.0.1:7233` or `127.0.0.1:7233`. The
+   * worker connects over WebSocket and reconnects by itself. Give this or `connection`.
+   */
+  address?: string;
+  /** Bearer token, when the server requires one (a worker token for this namespace). */
+  token?: string;
+  /** Where tasks come from in-process: an `Engine` (tests, embedded use), or any WorkerConnection. */
+  connection?: WorkerConnection;
+  /** Default `'default'`. */
   namespace?: string;
   taskQueue: string;
   /** Activity implementations by the name given to activity(name, …). */
   activities: Record<string, ActivityFunction>;
   /** Tasks this worker runs at once; the server pushes no more than this. Default 100. */
   maxConcurrentActivities?: number;
+  /** Shown by the server. Default `<hostname>:<pid>` over WebSocket. */
   identity?: string;
+  /** Tuning of the WebSocket connection made for `address`: reconnect backoff, pings, frame limit, events. */
+  connectionOptions?: Omit<WsConnectionOptions, 'address' | 'token' | 'namespace' | 'identity'>;
+}
+
+type ResolvedOptions = WorkerOptions & { namespace: string; maxConcurrentActivities: number };
+
+/** One task this worker was given, from arrival to the server's answer to its report. */
+interface TaskRun {
+  task: ActivityTask;
+  abort: LazyAbort;
+  /** The activity function was called. */
+  started: boolean;
+  /** The activity function returned or threw: heartbeats stop. */
+  finished: boolean;
+  heartbeating: boolean;
+  nextHeartbeat?: { details: unknown };
 }
 
 /**
- * Runs activities from one task queue.
+ * Runs activities from one task queue: the server pushes tasks up to `maxConcurrentActivities`
+ * at once, the worker calls the function named by each and reports its result (or failure).
+ *
+ * When an activity may run twice: the server retries an attempt that failed, timed out, or
+ * whose worker was lost (cut off longer than the server's worker-lost grace period) — a new
+ * `ctx.info.attempt`, while the old one may still be running somewhere; and it runs the same
+ * attempt again when the server itself crashed while the attempt ran. Use `ctx.info.taskToken`
+ * (it names run, activity and attempt) or (workflowId, activityId) as the idempotency key of
+ * side effects. A completion reported while disconnected is kept and sent after reconnecting.
  *
  * @example
+ * import { Worker } from 'perdure/worker';
  * const worker = Worker.create({
- *   connection: engine, taskQueue: 'payments',
+ *   address: 'localhost:7233', taskQueue: 'payments',
  *   activities: { chargeCard: async ({ amount }, ctx) => payments.charge(amount, { idempotencyKey: ctx.info.taskToken }) },
  * });
- * const running = worker.run();
- * // …
- * await worker.shutdown(); await running;
+ * process.on('SIGTERM', () => void worker.shutdown());
+ * await worker.run(); // resolves once shutdown() has drained the tasks in flight
  */
 export class Worker {
   private session?: WorkerSession;
-  private readonly inFlight = new Map<string, { abort: LazyAbort; done: Promise<void> }>();
-  private stopped?: () => void;
+  /** The connection this worker made for `address` (closed by shutdown). */
+  private owned?: WsWorkerConnection;
+  private connecting?: Promise<WsWorkerConnection>;
+  private running?: Promise<void>;
+  private stopping?: Promise<void>;
+  private readonly tasks = new Map<string, TaskRun>();
+  /** Tasks that arrived while every slot ran a task (only after a reconnect, see WsWorkerConnection). */
+  private readonly backlog: TaskRun[] = [];
+  private busy = 0;
+  private idleWaiters: (() => void)[] = [];
+  private stopped!: () => void;
   private readonly finished: Promise<void>;
 
-  private constructor(private readonly options: Required<Pick<WorkerOptions, 'namespace' | 'maxConcurrentActivities'>> & WorkerOptions) {
+  private constructor(private readonly options: ResolvedOptions) {
     this.finished = new Promise((resolve) => (this.stopped = resolve));
   }
 
+  /**
+   * Checks the options and makes a worker; nothing connects until run().
+   *
+   * @throws InvalidArgumentError naming the option that is wrong.
+   * @example
+   * const worker = Worker.create({ address: 'http://127.0.0.1:7233', taskQueue: 'orders', activities: { chargeCard } });
+   */
   static create(options: WorkerOptions): Worker {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('Worker.create needs options');
-    if (!options.connection) throw new InvalidArgumentError('Worker.create: connection is required');
+    if (!options.connection === !options.address) {
+      throw new InvalidArgumentError('Worker.create: give either address (a server, over WebSocket) or connection (in-process), not both and not neither');
+    }
+    if (options.address !== undefined) toWebSocketUrl(options.address); // throws naming what is wrong
     if (typeof options.taskQueue !== 'string' || !options.taskQueue) throw new InvalidArgumentError('Worker.create: taskQueue must be a non-empty string');
-    for (const [name, fn] of Object.entries(options.activities ?? {})) {
+    if (!options.activities || typeof options.activities !== 'object') throw new InvalidArgumentError('Worker.create: activities must be an object of functions by activity name');
+    for (const [name, fn] of Object.entries(options.activities)) {
       if (typeof fn !== 'function') throw new InvalidArgumentError(`Worker.create: activity "${name}" must be a function`);
     }
-    return new Worker({ namespace: 'default', maxConcurrentActivities: 100, ...options });
+    const slots = options.maxConcurrentActivities ?? 100;
+    if (!Number.isInteger(slots) || slots < 1) throw new InvalidArgumentError('Worker.create: maxConcurrentActivities must be a whole number ≥ 1');
+    return new Worker({ ...options, namespace: options.namespace ?? 'default', maxConcurrentActivities: slots });
   }
 
-  /** Starts taking tasks; resolves after shutdown() has drained every task in flight. */
+  /**
+   * Connects (for `address`) and takes tasks; resolves after shutdown() has drained every task
+   * in flight. Rejects when the server refuses the worker for good: a wrong token
+   * (UNAUTHORIZED), a token for another namespace or role (FORBIDDEN), a protocol version it
+   * does not speak (PROTOCOL_VERSION), a reserved task queue (INVALID_ARGUMENT); or when it
+   * cannot be reached at first (CONNECTION_LOST, after `connectionOptions.connectTimeoutMs`).
+   */
   run(): Promise<void> {
-    if (!this.session) {
-      this.session = this.options.connection.openSession(
+    this.running ??= this.start();
+    return this.running;
+  }
+
+  /**
+   * Takes no new tasks, waits until the tasks in flight have run and their reports were
+   * answered, then closes the connection it made and lets run() resolve. Tasks the server
+   * pushed before it learned of the shutdown are run too. Drain within the server's worker-lost
+   * grace period (10 s by default): after it, the server retries what is still running here.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.connecting?.catch(() => {});
+      this.session?.close();
+      await this.idle();
+      await this.owned?.close();
+      this.stopped();
+    })();
+    return this.stopping;
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopping) return this.finished; // shut down before it ran
+    let connection = this.options.connection;
+    if (!connection) {
+      const { address, token, namespace, identity, connectionOptions } = this.options;
+      this.connecting = WsWorkerConnection.connect({ ...connectionOptions, address: address!, token, namespace, identity });
+      this.owned = await this.connecting;
+      connection = this.owned;
+    }
+    if (!this.stopping) {
+      this.session = connection.openSession(
         {
           namespace: this.options.namespace, taskQueue: this.options.taskQueue,
           activityTypes: Object.keys(this.options.activities), slots: this.options.maxConcurrentActivities,
           identity: this.options.identity,
         },
         {
-          onTask: (task) => this.execute(task),
-          onCancel: (token) => this.inFlight.get(token)?.abort.abort(new Error('activity cancelled by the server')),
+          onTask: (task) => this.accept(task),
+          onCancel: (token, reason) => this.cancel(token, reason),
         },
       );
     }
-    return this.finished;
+    // A connection refused for good ends run() with the reason; a closed one after shutdown.
+    await (this.owned ? Promise.race([this.finished, this.owned.closed.then(() => this.finished)]) : this.finished);
   }
 
-  /** Takes no new tasks, waits for the ones in flight to report, then lets run() resolve. */
-  async shutdown(): Promise<void> {
-    this.session?.close();
-    await Promise.allSettled([...this.inFlight.values()].map((t) => t.done));
-    this.stopped?.();
+  private accept(task: ActivityTask): void {
+    // The same attempt pushed again (the server restarted while it ran here): one run reports for both.
+    if (this.tasks.has(task.taskToken)) return;
+    const run: TaskRun = { task, abort: new LazyAbort(), started: false, finished: false, heartbeating: false };
+    this.tasks.set(task.taskToken, run);
+    if (this.busy < this.options.maxConcurrentActivities) this.execute(run);
+    else this.backlog.push(run);
   }
 
-  private context(task: ActivityTask, session: WorkerSession, abort: LazyAbort): ActivityContext {
+  private cancel(token: string, reason: string): void {
+    const run = this.tasks.get(token);
+    if (!run) return;
+    const failure = new CancelledFailure(`activity cancelled by the server: ${reason}`);
+    if (run.started) {
+      run.abort.abort(failure);
+      return;
+    }
+    // Never started: hand it back (the report returns its slot).
+    this.backlog.splice(this.backlog.indexOf(run), 1);
+    run.finished = true;
+    void this.report(run, () => this.session!.fail(token, toFailureInfo(failure)));
+  }
+
+  private execute(run: TaskRun): void {
+    this.busy++;
+    run.started = true;
+    void this.runActivity(run);
+  }
+
+  private async runActivity(run: TaskRun): Promise<void> {
+    const { task } = run;
+    const session = this.session!;
+    let send: () => Promise<void>;
+    try {
+      const fn = Object.hasOwn(this.options.activities, task.activityType) ? this.options.activities[task.activityType] : undefined;
+      if (!fn) throw ApplicationFailure.create({ message: `no activity "${task.activityType}" on this worker (task queue "${task.taskQueue}")`, type: 'ActivityNotRegistered' });
+      const output: unknown = await fn(task.input, this.context(run));
+      send = () => session.complete(task.taskToken, output);
+    } catch (error) {
+      send = () => session.fail(task.taskToken, toFailureInfo(error));
+    }
+    run.finished = true;
+    this.busy--;
+    const next = this.backlog.shift();
+    if (next) this.execute(next);
+    await this.report(run, send);
+  }
+
+  private async report(run: TaskRun, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch {
+      // Refused: TASK_TOKEN_STALE (the attempt timed out, was cancelled or retried meanwhile;
+      // the server moved on and nothing is lost), or the connection was closed for good.
+    }
+    this.tasks.delete(run.task.taskToken);
+    if (this.tasks.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.tasks.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private context(run: TaskRun): ActivityContext {
+    const abort = run.abort;
     return {
-      info: activityInfo(task),
+      info: activityInfo(run.task),
       get signal() {
         return abort.signal;
       },
-      heartbeat: (details?: unknown) => {
-        session.heartbeat(task.taskToken, details).then(
-          (r) => r.cancelRequested && abort.abort(new Error('activity cancelled by the server')),
-          () => abort.abort(new Error('activity no longer wanted by the server')),
-        );
-      },
+      heartbeat: (details?: unknown) => this.heartbeat(run, details),
     };
   }
 
-  private execute(task: ActivityTask): void {
-    const abort = new LazyAbort();
-    const session = this.session!;
-    const done = (async () => {
-      let outcome: { ok: true; output: unknown } | { ok: false; error: unknown };
-      try {
-        const fn = this.options.activities[task.activityType];
-        if (!fn) throw ApplicationFailure.create({ message: `no activity "${task.activityType}" on this worker`, type: 'ActivityNotRegistered' });
-        outcome = { ok: true, output: await fn(task.input, this.context(task, session, abort)) };
-      } catch (error) {
-        outcome = { ok: false, error };
-      }
-      await (outcome.ok ? session.complete(task.taskToken, outcome.output) : session.fail(task.taskToken, toFailureInfo(outcome.error)));
-    })().catch(() => {
-      // A refused report (stale token) means the server has moved on; nothing is lost.
-    }).finally(() => this.inFlight.delete(task.taskToken));
-    this.inFlight.set(task.taskToken, { abort, done });
+  /**
+   * At most one heartbeat per task waits for an answer; later ones keep only the latest details
+   * and go when it returns, so an activity may call heartbeat() in a tight loop.
+   */
+  private heartbeat(run: TaskRun, details: unknown): void {
+    if (run.finished) return;
+    if (run.heartbeating) {
+      run.nextHeartbeat = { details };
+      return;
+    }
+    run.heartbeating = true;
+    this.session!.heartbeat(run.task.taskToken, details).then(
+      (answer) => {
+        if (answer.cancelRequested) run.abort.abort(new CancelledFailure('activity cancellation requested by the server'));
+      },
+      (error: { code?: string }) => {
+        // The server no longer has this attempt (timed out, retried, cancelled): stop it.
+        // Other errors (details too large, connection trouble) lose only this heartbeat.
+        if (error?.code === 'TASK_TOKEN_STALE' || error?.code === 'EXECUTION_NOT_FOUND') {
+          run.abort.abort(new CancelledFailure('the server no longer wants this attempt'));
+        }
+      },
+    ).finally(() => {
+      run.heartbeating = false;
+      const next = run.nextHeartbeat;
+      run.nextHeartbeat = undefined;
+      if (next) this.heartbeat(run, next.details);
+    });
   }
 }
 
