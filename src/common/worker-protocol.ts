@@ -41,8 +41,12 @@ export interface WorkerSession {
   fail(taskToken: string, failure: FailureInfo): Promise<void>;
   /** Records progress details and keeps the heartbeat timeout from firing. */
   heartbeat(taskToken: string, details?: unknown): Promise<{ cancelRequested: boolean }>;
-  /** Stops new tasks from being pushed; tasks in flight may still complete. */
-  close(): void;
+  /**
+   * Stops new tasks from being pushed; tasks in flight may still be reported. `'drain'` (a
+   * graceful shutdown) waits for them as long as their timeouts allow; `'lost'` (the default: the
+   * connection is gone) gives the worker a grace period to come back and report, then retries.
+   */
+  close(mode?: 'drain' | 'lost'): void;
 }
 
 export interface ActivityTask {

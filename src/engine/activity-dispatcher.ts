@@ -27,6 +27,8 @@ interface Session {
   handlers: WorkerHandlers;
   free: number;
   closed: boolean;
+  /** Closed because its connection is gone (not a drain): its tasks have a grace period. */
+  lost?: boolean;
   inFlight: Set<string>;
 }
 
@@ -121,13 +123,19 @@ export class ActivityDispatcher {
       // The slot goes back to the session that was given the task, whichever reports it (a
       // worker that reconnected reports through a new session).
       const holder = this.holders.get(token);
-      if (holder) {
-        this.holders.delete(token);
-        holder.inFlight.delete(token);
-        holder.free++;
+      if (holder && (holder === session || holder.closed)) {
+        this.release(holder, token);
         this.finish(taskKey(task), token);
-        const holderQueue = queueKey(holder.registration.namespace, holder.registration.taskQueue);
-        queueMicrotask(() => this.pump(holderQueue));
+      } else if (holder) {
+        // Another live session holds this attempt (the server re-dispatched it after a restart
+        // and the first worker reported it): tell the holder to stop; its slot comes back when it
+        // reports, which will be refused as stale.
+        this.finish(taskKey(task), token);
+        try {
+          holder.handlers.onCancel(token, 'reported by another worker');
+        } catch {
+          // the holder's connection is gone; its close releases nothing more
+        }
       }
       await report(task);
     };
@@ -140,11 +148,15 @@ export class ActivityDispatcher {
         this.rearmHeartbeat(taskKey(task));
         return result;
       },
-      close: () => {
-        if (session.closed) return;
-        session.closed = true;
-        sessions.delete(session);
-        this.workerLost(session);
+      close: (mode = 'lost') => {
+        if (!session.closed) {
+          session.closed = true;
+          sessions.delete(session);
+        }
+        if (mode === 'lost' && !session.lost) {
+          session.lost = true;
+          this.workerLost(session);
+        }
       },
     };
   }
@@ -159,14 +171,28 @@ export class ActivityDispatcher {
       const task = this.host.parseToken(token);
       const key = taskKey(task);
       const running = this.running.get(key);
-      if (running?.task.taskToken !== token) continue;
+      if (running?.task.taskToken !== token) {
+        this.release(session, token); // no longer wanted (cancelled, timed out): nothing to wait for
+        continue;
+      }
       running.timers.push(this.host.clock.setTimeout(() => {
+        this.release(session, token);
         this.remove(key, 'worker lost');
         this.host.failed({ ...task }, {
           code: 'APPLICATION_FAILURE', type: 'WorkerLost', message: `the worker running this attempt disconnected and did not report it within ${this.workerLostGraceMs} ms`,
         }).catch(() => {});
       }, this.workerLostGraceMs));
     }
+  }
+
+  /** Gives a task's slot back to the session it was pushed to. */
+  private release(holder: Session, token: string): void {
+    if (this.holders.get(token) !== holder) return;
+    this.holders.delete(token);
+    holder.inFlight.delete(token);
+    holder.free++;
+    const queue = queueKey(holder.registration.namespace, holder.registration.taskQueue);
+    queueMicrotask(() => this.pump(queue));
   }
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */

@@ -17,6 +17,7 @@ import type { PeerContext, PeerRole } from './peer-connection.ts';
 export function workerPeer(context: PeerContext, connection: WorkerConnection, onConnectionChange: (delta: number) => void): PeerRole {
   onConnectionChange(1);
   const sessions = new Map<string, WorkerSession>();
+  const drained = new Set<WorkerSession>();
   /** The session that reports go through; any works, as tokens carry everything. */
   let reporter: WorkerSession | undefined;
   let open = true;
@@ -60,8 +61,10 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
       case 'unregister':
         answer(frame.id, async () => {
           // The session stays the reporter if it was one: tasks in flight may still be reported.
-          sessions.get(frame.taskQueue)?.close();
+          const draining = sessions.get(frame.taskQueue);
+          draining?.close('drain');
           sessions.delete(frame.taskQueue);
+          if (draining) drained.add(draining);
           return { taskQueue: frame.taskQueue };
         });
         return;
@@ -98,7 +101,8 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
       if (!open) return;
       open = false;
       onConnectionChange(-1);
-      for (const s of sessions.values()) s.close();
+      // Sessions that were draining are lost too now: their tasks get the grace period.
+      for (const s of [...sessions.values(), ...drained]) s.close('lost');
     },
   };
 }

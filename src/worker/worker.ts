@@ -120,13 +120,13 @@ export class Worker {
   /**
    * Takes no new tasks, waits until the tasks in flight have run and their reports were
    * answered, then closes the connection it made and lets run() resolve. Tasks the server
-   * pushed before it learned of the shutdown are run too. Drain within the server's worker-lost
-   * grace period (10 s by default): after it, the server retries what is still running here.
+   * pushed before it learned of the shutdown are run too; the server waits for them as long as
+   * their timeouts allow (a drain is not a lost worker).
    */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       await this.connecting?.catch(() => {});
-      this.session?.close();
+      this.session?.close('drain');
       await this.idle();
       await this.owned?.close();
       this.stopped();
