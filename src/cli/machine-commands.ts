@@ -1,0 +1,66 @@
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { CliError } from './cli-error.ts';
+import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
+import { printJson, table } from './format.ts';
+import type { HttpApi } from './http.ts';
+import { machineSource } from './stately-export.ts';
+
+/** A registered workflow type as `GET /api/v1/workflow-types` lists it. */
+export interface WorkflowTypeInfo {
+  type: string;
+  versions: { version: string; definition: unknown }[];
+}
+
+/**
+ * `perdure machine list|export`: the workflow types a server registered, and a type's machine
+ * as `createMachine({...})` code that Stately Studio imports.
+ *
+ * @example
+ * perdure machine export order > order.machine.ts
+ */
+export function machineCommands(): Command {
+  const group = new Command('machine').description('the workflow types (machines) a server registered');
+
+  withConnectionOptions(group.command('list').description('list workflow types and their versions'))
+    .action(async (o: ConnectionOptions) => {
+      const types = await workflowTypes(apiFrom(o));
+      if (o.json) return printJson({ types: types.map((t) => ({ type: t.type, versions: t.versions.map((v) => v.version) })) });
+      if (types.length === 0) return console.log('No workflow types registered.');
+      console.log(table(types.map((t) => ({ type: t.type, versions: t.versions.map((v) => v.version).join(', ') })), ['type', 'versions']));
+    });
+
+  withConnectionOptions(group.command('export <type>').description('print a machine as code Stately Studio imports (Import → from code)'), { json: false })
+    .option('--version <version>', 'which version (default: the newest registered)')
+    .option('--format <format>', 'ts: a createMachine() snippet; json: the machine\'s JSON definition', 'ts')
+    .option('-o, --out <file>', 'write to a file instead of stdout')
+    .action(async (type: string, o: ConnectionOptions & { version?: string; format: string; out?: string }) => {
+      if (o.format !== 'ts' && o.format !== 'json') throw new CliError('USAGE', `--format must be ts or json, not "${o.format}"`, 2);
+      const types = await workflowTypes(apiFrom(o));
+      const found = types.find((t) => t.type === type);
+      if (!found) {
+        throw new CliError('WORKFLOW_TYPE_NOT_FOUND', `the server has no workflow type "${type}"; it has ${types.map((t) => t.type).join(', ') || 'none'}.`);
+      }
+      const version = o.version === undefined ? found.versions.at(-1) : found.versions.find((v) => v.version === o.version);
+      if (!version) {
+        throw new CliError('VERSION_MISSING', `workflow type "${type}" has no version "${o.version}"; registered: ${found.versions.map((v) => v.version).join(', ')}.`);
+      }
+      const text = o.format === 'json'
+        ? `${JSON.stringify(version.definition, null, 2)}\n`
+        : machineSource(version.definition, { type, version: version.version });
+      if (o.out) {
+        await writeFile(o.out, text);
+        console.error(`Wrote ${type}@${version.version} to ${o.out}.`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+
+  return group;
+}
+
+/** The server's workflow types (the route answers `{ types }`; a bare array is accepted too). */
+export async function workflowTypes(api: HttpApi): Promise<WorkflowTypeInfo[]> {
+  const { body } = await api.request<{ types: WorkflowTypeInfo[] } | WorkflowTypeInfo[]>('GET', '/api/v1/workflow-types');
+  return Array.isArray(body) ? body : body.types;
+}

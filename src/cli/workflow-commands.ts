@@ -1,0 +1,263 @@
+import { Command, Option } from 'commander';
+import { CliError, EXIT, parseJsonArgument, usageError } from './cli-error.ts';
+import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
+import { compact, keyValues, printJson, table, time } from './format.ts';
+import { DEFAULT_ADDRESS, type HttpApi } from './http.ts';
+
+/**
+ * `perdure workflow …`: start, signal, update, query, cancel, terminate, describe, result,
+ * history and list executions through the server's HTTP API.
+ *
+ * @example
+ * perdure workflow start approval --id a-1 --input '{"request":"laptop","timeoutMs":60000}'
+ * perdure workflow signal a-1 APPROVE --data '{"approver":"ana"}'
+ * perdure workflow result a-1 --json
+ */
+export function workflowCommands(): Command {
+  const group = new Command('workflow').description('start, signal, query and inspect workflow executions');
+
+  leaf(group, 'start <type>', 'start an execution of a workflow type')
+    .option('--id, --workflow-id <id>', 'workflow id (default: made by the server)')
+    .option('-i, --input <json>', 'input of the machine, as JSON')
+    .option('--idempotency-key <key>', 'a retried start with the same key returns the same run')
+    .action(async (type: string, o: ConnectionOptions & { workflowId?: string; input?: string; idempotencyKey?: string }) => {
+      const input = o.input === undefined ? undefined : parseJsonArgument('--input', o.input);
+      const api = apiFrom(o);
+      const { body } = await api.request<{ workflowId: string; runId: string }>('POST', api.workflows(), {
+        body: { type, workflowId: o.workflowId, input, idempotencyKey: o.idempotencyKey },
+      });
+      if (o.json) return printJson(body);
+      console.log(`Started ${type} execution ${body.workflowId} (run ${body.runId}).`);
+      console.log(`  perdure workflow describe ${body.workflowId}${hintFlags(o)}`);
+    });
+
+  leaf(group, 'signal <workflowId> <event>', 'send an event to an execution (returns once it is durable)')
+    .option('-d, --data <json>', 'the event\'s other fields, as a JSON object')
+    .addHelpText('after', '\n<event> is the event type (APPROVE), or a whole event as JSON (\'{"type":"APPROVE","approver":"ana"}\').')
+    .action(async (workflowId: string, eventArg: string, o: ConnectionOptions & { data?: string }) => {
+      const event = parseEvent(eventArg, o.data);
+      const api = apiFrom(o);
+      const { body } = await api.request<unknown>('POST', api.workflows(workflowId, 'signal'), { body: { event } });
+      if (o.json) return printJson(body ?? { accepted: true });
+      console.log(`Signalled ${event.type} to ${workflowId}.`);
+    });
+
+  leaf(group, 'update <workflowId> <event>', 'send an event and wait until the machine has processed it; prints the new state')
+    .option('-d, --data <json>', 'the event\'s other fields, as a JSON object')
+    .action(async (workflowId: string, eventArg: string, o: ConnectionOptions & { data?: string }) => {
+      const event = parseEvent(eventArg, o.data);
+      const api = apiFrom(o);
+      const { body } = await api.request<StateView>('POST', api.workflows(workflowId, 'update'), { body: { event } });
+      if (o.json) return printJson(body);
+      console.log(`Update ${event.type} accepted by ${workflowId}.`);
+      console.log(stateBlock(body));
+    });
+
+  leaf(group, 'query <workflowId>', 'read the current state: state value, context, tags, status, accepted events')
+    .action(async (workflowId: string, o: ConnectionOptions) => {
+      const body = await query(apiFrom(o), workflowId);
+      if (o.json) return printJson(body);
+      console.log(stateBlock(body));
+    });
+
+  leaf(group, 'describe <workflowId>', 'show an execution: type, version, status, times, output, pending work')
+    .action(async (workflowId: string, o: ConnectionOptions) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<Description>('GET', api.workflows(workflowId));
+      if (o.json) return printJson(body);
+      console.log(describeBlock(body));
+    });
+
+  leaf(group, 'result <workflowId>', 'wait for an execution to close and print its output (exit 1 unless it completed)')
+    .option('--wait <duration>', 'how long to wait, e.g. 30s, 5m', '30s')
+    .action(async (workflowId: string, o: ConnectionOptions & { wait: string }) => {
+      const api = apiFrom(o);
+      const { status, body } = await api.request<{ status: string; output?: unknown; failure?: unknown }>('GET', api.workflows(workflowId, 'result'), {
+        query: { wait: o.wait }, accept: [200, 202],
+      });
+      if (status === 202) {
+        throw new CliError('TIMEOUT', `execution "${workflowId}" is still ${body?.status ?? 'running'} after ${o.wait}. Wait longer with --wait, or query it.`);
+      }
+      if (o.json) printJson(body);
+      else console.log(keyValues([['status', body.status], ['output', body.output], ['failure', body.failure]]));
+      if (body.status !== 'completed') process.exitCode = EXIT.failure;
+    });
+
+  leaf(group, 'history <workflowId>', 'show an execution\'s event history')
+    .action(async (workflowId: string, o: ConnectionOptions) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<{ events: HistoryRow[] }>('GET', api.workflows(workflowId, 'history'));
+      if (o.json) return printJson(body);
+      console.log(table(body.events.map((e) => ({ seq: e.seq, time: time(e.at), kind: e.kind, details: eventDetails(e) })), ['seq', 'time', 'kind', 'details']));
+    });
+
+  leaf(group, 'list', 'list executions, newest first')
+    .addOption(new Option('--status <status>', 'only executions with this status').choices(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']))
+    .option('--type <type>', 'only executions of this workflow type')
+    .option('--page-token <token>', 'continue a listing')
+    .option('--all', 'follow every page')
+    .action(async (o: ConnectionOptions & { status?: string; type?: string; pageToken?: string; all?: boolean }) => {
+      const api = apiFrom(o);
+      const executions: Record<string, unknown>[] = [];
+      let pageToken = o.pageToken;
+      let nextPageToken: string | undefined;
+      do {
+        const { body } = await api.request<{ executions: Record<string, unknown>[]; nextPageToken?: string | null }>('GET', api.workflows(), {
+          query: { status: o.status, type: o.type, pageToken },
+        });
+        executions.push(...body.executions);
+        nextPageToken = body.nextPageToken ?? undefined;
+        pageToken = nextPageToken;
+      } while (o.all && nextPageToken);
+      if (o.json) return printJson({ executions, nextPageToken: nextPageToken ?? null });
+      if (executions.length === 0) console.log('No executions.');
+      else {
+        console.log(table(executions.map((e) => ({ ...e, startedAt: time(e.startedAt), closedAt: time(e.closedAt) })),
+          ['workflowId', 'type', 'status', 'startedAt', 'closedAt', 'runId']));
+      }
+      if (nextPageToken) console.log(`\nMore: perdure workflow list --page-token ${nextPageToken}${hintFlags(o)} (or --all)`);
+    });
+
+  leaf(group, 'cancel <workflowId>', 'request cancellation: the machine gets to react and compensate')
+    .option('--reason <text>', 'why')
+    .action(async (workflowId: string, o: ConnectionOptions & { reason?: string }) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<unknown>('POST', api.workflows(workflowId, 'cancel'), { body: { reason: o.reason } });
+      if (o.json) return printJson(body ?? { accepted: true });
+      console.log(`Cancellation of ${workflowId} requested.`);
+    });
+
+  leaf(group, 'terminate <workflowId>', 'stop an execution at once: the machine runs no more steps')
+    .option('--reason <text>', 'why')
+    .action(async (workflowId: string, o: ConnectionOptions & { reason?: string }) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<unknown>('POST', api.workflows(workflowId, 'terminate'), { body: { reason: o.reason } });
+      if (o.json) return printJson(body ?? { accepted: true });
+      console.log(`Terminated ${workflowId}.`);
+    });
+
+  return group;
+}
+
+function leaf(group: Command, nameAndArgs: string, description: string): Command {
+  return withConnectionOptions(group.command(nameAndArgs).description(description));
+}
+
+interface StateView {
+  status?: string;
+  value?: unknown;
+  context?: unknown;
+  tags?: string[];
+  accepts?: string[];
+  state?: { value?: unknown; context?: unknown; tags?: string[] };
+}
+
+interface Description extends StateView {
+  workflowId: string;
+  runId: string;
+  type: string;
+  version: string;
+  startedAt?: number;
+  closedAt?: number;
+  output?: unknown;
+  failure?: unknown;
+  blockedReason?: string;
+  pendingActivities?: { activityId: string; activityType: string; attempt: number }[];
+  pendingTimers?: { timerId: string; dueAt: number }[];
+}
+
+interface HistoryRow {
+  seq: number;
+  at: number;
+  kind: string;
+  [field: string]: unknown;
+}
+
+/**
+ * The current state of an execution. Uses `GET …/{id}/query` (state, context, tags, status and
+ * the events the state accepts); a server without that route answers from describe.
+ */
+async function query(api: HttpApi, workflowId: string): Promise<StateView> {
+  try {
+    return (await api.request<StateView>('GET', api.workflows(workflowId, 'query'))).body;
+  } catch (error) {
+    if (!(error instanceof CliError) || error.code !== 'NOT_FOUND') throw error;
+    const { body } = await api.request<Description>('GET', api.workflows(workflowId));
+    return { status: body.status, ...body.state };
+  }
+}
+
+/** `APPROVE` + `--data '{"approver":"ana"}'`, or a whole event as JSON. */
+function parseEvent(eventArg: string, data: string | undefined): { type: string; [field: string]: unknown } {
+  let event: Record<string, unknown>;
+  if (eventArg.trimStart().startsWith('{')) {
+    const parsed = parseJsonArgument('<event>', eventArg);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw usageError('<event> must be an event type or a JSON object');
+    event = parsed as Record<string, unknown>;
+  } else {
+    event = { type: eventArg };
+  }
+  if (data !== undefined) {
+    const fields = parseJsonArgument('--data', data);
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) throw usageError('--data must be a JSON object, e.g. --data \'{"approver":"ana"}\'');
+    event = { ...(fields as Record<string, unknown>), ...event };
+  }
+  if (typeof event.type !== 'string' || event.type.length === 0) throw usageError('the event needs a "type" (a non-empty string)');
+  return event as { type: string };
+}
+
+function stateBlock(view: StateView): string {
+  const state = view.state ?? view;
+  return keyValues([
+    ['status', view.status],
+    ['state', state.value],
+    ['tags', state.tags?.length ? state.tags.join(', ') : undefined],
+    ['accepts', view.accepts ? (view.accepts.filter((e) => !e.startsWith('xstate.')).join(', ') || '(no events)') : undefined],
+    ['context', state.context === undefined ? undefined : JSON.stringify(state.context, null, 2).replace(/\n/g, '\n  ')],
+  ]);
+}
+
+function describeBlock(d: Description): string {
+  const lines = keyValues([
+    ['workflow id', d.workflowId],
+    ['run id', d.runId],
+    ['type', `${d.type}@${d.version}`],
+    ['status', d.blockedReason ? `${d.status} (${d.blockedReason})` : d.status],
+    ['started', time(d.startedAt)],
+    ['closed', d.closedAt === undefined ? undefined : time(d.closedAt)],
+    ['state', d.state?.value],
+    ['output', d.output],
+    ['failure', d.failure],
+    ['activities', d.pendingActivities?.length ? d.pendingActivities.map((a) => `${a.activityId} (${a.activityType}, attempt ${a.attempt})`).join(', ') : undefined],
+    ['timers', d.pendingTimers?.length ? d.pendingTimers.map((t) => `${t.timerId} at ${time(t.dueAt)}`).join(', ') : undefined],
+  ]);
+  return lines;
+}
+
+/** One line about a history event beyond its kind. */
+function eventDetails(e: HistoryRow): string {
+  const pick = (...keys: string[]) => keys.filter((k) => e[k] !== undefined).map((k) => `${k}=${typeof e[k] === 'string' ? e[k] : compact(e[k], 60)}`).join(' ');
+  switch (e.kind) {
+    case 'WorkflowStarted': return pick('type', 'version', 'input');
+    case 'SignalReceived': case 'UpdateAccepted': return compact(e.event, 80);
+    case 'ActivityScheduled': return pick('activityId', 'activityType', 'input');
+    case 'ActivityCompleted': return pick('activityId', 'output');
+    case 'ActivityAttemptFailed': case 'ActivityFailed': return `${pick('activityId', 'attempt')} ${(e.failure as { message?: string } | undefined)?.message ?? ''}`.trim();
+    case 'TimerStarted': return pick('timerId', 'delayMs');
+    case 'TimerFired': case 'TimerCanceled': return pick('timerId');
+    case 'WorkflowCompleted': return pick('output');
+    case 'WorkflowFailed': return (e.failure as { message?: string } | undefined)?.message ?? '';
+    default: {
+      const { seq: _s, at: _a, kind: _k, ...rest } = e;
+      return Object.keys(rest).length ? compact(rest, 80) : '';
+    }
+  }
+}
+
+/** `--address`/`--namespace` to repeat in a printed hint when they are not the defaults. */
+function hintFlags(o: ConnectionOptions): string {
+  let flags = '';
+  if (o.address !== DEFAULT_ADDRESS && !process.env.PERDURE_ADDRESS) flags += ` --address ${o.address}`;
+  if (o.namespace !== 'default' && !process.env.PERDURE_NAMESPACE) flags += ` --namespace ${o.namespace}`;
+  return flags;
+}
