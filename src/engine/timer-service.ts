@@ -53,27 +53,34 @@ export class TimerService {
     }
     this.running = true;
     this.armedFor = Infinity;
+    // Entries that could not fire this round (their run is blocked on a missing version, or the
+    // store failed): retried after RETRY_MS, without holding up the timers behind them.
+    const failed = new Set<string>();
     try {
-      let stuck = false;
-      for (;;) {
+      do {
         this.again = false;
-        const due = await this.store.listDueTimers(this.clock.now(), BATCH);
-        const results = await Promise.allSettled(due.map((entry) => this.fire(entry)));
-        stuck ||= results.some((r) => r.status === 'rejected');
-        if (due.length < BATCH && !this.again) break;
-        if (stuck || this.stopped) break;
-      }
-      const next = await this.store.nextTimer();
-      if (next && !this.stopped) {
-        // An entry still due after firing belongs to a run that cannot move now (blocked on a
-        // missing version, or a failed store): look again later rather than spin.
-        const at = next.dueAt <= this.clock.now() ? this.clock.now() + RETRY_MS : next.dueAt;
-        if (at < this.armedFor) this.arm(at);
-      }
+        for (;;) {
+          const due = (await this.store.listDueTimers(this.clock.now(), BATCH)).filter((e) => !failed.has(entryKey(e)));
+          if (due.length === 0 || this.stopped) break;
+          const results = await Promise.allSettled(due.map((entry) => this.fire(entry)));
+          results.forEach((r, i) => r.status === 'rejected' && failed.add(entryKey(due[i]!)));
+        }
+      } while (this.again && !this.stopped);
+      if (this.stopped) return;
+      // The earliest entry that did not just fail tells when to wake; failed ones are looked at
+      // again after RETRY_MS.
+      const upcoming = (await this.store.listDueTimers(Number.MAX_SAFE_INTEGER, failed.size + 1)).find((e) => !failed.has(entryKey(e)));
+      const retryAt = failed.size > 0 ? this.clock.now() + RETRY_MS : Infinity;
+      const at = Math.min(upcoming?.dueAt ?? Infinity, retryAt);
+      if (at !== Infinity && at < this.armedFor) this.arm(at);
     } catch {
       if (!this.stopped) this.arm(this.clock.now() + RETRY_MS);
     } finally {
       this.running = false;
     }
   }
+}
+
+function entryKey(entry: TimerEntry): string {
+  return `${entry.runId}\u0000${entry.kind}\u0000${entry.id}`;
 }
