@@ -1,3 +1,4 @@
+import { sendCorked } from '../common/corked-send.ts';
 import WebSocket from 'ws';
 import { decode, encode } from '../common/codec.ts';
 import { PerdureError } from '../common/errors.ts';
@@ -102,7 +103,7 @@ export class WsTransport {
         return;
       }
       this.pending.set(id, { resolve, reject, context });
-      ws.send(bytes, { binary: true }, (error) => {
+      sendCorked(ws, bytes, (error) => {
         if (error && this.pending.delete(id)) reject(new ConnectionLostError(`the request could not be sent to ${this.url}: ${error.message}`, true));
       });
     });

@@ -1,3 +1,4 @@
+import { sendCorked } from '../common/corked-send.ts';
 import type { WebSocket } from 'ws';
 import { decode, encode } from '../common/codec.ts';
 import { PerdureError, ProtocolError } from '../common/errors.ts';
@@ -69,7 +70,7 @@ export class PeerConnection {
       const id = 'id' in frame ? frame.id : undefined;
       bytes = encode({ t: 'error', id, code: 'INTERNAL', message: `INTERNAL: the answer could not be encoded: ${(error as Error).message}` });
     }
-    this.ws.send(bytes, { binary: true }, () => {});
+    sendCorked(this.ws, bytes);
   }
 
   /** Ping/pong liveness: a peer that did not answer the last ping is dropped. */

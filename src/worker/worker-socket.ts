@@ -1,3 +1,4 @@
+import { sendCorked } from '../common/corked-send.ts';
 import WebSocket from 'ws';
 import { encode } from '../common/codec.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
@@ -79,7 +80,7 @@ export class WorkerSocket {
   sendBytes(bytes: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     // A failed write closes the socket; 'close' takes it from there.
-    this.ws.send(bytes, { binary: true }, () => {});
+    sendCorked(this.ws, bytes);
   }
 
   /** Closes with 1000 (terminating after 2 s without an answer); resolves once closed. */
