@@ -1,27 +1,23 @@
-/**
- * Codes of errors the `perdure` command itself reports (the server's own codes, such as
- * EXECUTION_NOT_FOUND or STORE_LOCKED, pass through unchanged; see docs/error-codes.md).
- *
- * Code | Meaning | How to fix
- * --- | --- | ---
- * USAGE | The command line was not valid: an unknown option, a missing argument, bad JSON. | Read the message and `perdure <command> --help`.
- * SERVER_UNREACHABLE | No Perdure server answered at the address. | Start one (`perdure server`) or pass `--address`.
- * ADDRESS_IN_USE | The server's port is taken by another process. | Stop the other process or pass `--port` (0 picks a free one).
- * BAD_RESPONSE | The server answered with something that is not the Perdure HTTP API. | Check `--address` points at a Perdure server of the same version.
- */
-export type CliErrorCode = 'USAGE' | 'SERVER_UNREACHABLE' | 'ADDRESS_IN_USE' | 'BAD_RESPONSE';
+import type { ErrorCode } from '../common/error-codes.ts';
 
 /** Exit codes of the `perdure` command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /**
- * An error the CLI prints as `perdure: CODE: message` before exiting with `exitCode`.
+ * An error the CLI prints as `perdure: CODE: message` before exiting with `exitCode`. The
+ * command's own codes (USAGE, SERVER_UNREACHABLE, ADDRESS_IN_USE, BAD_RESPONSE) are in the
+ * central catalog, src/common/error-codes.ts (docs/error-codes.md), with every other code; the
+ * server's codes, such as EXECUTION_NOT_FOUND or STORE_LOCKED, pass through unchanged.
  *
  * @example
  * throw new CliError('USAGE', '--input is not valid JSON: Unexpected token }', EXIT.usage);
  */
 export class CliError extends Error {
-  constructor(readonly code: string, message: string, readonly exitCode: number = EXIT.failure) {
+  /**
+   * @param code a catalogued code; a code from the server's answer is passed through as it came
+   *   (a newer server may send one this CLI does not know).
+   */
+  constructor(readonly code: ErrorCode | (string & {}), message: string, readonly exitCode: number = EXIT.failure) {
     super(message.startsWith(`${code}: `) ? message : `${code}: ${message}`);
     this.name = 'CliError';
   }

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import { statelyCode } from '../definition/stately-export.ts';
 import { CliError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { printJson, table } from './format.ts';
 import type { HttpApi } from './http.ts';
-import { machineSource } from './stately-export.ts';
 
 /** A registered workflow type as `GET /api/v1/workflow-types` lists it. */
 export interface WorkflowTypeInfo {
@@ -47,7 +47,7 @@ export function machineCommands(): Command {
       }
       const text = o.format === 'json'
         ? `${JSON.stringify(version.definition, null, 2)}\n`
-        : machineSource(version.definition, { type, version: version.version });
+        : `${exportHeader(type, version.version)}${statelyCode(version.definition)}`;
       if (o.out) {
         await writeFile(o.out, text);
         console.error(`Wrote ${type}@${version.version} to ${o.out}.`);
@@ -57,6 +57,16 @@ export function machineCommands(): Command {
     });
 
   return group;
+}
+
+/** The comment above an exported machine: where it came from, and what the export leaves out. */
+function exportHeader(type: string, version: string): string {
+  return [
+    `// Workflow type "${type}", version ${version}, exported by \`perdure machine export\`.`,
+    '// Paste into Stately Studio (Import → from code). Inline functions (assign, guards, inputs)',
+    '// do not survive the export; named actions, guards, delays and actors keep their names.',
+    '',
+  ].join('\n');
 }
 
 /** The server's workflow types (the route answers `{ types }`; a bare array is accepted too). */

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError as UsageArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
+// From common (not create-server.ts) so that `perdure --help` need not load the server.
+import { DEFAULT_PORT } from '../common/address.ts';
 import type { TokenGrant } from '../hub/auth.ts';
 import type { PerdureServer } from '../server/create-server.ts';
 import type { Durability } from '../store/store.ts';
@@ -19,9 +21,6 @@ interface ServerCommandOptions {
   logLevel: string;
   logFormat: 'auto' | 'pretty' | 'json';
 }
-
-/** create-server.ts's DEFAULT_PORT, repeated so that `perdure --help` need not load the server. */
-const DEFAULT_PORT = 7233;
 
 /** How long a graceful close may take before the process gives up and exits 1. */
 const CLOSE_DEADLINE_MS = 15_000;

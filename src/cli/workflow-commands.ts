@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
+import type { ExecutionDetail, QueryResult } from '../common/execution-types.ts';
 import { CliError, EXIT, parseJsonArgument, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { compact, keyValues, printJson, table, time } from './format.ts';
-import { DEFAULT_ADDRESS, type HttpApi } from './http.ts';
+import { DEFAULT_ADDRESS } from './http.ts';
 
 /**
  * `perdure workflow …`: start, signal, update, query, cancel, terminate, describe, result,
@@ -47,7 +48,7 @@ export function workflowCommands(): Command {
     .action(async (workflowId: string, eventArg: string, o: ConnectionOptions & { data?: string }) => {
       const event = parseEvent(eventArg, o.data);
       const api = apiFrom(o);
-      const { body } = await api.request<StateView>('POST', api.workflows(workflowId, 'update'), { body: { event } });
+      const { body } = await api.request<QueryResult>('POST', api.workflows(workflowId, 'update'), { body: { event } });
       if (o.json) return printJson(body);
       console.log(`Update ${event.type} accepted by ${workflowId}.`);
       console.log(stateBlock(body));
@@ -55,7 +56,8 @@ export function workflowCommands(): Command {
 
   leaf(group, 'query <workflowId>', 'read the current state: state value, context, tags, status, accepted events')
     .action(async (workflowId: string, o: ConnectionOptions) => {
-      const body = await query(apiFrom(o), workflowId);
+      const api = apiFrom(o);
+      const { body } = await api.request<QueryResult>('GET', api.workflows(workflowId, 'query'));
       if (o.json) return printJson(body);
       console.log(stateBlock(body));
     });
@@ -63,7 +65,7 @@ export function workflowCommands(): Command {
   leaf(group, 'describe <workflowId>', 'show an execution: type, version, status, times, output, pending work')
     .action(async (workflowId: string, o: ConnectionOptions) => {
       const api = apiFrom(o);
-      const { body } = await api.request<Description>('GET', api.workflows(workflowId));
+      const { body } = await api.request<ExecutionDetail>('GET', api.workflows(workflowId));
       if (o.json) return printJson(body);
       console.log(describeBlock(body));
     });
@@ -143,48 +145,11 @@ function leaf(group: Command, nameAndArgs: string, description: string): Command
   return withConnectionOptions(group.command(nameAndArgs).description(description));
 }
 
-interface StateView {
-  status?: string;
-  value?: unknown;
-  context?: unknown;
-  tags?: string[];
-  accepts?: string[];
-  state?: { value?: unknown; context?: unknown; tags?: string[] };
-}
-
-interface Description extends StateView {
-  workflowId: string;
-  runId: string;
-  type: string;
-  version: string;
-  startedAt?: number;
-  closedAt?: number;
-  output?: unknown;
-  failure?: unknown;
-  blockedReason?: string;
-  pendingActivities?: { activityId: string; activityType: string; attempt: number }[];
-  pendingTimers?: { timerId: string; dueAt: number }[];
-}
-
 interface HistoryRow {
   seq: number;
   at: number;
   kind: string;
   [field: string]: unknown;
-}
-
-/**
- * The current state of an execution. Uses `GET …/{id}/query` (state, context, tags, status and
- * the events the state accepts); a server without that route answers from describe.
- */
-async function query(api: HttpApi, workflowId: string): Promise<StateView> {
-  try {
-    return (await api.request<StateView>('GET', api.workflows(workflowId, 'query'))).body;
-  } catch (error) {
-    if (!(error instanceof CliError) || error.code !== 'NOT_FOUND') throw error;
-    const { body } = await api.request<Description>('GET', api.workflows(workflowId));
-    return { status: body.status, ...body.state };
-  }
 }
 
 /** `APPROVE` + `--data '{"approver":"ana"}'`, or a whole event as JSON. */
@@ -206,18 +171,18 @@ function parseEvent(eventArg: string, data: string | undefined): { type: string;
   return event as { type: string };
 }
 
-function stateBlock(view: StateView): string {
-  const state = view.state ?? view;
+/** What `query` and `update` print: the state as `GET …/query` and `POST …/update` answer it. */
+function stateBlock(state: QueryResult): string {
   return keyValues([
-    ['status', view.status],
+    ['status', state.status],
     ['state', state.value],
-    ['tags', state.tags?.length ? state.tags.join(', ') : undefined],
-    ['accepts', view.accepts ? (view.accepts.filter((e) => !e.startsWith('xstate.')).join(', ') || '(no events)') : undefined],
+    ['tags', state.tags.length ? state.tags.join(', ') : undefined],
+    ['accepts', state.accepts.filter((e) => !e.startsWith('xstate.')).join(', ') || '(no events)'],
     ['context', state.context === undefined ? undefined : JSON.stringify(state.context, null, 2).replace(/\n/g, '\n  ')],
   ]);
 }
 
-function describeBlock(d: Description): string {
+function describeBlock(d: ExecutionDetail): string {
   const lines = keyValues([
     ['workflow id', d.workflowId],
     ['run id', d.runId],
@@ -225,11 +190,11 @@ function describeBlock(d: Description): string {
     ['status', d.blockedReason ? `${d.status} (${d.blockedReason})` : d.status],
     ['started', time(d.startedAt)],
     ['closed', d.closedAt === undefined ? undefined : time(d.closedAt)],
-    ['state', d.state?.value],
+    ['state', d.state.value],
     ['output', d.output],
     ['failure', d.failure],
-    ['activities', d.pendingActivities?.length ? d.pendingActivities.map((a) => `${a.activityId} (${a.activityType}, attempt ${a.attempt})`).join(', ') : undefined],
-    ['timers', d.pendingTimers?.length ? d.pendingTimers.map((t) => `${t.timerId} at ${time(t.dueAt)}`).join(', ') : undefined],
+    ['activities', d.pendingActivities.length ? d.pendingActivities.map((a) => `${a.activityId} (${a.activityType}, attempt ${a.attempt})`).join(', ') : undefined],
+    ['timers', d.pendingTimers.length ? d.pendingTimers.map((t) => `${t.timerId} at ${time(t.dueAt)}`).join(', ') : undefined],
   ]);
   return lines;
 }

@@ -1,6 +1,6 @@
+import { webSocketUrl } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionStatus } from '../common/history.ts';
-import { webSocketUrl } from './address.ts';
 import type { InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
 import { WsTransport } from './ws-transport.ts';

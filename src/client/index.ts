@@ -18,7 +18,7 @@ export {
 } from './client.ts';
 export { WorkflowHandle } from './workflow-handle.ts';
 export { ConnectionLostError } from './errors.ts';
-export { webSocketUrl } from './address.ts';
+export { webSocketUrl } from '../common/address.ts';
 export type {
   WorkflowLike, InputOf, OutputOf, EventOf, ContextOf, WorkflowState, WorkflowDescription,
   WorkflowExecutionSummary, WorkflowExecutionPage, WorkflowTypeInfo,

@@ -1,5 +1,6 @@
 import type { AnyStateMachine, ContextFrom, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
 import type { FailureInfo } from '../common/failures.ts';
+import type { ExecutionDetail, QueryResult, RunSummary } from '../common/execution-types.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';
 
 /**
@@ -28,48 +29,13 @@ export type EventOf<W> = W extends WorkflowLike ? EventFromLogic<MachineOf<W>> :
 export type ContextOf<W> = W extends WorkflowLike ? ContextFrom<MachineOf<W>> : unknown;
 
 /** An execution's current state, as `handle.query()` and `handle.update()` return it. */
-export interface WorkflowState<W = unknown> {
-  status: ExecutionStatus;
-  /** XState's state value, e.g. `'waiting'` or `{ shipping: 'packing' }`; null when the run has no snapshot. */
-  value: unknown;
-  context: ContextOf<W> | null;
-  tags: string[];
-  /** Event types the current state has transitions for. */
-  accepts: string[];
-}
+export type WorkflowState<W = unknown> = QueryResult<ContextOf<W> | null>;
 
-/** What `handle.describe()` returns. */
-export interface WorkflowDescription<W = unknown> {
-  namespace: string;
-  workflowId: string;
-  runId: string;
-  type: string;
-  /** The machine version (content hash) the run started on. */
-  version: string;
-  status: ExecutionStatus;
-  /** Server time, ms since epoch. */
-  startedAt: number;
-  closedAt?: number;
-  output?: OutputOf<W>;
-  failure?: FailureInfo;
-  /** Set while status is 'blocked': why the run cannot make progress. */
-  blockedReason?: string;
-  historyLength: number;
-  pendingActivities: { activityId: string; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
-  pendingTimers: { timerId: string; dueAt: number }[];
-  state: { value: unknown; context: ContextOf<W> | null; tags: string[] };
-}
+/** What `handle.describe()` returns: the description, with the current state beside it. */
+export type WorkflowDescription<W = unknown> = ExecutionDetail<OutputOf<W>, ContextOf<W> | null>;
 
 /** One execution in a listing. */
-export interface WorkflowExecutionSummary {
-  runId: string;
-  workflowId: string;
-  type: string;
-  version: string;
-  status: ExecutionStatus;
-  startedAt: number;
-  closedAt?: number;
-}
+export type WorkflowExecutionSummary = RunSummary;
 
 /** A page of `client.list()`; pass `nextPageToken` back for the next page. */
 export interface WorkflowExecutionPage {

@@ -104,6 +104,23 @@ export const ERROR_CODES = {
     meaning: 'An SDK lost its connection to the server (or could not reach it) while a request was waiting; whether a request already sent took effect is unknown.',
     fix: 'Retry: the SDK reconnects by itself. Reads are safe to repeat; repeat a start with the same idempotencyKey to get the same run back.',
   },
+  // The `perdure` command's own codes (the server's pass through it unchanged).
+  USAGE: {
+    meaning: 'The command line was not valid: an unknown option, a missing argument, bad JSON.',
+    fix: 'Read the message and `perdure <command> --help`.',
+  },
+  SERVER_UNREACHABLE: {
+    meaning: 'No Perdure server answered at the address the command was given.',
+    fix: 'Start one (`perdure server`), or pass --address (or set PERDURE_ADDRESS).',
+  },
+  ADDRESS_IN_USE: {
+    meaning: 'The server could not listen: its port is taken by another process, or not allowed to this user.',
+    fix: 'Stop the other process, or pass --port (0 picks a free one; ports below 1024 need privileges).',
+  },
+  BAD_RESPONSE: {
+    meaning: 'The server answered with something that is not the Perdure HTTP API (not JSON, or an error without a code).',
+    fix: 'Check that --address points at a Perdure server of the same version, not a proxy or another service.',
+  },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,31 +1,8 @@
-import type { FailureInfo } from '../common/failures.ts';
-import type { ExecutionStatus } from '../common/history.ts';
+import type { ExecutionDescription, ExecutionResult } from '../common/execution-types.ts';
 import type { RunRecord } from '../store/store.ts';
 
-/** What `describe()` tells about an execution. */
-export interface ExecutionDescription {
-  namespace: string;
-  workflowId: string;
-  runId: string;
-  type: string;
-  version: string;
-  status: ExecutionStatus;
-  startedAt: number;
-  closedAt?: number;
-  output?: unknown;
-  failure?: FailureInfo;
-  blockedReason?: string;
-  historyLength: number;
-  pendingActivities: { activityId: string; activityType: string; attempt: number; lastFailure?: FailureInfo }[];
-  pendingTimers: { timerId: string; dueAt: number }[];
-}
-
-/** How an execution ended: output when completed, failure otherwise. */
-export interface ExecutionResult {
-  status: ExecutionStatus;
-  output?: unknown;
-  failure?: FailureInfo;
-}
+// Declared with the other wire-visible shapes in common/execution-types.ts; still importable from here.
+export type { ExecutionDescription, ExecutionResult };
 
 export function describeRun(run: RunRecord): ExecutionDescription {
   return {

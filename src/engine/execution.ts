@@ -2,6 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
 import { ExecutionClosedError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
 import { ActivityFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import type { QueryResult } from '../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { RunRecord, Store } from '../store/store.ts';
@@ -19,15 +20,8 @@ export interface ExecutionHost {
   afterCommit(execution: Execution, events: HistoryEvent[], decision: Decision | undefined): void;
 }
 
-/** A read of an execution's current state. */
-export interface QueryResult {
-  status: RunRecord['status'];
-  value: unknown;
-  context: unknown;
-  tags: string[];
-  /** Event types the current state has transitions for. */
-  accepts: string[];
-}
+// Declared with the other wire-visible shapes in common/execution-types.ts; still importable from here.
+export type { QueryResult };
 
 /**
  * One open execution: the actor that owns a run. Events are taken from its mailbox one at a

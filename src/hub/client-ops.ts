@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.ts';
+import type { ExecutionDetail } from '../common/execution-types.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { Engine } from '../engine/engine.ts';
 
@@ -50,7 +51,8 @@ export class ClientOps {
         // The description with the machine's current state beside it, as the HTTP API's
         // GET …/workflows/{id} shows it: one call answers "where is it and how is it doing".
         const [description, state] = await Promise.all([e.describe(ref), e.query(ref)]);
-        return { ...description, state: { value: state.value, context: state.context, tags: state.tags } };
+        const detail: ExecutionDetail = { ...description, state: { value: state.value, context: state.context, tags: state.tags, accepts: state.accepts } };
+        return detail;
       }
       case 'history':
         return { events: await e.history(ref) };

@@ -53,6 +53,12 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_DEFINITION: 500,
   HISTORY_CORRUPTED: 500,
   INTERNAL: 500,
+  // The `perdure` command's own codes: raised by the CLI, never answered by the server. They
+  // have a status only because this map covers the whole catalog.
+  USAGE: 400,
+  SERVER_UNREACHABLE: 502,
+  ADDRESS_IN_USE: 500,
+  BAD_RESPONSE: 502,
 };
 
 /** Longest `?wait=` of GET …/result (the `result` call's limit). */
@@ -70,7 +76,8 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * POST /api/v1/namespaces/{ns}/workflows                        201 { workflowId, runId }
  * GET  /api/v1/namespaces/{ns}/workflows?status=&type=&pageToken=&limit=
  *                                                               200 { executions, nextPageToken }
- * GET  /api/v1/namespaces/{ns}/workflows/{id}                   200 description + state
+ * GET  /api/v1/namespaces/{ns}/workflows/{id}                   200 description + state { value, context, tags, accepts }
+ * GET  /api/v1/namespaces/{ns}/workflows/{id}/query             200 { status, value, context, tags, accepts }
  * POST /api/v1/namespaces/{ns}/workflows/{id}/signal   {event}  202 { accepted }
  * POST /api/v1/namespaces/{ns}/workflows/{id}/update   {event}  200 state | 409 UPDATE_REJECTED
  * POST /api/v1/namespaces/{ns}/workflows/{id}/cancel   {reason?} 202 { accepted }
@@ -144,6 +151,10 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     });
 
     api.get<{ Params: WorkflowParams }>(one, async (request) => call(request, 'describe', { workflowId: request.params.workflowId }));
+
+    // The current state alone: cheaper than describe (no pending work), and what `perdure
+    // workflow query` and `handle.query()` show.
+    api.get<{ Params: WorkflowParams }>(`${one}/query`, async (request) => call(request, 'query', { workflowId: request.params.workflowId }));
 
     api.post<{ Params: WorkflowParams }>(`${one}/signal`, async (request, reply) => {
       const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { WS_PATH } from '../common/address.ts';
 import { PerdureError } from '../common/errors.ts';
 import type { TokenGrant } from './auth.ts';
 import { CLOSE, PeerConnection, type PeerContext, type PeerOptions, type PeerRole } from './peer-connection.ts';
 
-/** The path WebSocket peers connect to. */
-export const WS_PATH = '/ws';
+/** The path WebSocket peers connect to (defined beside the SDKs' address parsing, which adds it). */
+export { WS_PATH };
 
 export interface WsHubOptions {
   authenticate(header: string | undefined): TokenGrant | undefined;

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { DEFAULT_PORT } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
@@ -16,7 +17,7 @@ import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
 import { registerUi } from '../ui/serve.ts';
 
 export const SERVER_VERSION = '0.1.0';
-export const DEFAULT_PORT = 7233;
+export { DEFAULT_PORT };
 
 export interface ServerOptions {
   workflows: readonly WorkflowDefinition[];

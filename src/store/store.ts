@@ -1,6 +1,7 @@
 import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
 import type { FailureInfo } from '../common/failures.ts';
 import type { ActivityOptions } from '../common/activity-options.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -43,16 +44,8 @@ export interface Store {
 
 export type Durability = 'fsync' | 'os';
 
-/** What a listing shows of a run. */
-export interface RunSummary {
-  runId: string;
-  workflowId: string;
-  type: string;
-  version: string;
-  status: ExecutionStatus;
-  startedAt: number;
-  closedAt?: number;
-}
+// Declared with the other wire-visible shapes in common/execution-types.ts; still importable from here.
+export type { RunSummary };
 
 /** Everything the store keeps of a run besides its history. */
 export interface RunRecord extends RunSummary {

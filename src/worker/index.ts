@@ -23,7 +23,8 @@
  */
 export { Worker, type WorkerOptions } from './worker.ts';
 export { WsWorkerConnection, type WsConnectionOptions, type ConnectionEvent } from './ws-connection.ts';
-export { toWebSocketUrl } from './address.ts';
+/** The WebSocket URL of a server address (`localhost:7233` → `ws://localhost:7233/ws`); `webSocketUrl` under its worker SDK name. */
+export { webSocketUrl as toWebSocketUrl } from '../common/address.ts';
 export type { ActivityContext, ActivityFunction, ActivityInfo } from './activity-context.ts';
 export type { WorkerConnection, WorkerRegistration, WorkerHandlers, WorkerSession, ActivityTask } from '../common/worker-protocol.ts';
 export {

@@ -1,8 +1,8 @@
+import { webSocketUrl } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { ApplicationFailure, CancelledFailure, toFailureInfo } from '../common/failures.ts';
 import type { ActivityTask, WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { activityInfo, type ActivityContext, type ActivityFunction } from './activity-context.ts';
-import { toWebSocketUrl } from './address.ts';
 import { WsWorkerConnection, type WsConnectionOptions } from './ws-connection.ts';
 
 /** Options of `Worker.create`: where tasks come from (`address` or `connection`), and what runs them. */
@@ -94,7 +94,7 @@ export class Worker {
     if (!options.connection === !options.address) {
       throw new InvalidArgumentError('Worker.create: give either address (a server, over WebSocket) or connection (in-process), not both and not neither');
     }
-    if (options.address !== undefined) toWebSocketUrl(options.address); // throws naming what is wrong
+    if (options.address !== undefined) webSocketUrl(options.address); // throws naming what is wrong
     if (typeof options.taskQueue !== 'string' || !options.taskQueue) throw new InvalidArgumentError('Worker.create: taskQueue must be a non-empty string');
     if (!options.activities || typeof options.activities !== 'object') throw new InvalidArgumentError('Worker.create: activities must be an object of functions by activity name');
     for (const [name, fn] of Object.entries(options.activities)) {

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
+import { webSocketUrl } from '../common/address.ts';
 import { decode, encode } from '../common/codec.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { ApplicationFailure, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
-import { toWebSocketUrl } from './address.ts';
 import { Backoff } from './backoff.ts';
 import { errorFromServer, type ErrorFrame, type IncomingFrame } from './server-frames.ts';
 import { WorkerSocket, type SocketEnd } from './worker-socket.ts';
@@ -124,7 +124,7 @@ export class WsWorkerConnection implements WorkerConnection {
   private reconnectTimer?: ReturnType<typeof setTimeout>;
 
   private constructor(private readonly options: WsConnectionOptions) {
-    this.url = toWebSocketUrl(options.address);
+    this.url = webSocketUrl(options.address);
     this.namespace = options.namespace ?? 'default';
     this.identity = (options.identity ?? `${hostname()}:${process.pid}`).slice(0, 200);
     this.backoff = new Backoff({ initialMs: options.reconnect?.initialDelayMs, maxMs: options.reconnect?.maxDelayMs });

@@ -127,8 +127,13 @@ describe('perdure (the command)', () => {
     ]);
     expect(started).toMatchObject({ workflowId: 'cli-approval', runId: expect.any(String) });
 
-    const waiting = await json<{ status: string; value: unknown }>(['workflow', 'query', 'cli-approval']);
-    expect(waiting).toMatchObject({ status: 'running', value: 'waiting' });
+    const waiting = await json<{ status: string; value: unknown; accepts: string[] }>(['workflow', 'query', 'cli-approval']);
+    expect(waiting).toMatchObject({ status: 'running', value: 'waiting', accepts: expect.arrayContaining(['APPROVE', 'REJECT']) });
+    const queried = await perdure(['workflow', 'query', 'cli-approval', '--address', server.url]);
+    expect(queried.code, queried.stderr).toBe(0);
+    expect(queried.stdout).toMatch(/^status:\s+running$/m);
+    expect(queried.stdout).toMatch(/^accepts:\s+.*\bAPPROVE\b/m);
+    expect(queried.stdout).not.toContain('xstate.');
 
     await json(['workflow', 'signal', 'cli-approval', 'APPROVE', '--data', '{"approver":"ana"}']);
     const result = await json<{ status: string; output: { decision: string; approver: string } }>(['workflow', 'result', 'cli-approval', '--wait', '10s']);

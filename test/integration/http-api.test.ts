@@ -143,7 +143,7 @@ describe('the HTTP API', () => {
       expect(res.body).toMatchObject({
         workflowId: 'h-describe', runId: started.runId, type: 'approval', version: expect.stringMatching(/^[0-9a-f]{12}$/),
         status: 'running', startedAt: expect.any(Number),
-        state: { value: 'waiting', context: { request: 'h-describe', decision: null }, tags: [] },
+        state: { value: 'waiting', context: { request: 'h-describe', decision: null }, tags: [], accepts: expect.arrayContaining(['APPROVE', 'REJECT']) },
       });
       expect(res.body).not.toHaveProperty('closedAt');
       expect(res.body).not.toHaveProperty('output');
@@ -154,6 +154,30 @@ describe('the HTTP API', () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ code: 'EXECUTION_NOT_FOUND', message: expect.stringContaining('"h-nobody"') });
       expect((await api('GET', '/api/v1/namespaces/elsewhere/workflows/h-describe')).status).toBe(404);
+    });
+  });
+
+  describe('GET /namespaces/{ns}/workflows/{id}/query', () => {
+    it('answers the current state: status, value, context, tags and the events it accepts', async () => {
+      await start('h-query');
+      const res = await api('GET', `${WF}/h-query/query`);
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body).sort()).toEqual(['accepts', 'context', 'status', 'tags', 'value']);
+      expect(res.body).toMatchObject({ status: 'running', value: 'waiting', context: { request: 'h-query', decision: null }, tags: [] });
+      expect(res.body.accepts).toEqual(expect.arrayContaining(['APPROVE', 'REJECT']));
+      // The same state describe shows beside the description.
+      expect((await api('GET', `${WF}/h-query`)).body.state).toEqual({ value: res.body.value, context: res.body.context, tags: res.body.tags, accepts: res.body.accepts });
+
+      expect((await api('POST', `${WF}/h-query/signal`, { body: { event: { type: 'APPROVE', approver: 'ann' } } })).status).toBe(202);
+      await api('GET', `${WF}/h-query/result?wait=5s`);
+      const closed = await api('GET', `${WF}/h-query/query`);
+      expect(closed.body).toMatchObject({ status: 'completed', value: 'approved', context: { decision: 'approved', approver: 'ann' }, accepts: [] });
+    });
+
+    it('answers 404 EXECUTION_NOT_FOUND for an unknown workflow id', async () => {
+      const res = await api('GET', `${WF}/h-nobody/query`);
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ code: 'EXECUTION_NOT_FOUND', message: expect.stringContaining('"h-nobody"') });
     });
   });
 
@@ -372,6 +396,9 @@ describe('the HTTP API with tokens', () => {
     const started = await api('POST', WF, { token: tokens.client, body: { type: 'approval', workflowId: 't-1', input: approvalInput('t') } });
     expect(started.status).toBe(201);
     expect((await api('GET', `${WF}/t-1`, { token: tokens.admin })).body.status).toBe('running');
+    expect((await api('GET', `${WF}/t-1/query`, { token: tokens.client })).body).toMatchObject({ status: 'running', value: 'waiting' });
+    expect((await api('GET', `${WF}/t-1/query`, { token: tokens.billing })).status).toBe(403);
+    expect((await api('GET', `${WF}/t-1/query`)).status).toBe(401);
     expect((await api('POST', '/api/v1/namespaces/billing/workflows', { token: tokens.billing, body: { type: 'approval' } })).status).toBe(201);
     expect((await api('GET', '/api/v1/namespaces/billing/workflows', { token: tokens.admin })).body.executions).toHaveLength(1);
     expect((await api('GET', '/api/v1/workflow-types', { token: tokens.billing })).status).toBe(200);

@@ -1,4 +1,5 @@
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
+import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
 import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
@@ -7,32 +8,15 @@ import type { PathStep, StateJson } from './lib/machine-graph.ts';
  * sends the stored token as Bearer when there is one; a 401 asks the user for one (see auth.tsx).
  */
 
-export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo };
+// The server's own shapes (src/common): a field it adds is seen here without a second declaration.
+export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo, ExecutionDetail, QueryResult };
 
-export interface ExecutionSummary {
-  runId: string;
-  workflowId: string;
-  type: string;
-  version: string;
-  status: ExecutionStatus;
-  startedAt: number;
-  closedAt?: number;
-}
+/** One execution in a listing. */
+export type ExecutionSummary = RunSummary;
 
 export interface ExecutionPage {
   executions: ExecutionSummary[];
   nextPageToken: string | null;
-}
-
-export interface ExecutionDetail extends ExecutionSummary {
-  namespace?: string;
-  state: { value: unknown; context: unknown; tags: string[]; accepts?: string[] };
-  output?: unknown;
-  failure?: FailureInfo;
-  blockedReason?: string;
-  historyLength?: number;
-  pendingActivities?: { activityId: string; activityType: string; attempt: number; lastFailure?: FailureInfo; lastHeartbeatAt?: number; heartbeatDetails?: unknown; nextAttemptAt?: number }[];
-  pendingTimers?: { timerId: string; dueAt: number }[];
 }
 
 export interface WorkflowType {
@@ -141,7 +125,7 @@ export const api = {
   path: (ns: string, id: string, signal?: AbortSignal) => request<RunPath>('GET', `${wf(ns, id)}/path`, undefined, signal),
   start: (ns: string, body: { type: string; workflowId?: string; input?: unknown }) => request<{ workflowId: string; runId: string }>('POST', `/api/v1/namespaces/${enc(ns)}/workflows`, body),
   signal: (ns: string, id: string, event: MachineEvent) => request<unknown>('POST', `${wf(ns, id)}/signal`, { event }),
-  update: (ns: string, id: string, event: MachineEvent) => request<{ status: string; value: unknown; context: unknown }>('POST', `${wf(ns, id)}/update`, { event }),
+  update: (ns: string, id: string, event: MachineEvent) => request<QueryResult>('POST', `${wf(ns, id)}/update`, { event }),
   cancel: (ns: string, id: string, reason?: string) => request<unknown>('POST', `${wf(ns, id)}/cancel`, reason ? { reason } : {}),
   terminate: (ns: string, id: string, reason: string) => request<unknown>('POST', `${wf(ns, id)}/terminate`, { reason }),
   types: (signal?: AbortSignal) => request<{ types: WorkflowType[] }>('GET', '/api/v1/workflow-types', undefined, signal),

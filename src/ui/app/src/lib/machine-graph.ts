@@ -3,37 +3,10 @@
  * returns it) read as a graph: state nodes nested in their parents, and transitions labelled
  * with their events. Pure (no DOM): the diagram lays it out, the tests read it directly.
  */
+import type { StateJson } from '../../../../definition/machine-json.ts';
 
-export interface TransitionJson {
-  target?: string[];
-  eventType: string;
-  delay?: string | number;
-  guard?: unknown;
-  actions?: unknown[];
-  reenter?: boolean;
-  description?: string;
-}
-
-export interface InvokeJson {
-  id: string;
-  src: string | unknown;
-}
-
-export interface StateJson {
-  id: string;
-  key: string;
-  type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
-  initial?: { target: string[] } | null;
-  states?: Record<string, StateJson>;
-  on?: Record<string, TransitionJson[]>;
-  invoke?: InvokeJson[];
-  entry?: unknown[];
-  exit?: unknown[];
-  tags?: string[];
-  description?: string;
-  history?: false | 'shallow' | 'deep';
-  output?: unknown;
-}
+// The machine JSON types live beside the Stately export in src/definition, which reads them too.
+export type { StateJson };
 
 export type ChartNodeType = StateJson['type'];
 

@@ -114,7 +114,6 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
                         <td>{a.attempt}</td>
                         <td>
                           {retry && retry.at > now ? <div>retry in {formatDuration(retry.at - now)}</div> : null}
-                          {a.lastHeartbeatAt ? <div className="muted small">heartbeat {formatAgo(a.lastHeartbeatAt, now)}</div> : null}
                           {a.lastFailure ? <div className="small failure-text" title={a.lastFailure.message}>{a.lastFailure.type ?? a.lastFailure.code}: {a.lastFailure.message}</div> : null}
                           {!retry && !a.lastFailure ? <span className="muted">in progress</span> : null}
                         </td>

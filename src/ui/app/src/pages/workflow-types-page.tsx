@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'react';
+import { statelyCode } from '../../../../definition/stately-export.ts';
 import { api, type WorkflowType } from '../api.ts';
 import { ErrorNote, Panel } from '../components/panel.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { usePoll } from '../hooks.ts';
 import { machineGraph, type StateJson } from '../lib/machine-graph.ts';
-import { statelyCode } from '../lib/stately-export.ts';
 import { Link, paths } from '../router.tsx';
 
 /** Every registered workflow type, each version with its diagram, its Stately code and its JSON. */

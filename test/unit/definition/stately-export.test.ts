@@ -1,10 +1,10 @@
-import { createMachine } from 'xstate';
+import { assign, createMachine, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { approvalMachine } from '../../../machines/approval.ts';
 import { orderWorkflow } from '../../../machines/order.ts';
+import { statelyCode } from '../../../src/definition/stately-export.ts';
 import { machineGraph } from '../../../src/ui/app/src/lib/machine-graph.ts';
-import { statelyCode } from '../../../src/ui/app/src/lib/stately-export.ts';
-import { definitionOf, nestedMachine } from './fixtures.ts';
+import { definitionOf, nestedMachine } from '../ui/fixtures.ts';
 
 /** Runs the exported code (its createMachine call) and returns the machine it makes. */
 function evaluate(code: string) {
@@ -42,4 +42,36 @@ describe('statelyCode', () => {
       expect(shape(definitionOf(again))).toEqual(shape(original));
     });
   }
+
+  it('keeps guards and actions by name with their params, and leaves out inline functions and built-ins', () => {
+    const machine = setup({
+      guards: { isAbove: (_, params: { min: number }) => params.min > 0 },
+      actions: { notify: (_, params: { to: string }) => void params, log: () => {} },
+    }).createMachine({
+      id: 'params',
+      context: { n: 0 },
+      initial: 'a',
+      states: {
+        a: {
+          entry: ['log', assign({ n: 1 })],
+          on: { GO: { target: 'b', guard: { type: 'isAbove', params: { min: 3 } }, actions: [{ type: 'notify', params: { to: 'ops' } }, () => {}] } },
+        },
+        b: { id: 'custom-b', on: { BACK: 'a' } },
+      },
+    });
+    const code = statelyCode(definitionOf(machine));
+    expect(code).toMatch(/guard: \{\s+type: 'isAbove',\s+params: \{\s+min: 3,/);
+    expect(code).toMatch(/actions: \{\s+type: 'notify',\s+params: \{\s+to: 'ops',/);
+    expect(code).toContain("entry: 'log'");
+    expect(code).not.toContain('xstate.');
+    // A state with its own id keeps it, so `#custom-b` targets elsewhere still resolve.
+    expect(code).toContain("id: 'custom-b'");
+    expect(code).toContain("target: 'b'");
+  });
+
+  it('refuses what is not a machine\'s JSON with INVALID_ARGUMENT', () => {
+    for (const bad of [null, 42, 'machine', { states: {} }]) {
+      expect(() => statelyCode(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
 });

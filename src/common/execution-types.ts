@@ -1,0 +1,82 @@
+import type { FailureInfo } from './failures.ts';
+import type { ExecutionStatus } from './history.ts';
+
+/**
+ * The shapes of an execution as they cross the wire: the store lists `RunSummary`s, the engine
+ * answers `ExecutionDescription`, `ExecutionResult` and `QueryResult`, and the client SDK, the
+ * CLI and the web UI read the same shapes back (the client narrows `output` and `context` to a
+ * workflow's types through the type parameters). Declared once here, so a field added on the
+ * server is seen by every reader.
+ *
+ * @example
+ * import type { ExecutionDetail } from '../common/execution-types.ts';
+ * const detail = await response.json() as ExecutionDetail; // GET /api/v1/namespaces/default/workflows/order-42
+ * detail.state.accepts; // ['CANCEL']
+ */
+
+/** What a listing shows of a run (`GET …/workflows`, `client.list()`). */
+export interface RunSummary {
+  runId: string;
+  workflowId: string;
+  type: string;
+  /** The machine version (content hash) the run started on. */
+  version: string;
+  status: ExecutionStatus;
+  /** Server time, ms since epoch. */
+  startedAt: number;
+  closedAt?: number;
+}
+
+/** An activity scheduled and not yet resolved, as `describe()` shows it. */
+export interface PendingActivityView {
+  activityId: string;
+  activityType: string;
+  /** 1-based number of the current attempt. */
+  attempt: number;
+  lastFailure?: FailureInfo;
+}
+
+/** A durable timer started and not yet fired or cancelled, as `describe()` shows it. */
+export interface PendingTimerView {
+  timerId: string;
+  /** Server time, ms since epoch. */
+  dueAt: number;
+}
+
+/** What `describe()` tells about an execution. */
+export interface ExecutionDescription<Output = unknown> extends RunSummary {
+  namespace: string;
+  output?: Output;
+  failure?: FailureInfo;
+  /** Set while status is 'blocked': why the run cannot make progress. */
+  blockedReason?: string;
+  historyLength: number;
+  pendingActivities: PendingActivityView[];
+  pendingTimers: PendingTimerView[];
+}
+
+/** How an execution ended: output when completed, failure otherwise. */
+export interface ExecutionResult<Output = unknown> {
+  status: ExecutionStatus;
+  output?: Output;
+  failure?: FailureInfo;
+}
+
+/** An execution's current state, as `query()` and `update()` answer it. */
+export interface QueryResult<Context = unknown> {
+  status: ExecutionStatus;
+  /** XState's state value, e.g. `'waiting'` or `{ shipping: 'packing' }`; null when the run has no snapshot. */
+  value: unknown;
+  context: Context;
+  tags: string[];
+  /** Event types the current state has transitions for. */
+  accepts: string[];
+}
+
+/**
+ * A description with the machine's current state beside it: what the `describe` operation (and
+ * `GET /api/v1/namespaces/{ns}/workflows/{id}`) answers.
+ */
+export interface ExecutionDetail<Output = unknown, Context = unknown> extends ExecutionDescription<Output> {
+  state: Omit<QueryResult<Context>, 'status'>;
+}
