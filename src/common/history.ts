@@ -36,7 +36,9 @@ export type HistoryEventBody =
   | { kind: 'WorkflowCanceled'; reason: string }
   // ── records: what happened outside the machine ──
   | { kind: 'ActivityAttemptFailed'; activityId: string; attempt: number; failure: FailureInfo; nextAttemptAt: number }
-  | { kind: 'WorkflowTerminated'; reason: string };
+  | { kind: 'WorkflowTerminated'; reason: string }
+  /** This run was made by a reset of `fromRunId` to the state after its event #`eventSeq`; the events before this one are copied from it. */
+  | { kind: 'WorkflowReset'; fromRunId: string; eventSeq: number; reason: string };
 
 export type HistoryEventKind = HistoryEventBody['kind'];
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, PerdureError, TimeoutError } from '../common/errors.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
@@ -15,6 +15,7 @@ import { LocalActivityRunner } from './local-activities.ts';
 import { WorkflowRegistry } from './registry.ts';
 import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
+import { planReset } from './reset.ts';
 import { validateEvent, validateId } from './validate-input.ts';
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
 
@@ -169,6 +170,40 @@ export class Engine implements WorkerConnection {
   /** Ends the execution at once; the machine takes no further step. */
   async terminate(ref: ExecutionRef, reason = 'terminated'): Promise<void> {
     await (await this.open(ref)).terminate(String(reason));
+  }
+
+  /**
+   * Resets an execution to the state after its event #`eventSeq` (like Temporal's reset): the
+   * current run is terminated (if open) with a reason naming the new run, and a new run of the
+   * same workflow id starts from that state — its history repeats the old one up to that step,
+   * then records WorkflowReset. Resolves with the new run's id.
+   */
+  async reset(ref: ExecutionRef, options: { eventSeq: number; reason?: string }): Promise<{ runId: string }> {
+    this.assertRunning();
+    const runId = await this.runIdOf(ref);
+    const from = (await this.executions.record(runId))!;
+    const definition = this.registry.get(from.type, from.version);
+    if (!definition) throw new VersionMissingError(from.workflowId, from.type, from.version);
+    const history = await this.store.readHistory(runId);
+    const newRunId = randomUUID();
+    const reason = options.reason ?? `reset to event #${options.eventSeq}`;
+    const plan = planReset(definition, from, history, { eventSeq: options.eventSeq, reason, newRunId, now: this.clock.now() });
+    if ('divergence' in plan) {
+      const d = plan.divergence;
+      throw new NonDeterminismError(from.workflowId, d.seq, d.expected, d.actual, definition.type, definition.version);
+    }
+    // Terminate first: two open runs of one workflow id must never exist. A crash between the
+    // two commits leaves the old run terminated and no new one: nothing half-applied.
+    if (!CLOSED_STATUSES.has(from.status)) {
+      await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
+    }
+    await this.store.commit(plan.commit);
+    const execution = await this.executions.load(newRunId);
+    if (execution) {
+      this.router.dispatchPending(execution, Object.keys(execution.run.activities));
+      for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
+    }
+    return { runId: newRunId };
   }
 
   async query(ref: ExecutionRef): Promise<QueryResult> {
