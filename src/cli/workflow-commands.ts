@@ -1,17 +1,20 @@
 import { Command, Option } from 'commander';
 import type { ExecutionDetail, QueryResult } from '../common/execution-types.ts';
+import { CONFLICT_POLICIES, ID_REUSE_POLICIES, type ConflictPolicy, type IdReusePolicy } from '../common/start-policies.ts';
 import { CliError, EXIT, parseJsonArgument, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { compact, keyValues, printJson, table, time } from './format.ts';
 import { DEFAULT_ADDRESS } from './http.ts';
+import { filterFlags, filterQuery, withListFilters, type ListFilterFlags } from './list-filters.ts';
 
 /**
  * `perdure workflow …`: start, signal, update, query, cancel, terminate, describe, result,
- * history and list executions through the server's HTTP API.
+ * history, list and count executions through the server's HTTP API.
  *
  * @example
  * perdure workflow start approval --id a-1 --input '{"request":"laptop","timeoutMs":60000}'
  * perdure workflow signal a-1 APPROVE --data '{"approver":"ana"}'
+ * perdure workflow signal-with-start approval a-2 APPROVE --data '{"approver":"ana"}' --input '{"request":"desk"}'
  * perdure workflow result a-1 --json
  */
 export function workflowCommands(): Command {
@@ -21,14 +24,17 @@ export function workflowCommands(): Command {
     .option('--id, --workflow-id <id>', 'workflow id (default: made by the server)')
     .option('-i, --input <json>', 'input of the machine, as JSON')
     .option('--idempotency-key <key>', 'a retried start with the same key returns the same run')
-    .action(async (type: string, o: ConnectionOptions & { workflowId?: string; input?: string; idempotencyKey?: string }) => {
+    .addOption(new Option('--id-reuse-policy <policy>', 'when the id\'s latest run is closed (default allow)').choices(ID_REUSE_POLICIES))
+    .addOption(new Option('--conflict-policy <policy>', 'when the id has an open run (default fail)').choices(CONFLICT_POLICIES))
+    .action(async (type: string, o: ConnectionOptions & StartFlags & { workflowId?: string; input?: string; idempotencyKey?: string }) => {
       const input = o.input === undefined ? undefined : parseJsonArgument('--input', o.input);
       const api = apiFrom(o);
-      const { body } = await api.request<{ workflowId: string; runId: string }>('POST', api.workflows(), {
-        body: { type, workflowId: o.workflowId, input, idempotencyKey: o.idempotencyKey },
+      const { status, body } = await api.request<{ workflowId: string; runId: string }>('POST', api.workflows(), {
+        body: { type, workflowId: o.workflowId, input, idempotencyKey: o.idempotencyKey, idReusePolicy: o.idReusePolicy, conflictPolicy: o.conflictPolicy },
       });
       if (o.json) return printJson(body);
-      console.log(`Started ${type} execution ${body.workflowId} (run ${body.runId}).`);
+      // 200: --conflict-policy useExisting found the id open and started nothing.
+      console.log(`${status === 200 ? 'Already running:' : 'Started'} ${type} execution ${body.workflowId} (run ${body.runId}).`);
       console.log(`  perdure workflow describe ${body.workflowId}${hintFlags(o)}`);
     });
 
@@ -41,6 +47,25 @@ export function workflowCommands(): Command {
       const { body } = await api.request<unknown>('POST', api.workflows(workflowId, 'signal'), { body: { event } });
       if (o.json) return printJson(body ?? { accepted: true });
       console.log(`Signalled ${event.type} to ${workflowId}.`);
+    });
+
+  leaf(group, 'signal-with-start <type> <workflowId> <event>', 'signal the open execution of a workflow id, or start one and signal it')
+    .option('-d, --data <json>', 'the event\'s other fields, as a JSON object')
+    .option('-i, --input <json>', 'input of the machine if it is started, as JSON')
+    .option('--idempotency-key <key>', 'a retried call with the same key returns the run it started')
+    .addOption(new Option('--id-reuse-policy <policy>', 'when the id\'s latest run is closed (default allow)').choices(ID_REUSE_POLICIES))
+    .addOption(new Option('--conflict-policy <policy>', 'when the id has an open run (default useExisting: signal it)').choices(CONFLICT_POLICIES))
+    .action(async (type: string, workflowId: string, eventArg: string, o: ConnectionOptions & StartFlags & { data?: string; input?: string; idempotencyKey?: string }) => {
+      const event = parseEvent(eventArg, o.data);
+      const input = o.input === undefined ? undefined : parseJsonArgument('--input', o.input);
+      const api = apiFrom(o);
+      const { body } = await api.request<{ workflowId: string; runId: string; started: boolean }>('POST', api.workflows(workflowId, 'signal-with-start'), {
+        body: { type, event, input, idempotencyKey: o.idempotencyKey, idReusePolicy: o.idReusePolicy, conflictPolicy: o.conflictPolicy },
+      });
+      if (o.json) return printJson(body);
+      console.log(body.started
+        ? `Started ${type} execution ${body.workflowId} (run ${body.runId}) and signalled ${event.type}.`
+        : `Signalled ${event.type} to ${body.workflowId} (run ${body.runId}).`);
     });
 
   leaf(group, 'update <workflowId> <event>', 'send an event and wait until the machine has processed it; prints the new state')
@@ -93,19 +118,18 @@ export function workflowCommands(): Command {
       console.log(table(body.events.map((e) => ({ seq: e.seq, time: time(e.at), kind: e.kind, details: eventDetails(e) })), ['seq', 'time', 'kind', 'details']));
     });
 
-  leaf(group, 'list', 'list executions, newest first')
-    .addOption(new Option('--status <status>', 'only executions with this status').choices(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']))
-    .option('--type <type>', 'only executions of this workflow type')
+  withListFilters(leaf(group, 'list', 'list executions, newest first'))
+    .option('--limit <n>', 'page size (default 100, at most 1000)')
     .option('--page-token <token>', 'continue a listing')
     .option('--all', 'follow every page')
-    .action(async (o: ConnectionOptions & { status?: string; type?: string; pageToken?: string; all?: boolean }) => {
+    .action(async (o: ConnectionOptions & ListFilterFlags & { limit?: string; pageToken?: string; all?: boolean }) => {
       const api = apiFrom(o);
       const executions: Record<string, unknown>[] = [];
       let pageToken = o.pageToken;
       let nextPageToken: string | undefined;
       do {
         const { body } = await api.request<{ executions: Record<string, unknown>[]; nextPageToken?: string | null }>('GET', api.workflows(), {
-          query: { status: o.status, type: o.type, pageToken },
+          query: { ...filterQuery(o), limit: o.limit, pageToken },
         });
         executions.push(...body.executions);
         nextPageToken = body.nextPageToken ?? undefined;
@@ -117,7 +141,16 @@ export function workflowCommands(): Command {
         console.log(table(executions.map((e) => ({ ...e, startedAt: time(e.startedAt), closedAt: time(e.closedAt) })),
           ['workflowId', 'type', 'status', 'startedAt', 'closedAt', 'runId']));
       }
-      if (nextPageToken) console.log(`\nMore: perdure workflow list --page-token ${nextPageToken}${hintFlags(o)} (or --all)`);
+      if (nextPageToken) console.log(`\nMore: perdure workflow list --page-token ${nextPageToken}${filterFlags(o)}${o.limit ? ` --limit ${o.limit}` : ''}${hintFlags(o)} (or --all)`);
+    });
+
+  withListFilters(leaf(group, 'count', 'count executions matching the filters of list'))
+    .action(async (o: ConnectionOptions & ListFilterFlags) => {
+      const api = apiFrom(o);
+      const path = `/api/v1/namespaces/${encodeURIComponent(api.target.namespace)}/workflow-count`;
+      const { body } = await api.request<{ count: number; capped?: boolean }>('GET', path, { query: filterQuery(o) });
+      if (o.json) return printJson(body);
+      console.log(body.capped ? `at least ${body.count} (counting stopped at the server's cap)` : String(body.count));
     });
 
   leaf(group, 'cancel <workflowId>', 'request cancellation: the machine gets to react and compensate')
@@ -138,11 +171,27 @@ export function workflowCommands(): Command {
       console.log(`Terminated ${workflowId}.`);
     });
 
+  leaf(group, 'reset <workflowId>', 'start a new run from the state after an event of its history (the open run is terminated)')
+    .requiredOption('-e, --event <seq>', 'the history event to reset to (a signal, timer, activity result… — see `history`)', (v) => Number(v))
+    .option('--reason <text>', 'why')
+    .action(async (workflowId: string, o: ConnectionOptions & { event: number; reason?: string }) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<{ runId: string }>('POST', api.workflows(workflowId, 'reset'), { body: { eventSeq: o.event, reason: o.reason } });
+      if (o.json) return printJson(body);
+      console.log(`Reset ${workflowId} to event #${o.event}: new run ${body?.runId}.`);
+    });
+
   return group;
 }
 
 function leaf(group: Command, nameAndArgs: string, description: string): Command {
   return withConnectionOptions(group.command(nameAndArgs).description(description));
+}
+
+/** The start policies, as `start` and `signal-with-start` take them. */
+interface StartFlags {
+  idReusePolicy?: IdReusePolicy;
+  conflictPolicy?: ConflictPolicy;
 }
 
 interface HistoryRow {

@@ -1,7 +1,8 @@
 import { webSocketUrl } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionStatus } from '../common/history.ts';
-import type { InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
+import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
+import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
 import { WsTransport } from './ws-transport.ts';
 
@@ -33,12 +34,42 @@ export interface StartWorkflowOptions<W = unknown> {
   input?: InputOf<W>;
   /** A second start with the same key (and workflow id) returns the run the first made. */
   idempotencyKey?: string;
+  /** When the workflow id's latest run is closed: 'allow' (default), 'allowIfFailed' (only after a failed, canceled or terminated run), 'reject'. */
+  idReusePolicy?: IdReusePolicy;
+  /** When the workflow id has an open run: 'fail' (default: ExecutionAlreadyStartedError), 'useExisting' (its handle), 'terminateExisting'. */
+  conflictPolicy?: ConflictPolicy;
 }
 
-export interface ListWorkflowsOptions {
+export interface SignalWithStartOptions<W = unknown> extends StartWorkflowOptions<W> {
+  /** Required: the signal goes to the open run of this id, or to the run the call starts. */
+  workflowId: string;
+  event: EventOf<W>;
+  /** Default 'useExisting': signal the open run. 'terminateExisting' replaces it; 'fail' refuses. */
+  conflictPolicy?: ConflictPolicy;
+}
+
+/**
+ * Filters of `client.list()` and `client.count()`; every one given must match. Times are a
+ * `Date` or ms since epoch; `…After` is inclusive, `…Before` exclusive.
+ */
+export interface CountWorkflowsOptions {
   status?: ExecutionStatus;
   type?: string;
-  /** `nextPageToken` of the previous page. */
+  startedAfter?: Date | number;
+  startedBefore?: Date | number;
+  /** Closed executions only: open ones never match a close-time filter. */
+  closedAfter?: Date | number;
+  closedBefore?: Date | number;
+  /** Executions whose workflow id starts with this string. */
+  workflowIdPrefix?: string;
+}
+
+export interface ListWorkflowsOptions extends CountWorkflowsOptions {
+  /**
+   * `nextPageToken` of the previous page. A page may hold fewer than `limit` executions (even
+   * none) and still have a `nextPageToken` when close-time or prefix filters are given: the
+   * listing has ended only when `nextPageToken` is absent.
+   */
   pageToken?: string;
   /** Page size, default 100, at most 1000. */
   limit?: number;
@@ -94,11 +125,35 @@ export class Client {
   start<W = unknown>(type: string, options?: StartWorkflowOptions<W>): Promise<WorkflowHandle<W>>;
   async start<W>(workflow: string | WorkflowLike, options: StartWorkflowOptions<W> = {}): Promise<WorkflowHandle<W>> {
     const type = typeof workflow === 'string' ? workflow : workflow?.type;
-    const { workflowId, input, idempotencyKey } = options;
-    const started = (await this.transport.call('start', { type, workflowId, input, idempotencyKey }, {
+    const { workflowId, input, idempotencyKey, idReusePolicy, conflictPolicy } = options;
+    const started = (await this.transport.call('start', { type, workflowId, input, idempotencyKey, idReusePolicy, conflictPolicy }, {
       namespace: this.namespace, workflowId,
     })) as { workflowId: string; runId: string };
     return new WorkflowHandle<W>(this.transport, this.namespace, started.workflowId, started.runId);
+  }
+
+  /**
+   * Signals the open execution of `workflowId`, or starts one whose first event after its start
+   * is the signal; resolves with its handle (`handle.runId` is the run signalled). The server
+   * serialises it with every other start of the id, so no concurrent start makes it signal
+   * nothing. Rejects like `start` when the policies refuse.
+   *
+   * @example
+   * const handle = await client.signalWithStart<typeof approvalWorkflow>('approval', {
+   *   workflowId: 'approval-42', input: { request: 'laptop', timeoutMs: 86_400_000 },
+   *   event: { type: 'APPROVE', approver: 'ann' },
+   * });
+   */
+  signalWithStart<W extends WorkflowLike>(workflow: W, options: SignalWithStartOptions<W>): Promise<WorkflowHandle<W>>;
+  signalWithStart<W = unknown>(type: string, options: SignalWithStartOptions<W>): Promise<WorkflowHandle<W>>;
+  async signalWithStart<W>(workflow: string | WorkflowLike, options: SignalWithStartOptions<W>): Promise<WorkflowHandle<W>> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('signalWithStart(type, { workflowId, event, input? })');
+    const type = typeof workflow === 'string' ? workflow : workflow?.type;
+    const { workflowId, input, event, idempotencyKey, idReusePolicy, conflictPolicy } = options;
+    const result = (await this.transport.call('signalWithStart', { type, workflowId, input, event, idempotencyKey, idReusePolicy, conflictPolicy }, {
+      namespace: this.namespace, workflowId, eventType: (event as { type?: string } | undefined)?.type,
+    })) as { workflowId: string; runId: string };
+    return new WorkflowHandle<W>(this.transport, this.namespace, result.workflowId, result.runId);
   }
 
   /** A handle on an existing execution (no request is made until you use it). */
@@ -107,11 +162,28 @@ export class Client {
     return new WorkflowHandle<W>(this.transport, this.namespace, workflowId, options.runId);
   }
 
-  /** One page of the namespace's executions, newest first, filtered by status and type. */
+  /**
+   * One page of the namespace's executions, newest first, filtered by status, type, start and
+   * close time windows and workflow id prefix.
+   *
+   * @example
+   * const page = await client.list({ type: 'order', startedAfter: new Date('2026-01-01'), workflowIdPrefix: 'cust-42/' });
+   */
   async list(options: ListWorkflowsOptions = {}): Promise<WorkflowExecutionPage> {
-    const { status, type, pageToken, limit } = options;
-    const page = (await this.transport.call('list', { status, type, pageToken, limit })) as WorkflowExecutionPage;
+    const { pageToken, limit } = options;
+    const page = (await this.transport.call('list', { ...filtersOf(options), pageToken, limit })) as WorkflowExecutionPage;
     return page.nextPageToken === undefined || page.nextPageToken === null ? { executions: page.executions } : page;
+  }
+
+  /**
+   * How many executions match the filters. The server counts by scanning; past a million it
+   * stops and answers `capped: true` (the count is then a lower bound).
+   *
+   * @example
+   * const { count } = await client.count({ status: 'failed', closedAfter: new Date(Date.now() - 86_400_000) });
+   */
+  async count(options: CountWorkflowsOptions = {}): Promise<{ count: number; capped?: boolean }> {
+    return (await this.transport.call('count', filtersOf(options))) as { count: number; capped?: boolean };
   }
 
   /** The workflow types the server has registered, with their versions and machine definitions. */
@@ -128,4 +200,15 @@ export class Client {
   close(): Promise<void> {
     return this.transport.close();
   }
+}
+
+/** The filters as the wire carries them: times in ms since epoch. */
+function filtersOf(options: CountWorkflowsOptions): Record<string, unknown> {
+  const { status, type, workflowIdPrefix } = options;
+  const ms = (time: Date | number | undefined) => (time instanceof Date ? time.getTime() : time);
+  return {
+    status, type, workflowIdPrefix,
+    startedAfter: ms(options.startedAfter), startedBefore: ms(options.startedBefore),
+    closedAfter: ms(options.closedAfter), closedBefore: ms(options.closedBefore),
+  };
 }

@@ -2,7 +2,7 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import {
   EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, ForbiddenError,
   InvalidArgumentError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
-  UpdateRejectedError, VersionMissingError, WorkflowTypeNotFoundError,
+  UpdateRejectedError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
 } from '../common/errors.ts';
 
 /**
@@ -27,6 +27,7 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   EXECUTION_NOT_FOUND: ExecutionNotFoundError,
   EXECUTION_ALREADY_STARTED: ExecutionAlreadyStartedError,
   EXECUTION_CLOSED: ExecutionClosedError,
+  WORKFLOW_ID_REUSE_REJECTED: WorkflowIdReuseRejectedError,
   WORKFLOW_TYPE_NOT_FOUND: WorkflowTypeNotFoundError,
   INVALID_ARGUMENT: InvalidArgumentError,
   UPDATE_REJECTED: UpdateRejectedError,
@@ -44,7 +45,7 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
 
 /** Codes whose error classes have a `workflowId` field. */
 const NAMES_WORKFLOW: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'EXECUTION_NOT_FOUND', 'EXECUTION_ALREADY_STARTED', 'EXECUTION_CLOSED', 'UPDATE_REJECTED', 'VERSION_MISSING', 'NONDETERMINISM',
+  'EXECUTION_NOT_FOUND', 'EXECUTION_ALREADY_STARTED', 'WORKFLOW_ID_REUSE_REJECTED', 'EXECUTION_CLOSED', 'UPDATE_REJECTED', 'VERSION_MISSING', 'NONDETERMINISM',
 ]);
 
 /** What the client knows about the request an error answers; copied onto the error. */
@@ -68,7 +69,7 @@ export function remoteError(code: string, message: string, context: ErrorContext
   const Class = CLASS_OF[known] ?? PerdureError;
   const error = Reflect.construct(PerdureError, [known, text], Class) as PerdureError;
   const fields: Record<string, unknown> = {};
-  if (context.namespace !== undefined && (Class === ExecutionNotFoundError || Class === ExecutionAlreadyStartedError)) fields.namespace = context.namespace;
+  if (context.namespace !== undefined && (Class === ExecutionNotFoundError || Class === ExecutionAlreadyStartedError || Class === WorkflowIdReuseRejectedError)) fields.namespace = context.namespace;
   if (context.workflowId !== undefined && NAMES_WORKFLOW.has(known)) fields.workflowId = context.workflowId;
   if (context.eventType !== undefined && known === 'UPDATE_REJECTED') fields.eventType = context.eventType;
   if (supported && Class === ProtocolError) fields.supported = supported;

@@ -14,7 +14,8 @@
  * await client.close();
  */
 export {
-  Client, type ClientOptions, type StartWorkflowOptions, type ListWorkflowsOptions,
+  Client, type ClientOptions, type StartWorkflowOptions, type SignalWithStartOptions, type ListWorkflowsOptions,
+  type CountWorkflowsOptions,
 } from './client.ts';
 export { WorkflowHandle } from './workflow-handle.ts';
 export { ConnectionLostError } from './errors.ts';
@@ -29,7 +30,9 @@ export {
 } from '../common/failures.ts';
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
+  WorkflowIdReuseRejectedError,
   InvalidArgumentError, UpdateRejectedError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';
+export type { IdReusePolicy, ConflictPolicy } from '../common/start-policies.ts';
 export type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';

@@ -65,6 +65,14 @@ export class WorkflowHandle<W = unknown> {
   }
 
   /**
+   * Starts a new run from the state after event #`eventSeq` of the current run (which is
+   * terminated first if open). Resolves with the new run's id; this handle follows it.
+   */
+  async reset(eventSeq: number, reason?: string): Promise<{ runId: string }> {
+    return this.call('reset', { eventSeq, reason }) as Promise<{ runId: string }>;
+  }
+
+  /**
    * Waits for the execution to close. Resolves with the machine's output when it completed;
    * rejects with the typed failure when it did not: `ApplicationFailure` (or `ActivityFailure`,
    * …) when it failed, `CancelledFailure` when canceled, `TerminatedFailure` when terminated.

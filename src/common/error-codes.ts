@@ -12,6 +12,10 @@ export const ERROR_CODES = {
     meaning: 'An open execution already uses that workflow id in the namespace.',
     fix: 'Pick another workflow id, wait for the open run to close, or pass the same idempotency key to get the existing run back.',
   },
+  WORKFLOW_ID_REUSE_REJECTED: {
+    meaning: 'The workflow id\'s latest run is closed and the start\'s id reuse policy does not allow a new run (`reject`, or `allowIfFailed` after a completed run).',
+    fix: 'Use another workflow id, or start with idReusePolicy "allow" (the default); read the closed run with result() or history().',
+  },
   EXECUTION_CLOSED: {
     meaning: 'The execution has already closed, so it cannot take signals, updates, cancellation or termination.',
     fix: 'Start a new execution; read the closed one with result() or history().',

@@ -33,6 +33,23 @@ export class ExecutionAlreadyStartedError extends PerdureError {
   }
 }
 
+/**
+ * A start found the workflow id's latest run closed, and its id reuse policy refused a new run.
+ *
+ * @example
+ * try { await engine.start('approval', { workflowId: 'a-1', idReusePolicy: 'reject' }) }
+ * catch (e) { if (e instanceof WorkflowIdReuseRejectedError) console.log(e.runId, e.status) }
+ */
+export class WorkflowIdReuseRejectedError extends PerdureError {
+  constructor(readonly namespace: string, readonly workflowId: string, readonly runId: string, readonly status: string, policy: string) {
+    super(
+      'WORKFLOW_ID_REUSE_REJECTED',
+      `workflow id "${workflowId}" in namespace "${namespace}" was used by run ${runId}, which is ${status}, and idReusePolicy "${policy}" ` +
+        `does not allow another run${policy === 'allowIfFailed' ? ' after a completed one' : ''}. Use another workflow id, or idReusePolicy "allow".`,
+    );
+  }
+}
+
 export class ExecutionClosedError extends PerdureError {
   constructor(readonly workflowId: string, readonly status: string) {
     super('EXECUTION_CLOSED', `execution "${workflowId}" is ${status} and takes no more events.`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
 
 /**
  * The WebSocket protocol between the server and its workers and clients: one msgpack map per
@@ -67,7 +68,7 @@ export const completeFrame = z.object({ t: z.literal('complete'), id: requestId,
 export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
 export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestId, taskToken: z.string().min(1).max(10_000), details: z.unknown() });
 
-export const CLIENT_OPS = ['start', 'signal', 'update', 'query', 'cancel', 'terminate', 'result', 'describe', 'history', 'list', 'types'] as const;
+export const CLIENT_OPS = ['start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'result', 'describe', 'history', 'list', 'count', 'types'] as const;
 export type ClientOp = (typeof CLIENT_OPS)[number];
 
 export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
@@ -89,21 +90,40 @@ export type ServerFrame =
   | { t: 'task'; task: import('./worker-protocol.ts').ActivityTask }
   | { t: 'cancel'; taskToken: string; reason: string };
 
+/**
+ * The filters of `list` and `count` (visibility). Times are ms since epoch; lower bounds are
+ * inclusive and upper bounds exclusive.
+ */
+const time = z.number().finite().min(0);
+const listFilters = z.object({
+  status: z.enum(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']).optional(),
+  type: id.optional(),
+  startedAfter: time.optional(), startedBefore: time.optional(),
+  closedAfter: time.optional(), closedBefore: time.optional(),
+  workflowIdPrefix: z.string().min(1).max(1000).optional(),
+});
+
 /** Argument schemas of client calls (shared by the WebSocket hub and the HTTP API). */
 export const callArgs = {
-  start: z.object({ type: id, workflowId: id.optional(), input: z.unknown().optional(), idempotencyKey: id.optional() }),
+  start: z.object({
+    type: id, workflowId: id.optional(), input: z.unknown().optional(), idempotencyKey: id.optional(),
+    idReusePolicy: z.enum(ID_REUSE_POLICIES).optional(), conflictPolicy: z.enum(CONFLICT_POLICIES).optional(),
+  }),
+  signalWithStart: z.object({
+    type: id, workflowId: id, input: z.unknown().optional(), event, idempotencyKey: id.optional(),
+    idReusePolicy: z.enum(ID_REUSE_POLICIES).optional(), conflictPolicy: z.enum(CONFLICT_POLICIES).optional(),
+  }),
   signal: z.object({ workflowId: id, event }),
   update: z.object({ workflowId: id, event }),
   query: z.object({ workflowId: id }),
   cancel: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
   terminate: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
+  reset: z.object({ workflowId: id, eventSeq: z.number().int().min(1), reason: z.string().max(10_000).optional() }),
   result: z.object({ workflowId: id, timeoutMs: z.number().int().min(0).max(3_600_000).optional() }),
   describe: z.object({ workflowId: id }),
   history: z.object({ workflowId: id }),
-  list: z.object({
-    status: z.enum(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']).optional(),
-    type: id.optional(), pageToken: z.string().max(10_000).optional(), limit: z.number().int().min(1).max(1000).optional(),
-  }),
+  list: listFilters.extend({ pageToken: z.string().max(10_000).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+  count: listFilters,
   types: z.object({}),
 } satisfies Record<ClientOp, z.ZodType>;
 

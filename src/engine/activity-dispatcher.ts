@@ -100,6 +100,16 @@ export class ActivityDispatcher {
     this.deadlines.delete(key);
   }
 
+  /** Forgets every attempt of a run (it was terminated), telling workers running them to abort. */
+  cancelRun(runId: string, reason: string): void {
+    const prefix = `${runId}/`;
+    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys()]);
+    for (const list of this.queues.values()) for (const w of list) keys.add(taskKey(w.task));
+    for (const key of keys) {
+      if (key.startsWith(prefix)) this.cancel(runId, key.slice(prefix.length), reason);
+    }
+  }
+
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     validateRegistration(registration);
     const session: Session = { registration, handlers, free: registration.slots, closed: false, inFlight: new Set() };

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
-import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
+import { EngineStoppedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { CLOSED_STATUSES, type ExecutionStatus, type HistoryEvent, type MachineEvent } from '../common/history.ts';
+import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { LevelStore } from '../store/level-store.ts';
-import type { Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
+import type { CountRunsResult, Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
 import type { BatchObserver } from '../store/group-commit.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -16,6 +17,8 @@ import { WorkflowRegistry } from './registry.ts';
 import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
+import { actOnCommit } from './commit-effects.ts';
+import { startAction } from './start-policy.ts';
 import { validateEvent, validateId } from './validate-input.ts';
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
 
@@ -47,8 +50,28 @@ export interface StartOptions {
   workflowId?: string;
   input?: unknown;
   namespace?: string;
-  /** A second start with the same key returns the run the first one made. */
+  /** A second start with the same key returns the run the first one made, before any policy applies. */
   idempotencyKey?: string;
+  /** When the workflow id's latest run is closed: 'allow' (default), 'allowIfFailed', 'reject'. */
+  idReusePolicy?: IdReusePolicy;
+  /** When the workflow id has an open run: 'fail' (default), 'useExisting', 'terminateExisting'. */
+  conflictPolicy?: ConflictPolicy;
+}
+
+export interface SignalWithStartOptions extends StartOptions {
+  /** Required: the signal goes to the open run of this id, or to the run this call starts. */
+  workflowId: string;
+  event: MachineEvent;
+  /** Default 'useExisting' (signal the open run); 'terminateExisting' replaces it; 'fail' refuses. */
+  conflictPolicy?: ConflictPolicy;
+}
+
+/** The run a start made (`started: true`; also for a repeated idempotency key) or found open (`started: false`). */
+export interface StartedRun {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  started: boolean;
 }
 
 export interface ExecutionRef {
@@ -115,41 +138,37 @@ export class Engine implements WorkerConnection {
     return engine;
   }
 
-  /** Starts an execution; resolves once its start is durable. */
-  async start(type: string, options: StartOptions = {}): Promise<{ namespace: string; workflowId: string; runId: string }> {
-    this.assertRunning();
-    const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
-    const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
-    if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
+  /**
+   * Starts an execution; resolves once its start is durable. A taken workflow id is settled by
+   * the start's policies (`idReusePolicy` for a closed run, `conflictPolicy` for an open one);
+   * `started` is false only when `conflictPolicy: 'useExisting'` returned the open run.
+   */
+  async start(type: string, options: StartOptions = {}): Promise<StartedRun> {
+    const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
-    // Starts of one workflow id are serialised: the open-run check and the commit must not interleave.
-    const key = `${namespace}\u0000${workflowId}`;
-    const previous = this.starting.get(key) ?? Promise.resolve();
-    const attempt = previous.catch(() => {}).then(async () => {
-      if (options.idempotencyKey !== undefined) {
-        const runId = await this.store.findRunByIdempotencyKey(namespace, options.idempotencyKey);
-        const run = runId && (await this.store.getRun(runId));
-        if (run && run.workflowId === workflowId) return { namespace, workflowId, runId: run.runId };
-      }
-      const live = this.executions.openByWorkflow(namespace, workflowId);
-      if (live) throw new ExecutionAlreadyStartedError(namespace, workflowId, live.runId);
-      const currentId = await this.store.getCurrentRunId(namespace, workflowId);
-      const current = currentId && (await this.executions.record(currentId));
-      if (current && !CLOSED_STATUSES.has(current.status)) throw new ExecutionAlreadyStartedError(namespace, workflowId, current.runId);
-      const execution = this.executions.create({
-        runId: randomUUID(), namespace, workflowId, type: definition.type, version: definition.version,
-        status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
-        idempotencyKey: options.idempotencyKey,
-      }, definition);
-      await execution.begin(options.input);
-      return { namespace, workflowId, runId: execution.runId };
-    });
-    this.starting.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      if (this.starting.get(key) === attempt) this.starting.delete(key);
+    return this.serialised(namespace, workflowId, () => this.startLocked(definition, namespace, workflowId, options));
+  }
+
+  /**
+   * Signals the open run of `workflowId`, or starts one (under the start policies) whose first
+   * event after WorkflowStarted is the signal. Serialised with every other start of the id, so a
+   * concurrent start cannot leave the signal undelivered, and two racing calls make one run that
+   * receives both signals. A repeated idempotency key returns the run it started without
+   * signalling again: that run had the signal as its first event.
+   *
+   * @example
+   * const { runId, started } = await engine.signalWithStart('approval', {
+   *   workflowId: 'a-1', input: { request: 'laptop', timeoutMs: 60_000 }, event: { type: 'APPROVE', approver: 'ann' },
+   * });
+   */
+  async signalWithStart(type: string, options: SignalWithStartOptions): Promise<StartedRun> {
+    if (typeof options !== 'object' || options === null || options.workflowId === undefined) {
+      throw new InvalidArgumentError('signalWithStart needs { workflowId, event }: the signal goes to the open run of that workflow id');
     }
+    const event = validateEvent(options.event);
+    const { namespace, workflowId } = this.startTarget(options);
+    const definition = this.registry.latest(type);
+    return this.serialised(namespace, workflowId, () => this.startLocked(definition, namespace, workflowId, options, event));
   }
 
   /** Sends an event to the machine. History records it even when the current state ignores it. */
@@ -193,11 +212,12 @@ export class Engine implements WorkerConnection {
       throw new NonDeterminismError(from.workflowId, d.seq, d.expected, d.actual, definition.type, definition.version);
     }
     // Terminate first: two open runs of one workflow id must never exist. A crash between the
-    // two commits leaves the old run terminated and no new one: nothing half-applied.
-    if (!CLOSED_STATUSES.has(from.status)) {
-      await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
-    }
-    await this.store.commit(plan.commit);
+    // two commits leaves the old run terminated and no new one: nothing half-applied. Both run
+    // in the workflow id's start queue, so no start can come between them.
+    await this.serialised(from.namespace, from.workflowId, async () => {
+      if (!CLOSED_STATUSES.has(from.status)) await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
+      await this.store.commit(plan.commit);
+    });
     const execution = await this.executions.load(newRunId);
     if (execution) {
       this.router.dispatchPending(execution, Object.keys(execution.run.activities));
@@ -234,6 +254,11 @@ export class Engine implements WorkerConnection {
 
   async list(query: Partial<ListRunsQuery> = {}): Promise<ListRunsPage> {
     return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
+  }
+
+  /** How many runs match the filters of a listing (`limit` and `pageToken` are ignored). */
+  async count(query: Partial<ListRunsQuery> = {}): Promise<CountRunsResult> {
+    return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
   /** Registered workflow types, each version with its machine definition (JSON, as Stately reads it). */
@@ -276,42 +301,80 @@ export class Engine implements WorkerConnection {
   }
 
   private afterCommit(execution: Execution, events: HistoryEvent[], sideEffects: Decision['sideEffects']): void {
-    // Inline actions run now that the step is durable: at least once (again if we crash before
-    // they finish and the step is retried), never during recovery or replay.
-    for (const action of sideEffects) {
-      try {
-        action.exec?.(action.info, action.params);
-      } catch {
-        // A failing side effect cannot undo a committed step; activities are the place for work that must succeed.
-      }
+    actOnCommit(execution, events, sideEffects, {
+      dispatcher: this.dispatcher, router: this.router, timers: this.timers, executions: this.executions, observer: this.observer,
+    });
+  }
+
+  private startTarget(options: StartOptions): { namespace: string; workflowId: string } {
+    this.assertRunning();
+    const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
+    if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
+    return { namespace, workflowId };
+  }
+
+  /** Runs `job` after every start of the same workflow id before it: the open-run check and the commit must not interleave. */
+  private async serialised<T>(namespace: string, workflowId: string, job: () => Promise<T>): Promise<T> {
+    const key = `${namespace}\u0000${workflowId}`;
+    const attempt = (this.starting.get(key) ?? Promise.resolve()).catch(() => {}).then(job);
+    this.starting.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.starting.get(key) === attempt) this.starting.delete(key);
     }
-    const scheduled: string[] = [];
-    for (const event of events) {
-      switch (event.kind) {
-        case 'ActivityScheduled':
-        case 'ActivityAttemptFailed':
-          scheduled.push(event.activityId);
-          break;
-        case 'ActivityCancelRequested':
-          this.dispatcher.cancel(execution.runId, event.activityId, 'cancelled by the workflow');
-          break;
-        case 'ActivityCompleted':
-        case 'ActivityFailed':
-          this.dispatcher.cancel(execution.runId, event.activityId, 'settled');
-          break;
-        case 'TimerStarted':
-          this.timers.notify(event.dueAt);
-          break;
-        case 'WorkflowTerminated':
-          for (const id of Object.keys(execution.run.activities)) this.dispatcher.cancel(execution.runId, id, 'terminated');
-          break;
-        default:
-          break;
-      }
+  }
+
+  /** A start (with `firstSignal`: a signal-with-start), while it holds its workflow id. */
+  private async startLocked(definition: WorkflowDefinition, namespace: string, workflowId: string, options: StartOptions, firstSignal?: MachineEvent): Promise<StartedRun> {
+    if (options.idempotencyKey !== undefined) {
+      const runId = await this.store.findRunByIdempotencyKey(namespace, options.idempotencyKey);
+      const run = runId && (await this.store.getRun(runId));
+      if (run && run.workflowId === workflowId) return { namespace, workflowId, runId: run.runId, started: true };
     }
-    if (scheduled.length) this.router.dispatchPending(execution, scheduled);
-    this.observer?.committed(events, execution.run);
-    if (execution.closed) this.executions.closed(execution);
+    const conflictPolicy = options.conflictPolicy ?? (firstSignal ? 'useExisting' : 'fail');
+    // An open run may close (complete, time out) between our read and our signal: read again.
+    for (let attempt = 1; ; attempt++) {
+      const action = startAction(await this.latestRun(namespace, workflowId), { namespace, workflowId, idReusePolicy: options.idReusePolicy, conflictPolicy });
+      if (action.do === 'useExisting') {
+        if (firstSignal) {
+          try {
+            await (await this.openRun(action.runId)).signal(firstSignal);
+          } catch (error) {
+            if (error instanceof ExecutionClosedError && attempt < 3) continue;
+            throw error;
+          }
+        }
+        return { namespace, workflowId, runId: action.runId, started: false };
+      }
+      const runId = randomUUID();
+      // Terminate commits before the new run's start: two open runs of one id never exist. A
+      // crash in between leaves the old run terminated and no new one; the caller retries.
+      if (action.do === 'terminateThenStart') {
+        await (await this.openRun(action.runId)).terminate(`replaced by run ${runId} of a new start with conflictPolicy "terminateExisting"`);
+      }
+      const execution = this.executions.create({
+        runId, namespace, workflowId, type: definition.type, version: definition.version,
+        status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
+        idempotencyKey: options.idempotencyKey,
+      }, definition);
+      await execution.begin(options.input, firstSignal);
+      return { namespace, workflowId, runId, started: true };
+    }
+  }
+
+  /** The latest run of a workflow id, with its current status (blocked overlaid). */
+  private async latestRun(namespace: string, workflowId: string): Promise<{ runId: string; status: ExecutionStatus } | undefined> {
+    const live = this.executions.openByWorkflow(namespace, workflowId);
+    if (live) return { runId: live.runId, status: live.run.status };
+    const currentId = await this.store.getCurrentRunId(namespace, workflowId);
+    const current = currentId ? await this.executions.record(currentId) : undefined;
+    return current && { runId: current.runId, status: current.status };
+  }
+
+  private async openRun(runId: string): Promise<Execution> {
+    return (await this.executions.load(runId)) ?? this.executions.openOrThrow(runId);
   }
 
   private async open(ref: ExecutionRef): Promise<Execution> {

@@ -60,11 +60,17 @@ export class Execution {
     return this.mailbox.enqueue(async () => {});
   }
 
-  /** Records WorkflowStarted and takes the machine's first step. */
-  begin(input: unknown): Promise<void> {
+  /**
+   * Records WorkflowStarted and takes the machine's first step; with `firstSignal` (signal-with-
+   * start), delivers it in the same mailbox job, so no other event can come between the two.
+   */
+  begin(input: unknown, firstSignal?: MachineEvent): Promise<void> {
     const { namespace, workflowId, type, version } = this.run;
     return this.enqueue(async () => {
       await this.deliver({ kind: 'WorkflowStarted', type, version, namespace, workflowId, input });
+      if (firstSignal === undefined) return;
+      this.assertOpen(); // a machine that closes on its first step takes no signal
+      await this.deliver({ kind: 'SignalReceived', event: firstSignal });
     });
   }
 

@@ -28,8 +28,12 @@ export class ClientOps {
     const ref = { namespace, workflowId: a.workflowId };
     switch (op) {
       case 'start': {
-        const { type, workflowId, input, idempotencyKey } = args as CallArgs<'start'>;
-        return e.start(type, { namespace, workflowId, input, idempotencyKey });
+        const { type, ...options } = args as CallArgs<'start'>;
+        return e.start(type, { ...options, namespace });
+      }
+      case 'signalWithStart': {
+        const { type, ...options } = args as CallArgs<'signalWithStart'>;
+        return e.signalWithStart(type, { ...options, namespace });
       }
       case 'signal':
         await e.signal(ref, (args as CallArgs<'signal'>).event);
@@ -44,6 +48,10 @@ export class ClientOps {
       case 'terminate':
         await e.terminate(ref, (args as CallArgs<'terminate'>).reason);
         return { accepted: true };
+      case 'reset': {
+        const { eventSeq, reason } = args as CallArgs<'reset'>;
+        return { workflowId: ref.workflowId, ...(await e.reset(ref, { eventSeq, reason })) };
+      }
       case 'result':
         // Bounded, so a caller that goes away leaves no waiter behind for long: clients ask again.
         return e.result(ref, { timeoutMs: (args as CallArgs<'result'>).timeoutMs ?? MAX_RESULT_WAIT_MS });
@@ -60,6 +68,8 @@ export class ClientOps {
         const page = await e.list({ ...(args as CallArgs<'list'>), namespace });
         return { executions: page.runs, nextPageToken: page.nextPageToken };
       }
+      case 'count':
+        return e.count({ ...(args as CallArgs<'count'>), namespace });
       case 'types':
         return { types: e.workflowTypes() };
       default:

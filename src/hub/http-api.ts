@@ -30,6 +30,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   EXECUTION_ALREADY_STARTED: 409,
   EXECUTION_CLOSED: 409,
+  WORKFLOW_ID_REUSE_REJECTED: 409,
   UPDATE_REJECTED: 409,
   // The execution exists but the server lacks its machine version: a conflict with the
   // deployed code, not a server fault, and retrying does not help until the version is registered.
@@ -73,15 +74,21 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * status of `HTTP_STATUS`.
  *
  * ```
- * POST /api/v1/namespaces/{ns}/workflows                        201 { workflowId, runId }
+ * POST /api/v1/namespaces/{ns}/workflows                        201 { workflowId, runId } (200: useExisting found it open)
+ *      body { type, workflowId?, input?, idempotencyKey?, idReusePolicy?, conflictPolicy? }
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/signal-with-start {type, event, input?, …}
+ *                                                               201 (started) | 200 (signalled) { workflowId, runId, started }
  * GET  /api/v1/namespaces/{ns}/workflows?status=&type=&pageToken=&limit=
+ *        &startedAfter=&startedBefore=&closedAfter=&closedBefore=&workflowIdPrefix=
  *                                                               200 { executions, nextPageToken }
+ * GET  /api/v1/namespaces/{ns}/workflow-count?(the same filters) 200 { count, capped? }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}                   200 description + state { value, context, tags, accepts }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/query             200 { status, value, context, tags, accepts }
  * POST /api/v1/namespaces/{ns}/workflows/{id}/signal   {event}  202 { accepted }
  * POST /api/v1/namespaces/{ns}/workflows/{id}/update   {event}  200 state | 409 UPDATE_REJECTED
  * POST /api/v1/namespaces/{ns}/workflows/{id}/cancel   {reason?} 202 { accepted }
  * POST /api/v1/namespaces/{ns}/workflows/{id}/terminate {reason?} 200 { accepted }
+ * POST /api/v1/namespaces/{ns}/workflows/{id}/reset     {eventSeq, reason?} 200 { workflowId, runId } (the new run)
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/result?wait=30s   200 { status, output?, failure? } | 202 { status }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/history           200 { events }
  * GET  /api/v1/workflow-types                                   200 { types }
@@ -138,17 +145,23 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     const one = `${ns}/:workflowId`;
 
     api.post<{ Params: NsParams }>(ns, async (request, reply) => {
-      const body = objectBody(request.body, '{ "type": "order", "workflowId"?, "input"?, "idempotencyKey"? }');
-      const started = await call(request, 'start', body) as { workflowId: string; runId: string };
-      reply.code(201).header('location', `${API_PREFIX}/namespaces/${encodeURIComponent(request.params.ns)}/workflows/${encodeURIComponent(started.workflowId)}`);
+      const body = objectBody(request.body, '{ "type": "order", "workflowId"?, "input"?, "idempotencyKey"?, "idReusePolicy"?, "conflictPolicy"? }');
+      const started = await call(request, 'start', body) as { workflowId: string; runId: string; started: boolean };
+      // 200 when conflictPolicy "useExisting" answered with the open run: nothing was created.
+      reply.code(started.started ? 201 : 200).header('location', `${API_PREFIX}/namespaces/${encodeURIComponent(request.params.ns)}/workflows/${encodeURIComponent(started.workflowId)}`);
       return { workflowId: started.workflowId, runId: started.runId };
     });
 
     api.get<{ Params: NsParams; Querystring: Record<string, unknown> }>(ns, async (request) => {
-      const { status, type, pageToken, limit } = request.query;
-      const page = await call(request, 'list', { status, type, pageToken, limit: numeric(limit) }) as { executions: unknown[]; nextPageToken?: string };
+      const { pageToken, limit } = request.query;
+      const page = await call(request, 'list', { ...listFilters(request.query), pageToken, limit: numeric(limit) }) as { executions: unknown[]; nextPageToken?: string };
       return { executions: page.executions, nextPageToken: page.nextPageToken ?? null };
     });
+
+    // Not `…/workflows/count`: that path would shadow GET of a workflow whose id is "count".
+    // Temporal's HTTP API names it the same way (`/namespaces/{ns}/workflow-count`).
+    api.get<{ Params: NsParams; Querystring: Record<string, unknown> }>('/namespaces/:ns/workflow-count', async (request) =>
+      call(request, 'count', listFilters(request.query)));
 
     api.get<{ Params: WorkflowParams }>(one, async (request) => call(request, 'describe', { workflowId: request.params.workflowId }));
 
@@ -160,6 +173,14 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
       reply.code(202);
       return call(request, 'signal', { workflowId: request.params.workflowId, event });
+    });
+
+    // Signal the open run, or start one whose first event is the signal: 201 when it started one.
+    api.post<{ Params: WorkflowParams }>(`${one}/signal-with-start`, async (request, reply) => {
+      const body = objectBody(request.body, '{ "type": "approval", "event": { "type": "APPROVE", … }, "input"? }');
+      const result = await call(request, 'signalWithStart', { ...body, workflowId: request.params.workflowId }) as { workflowId: string; runId: string; started: boolean };
+      reply.code(result.started ? 201 : 200);
+      return { workflowId: result.workflowId, runId: result.runId, started: result.started };
     });
 
     api.post<{ Params: WorkflowParams }>(`${one}/update`, async (request) => {
@@ -177,6 +198,11 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     api.post<{ Params: WorkflowParams }>(`${one}/terminate`, async (request) => {
       const { reason } = objectBody(request.body ?? {}, '{ "reason": "…" }');
       return call(request, 'terminate', { workflowId: request.params.workflowId, reason });
+    });
+
+    api.post<{ Params: WorkflowParams }>(`${one}/reset`, async (request) => {
+      const { eventSeq, reason } = objectBody(request.body ?? {}, '{ "eventSeq": 3, "reason"?: "…" }');
+      return call(request, 'reset', { workflowId: request.params.workflowId, eventSeq, reason });
     });
 
     api.get<{ Params: WorkflowParams; Querystring: { wait?: unknown } }>(`${one}/result`, async (request, reply) => {
@@ -216,6 +242,29 @@ function objectBody(body: unknown, shape: string): Record<string, unknown> {
     throw new InvalidArgumentError(`body: expected a JSON object like ${shape}, got ${body === undefined ? 'no body' : Array.isArray(body) ? 'an array' : typeof body}`);
   }
   return body as Record<string, unknown>;
+}
+
+/**
+ * The visibility filters of a query string; times are ISO 8601 (`2026-01-02T03:04:05Z`) or ms
+ * since epoch. An unreadable time is INVALID_ARGUMENT naming the parameter.
+ */
+function listFilters(query: Record<string, unknown>): Record<string, unknown> {
+  const { status, type, workflowIdPrefix } = query;
+  const filters: Record<string, unknown> = { status, type, workflowIdPrefix };
+  for (const name of ['startedAfter', 'startedBefore', 'closedAfter', 'closedBefore'] as const) {
+    filters[name] = timeParam(query[name], name);
+  }
+  return filters;
+}
+
+function timeParam(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value);
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) {
+    throw new InvalidArgumentError(`${name}: expected an ISO 8601 time (2026-01-02T03:04:05Z) or ms since epoch, got ${JSON.stringify(text)}`);
+  }
+  return ms;
 }
 
 /** A query-string number ("50") as a number; anything else as given, for the schema to refuse by name. */

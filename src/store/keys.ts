@@ -21,8 +21,10 @@ import type { ExecutionStatus } from '../common/history.ts';
  * Every string component goes through `encodeURIComponent`, so it never contains `/` (workflow
  * ids are user strings and may) and keys stay ASCII. Numbers are zero-padded to 16 digits
  * (enough for any safe integer); `<newest>` is `MAX_SAFE_INTEGER - startedAt`, so the newest
- * run sorts first. One index per filter combination keeps every listing a plain range scan
- * (no filtering while scanning, so a page costs its size whatever the filter).
+ * run sorts first. One index per filter combination of status and type keeps those listings
+ * a plain range scan, and a start-time window is a key range on the same index. The close-time
+ * and workflow-id-prefix filters are checked on each row while scanning the narrowest index
+ * (see `LevelStore.listRuns` for the cost).
  */
 
 const WIDTH = 16;
@@ -43,6 +45,10 @@ function num(value: number, what: string): string {
     throw new InvalidArgumentError(`${what} must be a non-negative integer, got ${value}.`);
   }
   return String(value).padStart(WIDTH, '0');
+}
+
+function clampTime(value: number): number {
+  return Math.min(Math.max(0, value), Number.MAX_SAFE_INTEGER);
 }
 
 function newest(startedAt: number): string {
@@ -92,6 +98,22 @@ export const keys = {
     if (status !== undefined) return `vis-status/${n}/${part(status, 'status')}/`;
     if (type !== undefined) return `vis-type/${n}/${part(type, 'type')}/`;
     return `vis/${n}/`;
+  },
+  /**
+   * The key range of a listing index holding the runs started in `[startedAfter, startedBefore)`:
+   * the index is ordered by `<newest>`, so a start-time window is a plain range read.
+   * Bounds outside the representable times are clamped (any window is a fair question).
+   */
+  visRange: (prefix: string, startedAfter?: number, startedBefore?: number): { gte: string; lt: string } => {
+    const whole = prefixRange(prefix);
+    if (startedBefore !== undefined && startedBefore <= 0) return { gte: whole.lt, lt: whole.lt }; // nothing starts before 0
+    // startedAt < startedBefore  ⇔  newest ≥ MAX - startedBefore + 1
+    const gte = startedBefore === undefined ? whole.gte : prefix + num(clampTime(Number.MAX_SAFE_INTEGER - Math.ceil(startedBefore) + 1), 'startedBefore');
+    // startedAt ≥ startedAfter  ⇔  newest ≤ MAX - startedAfter  ⇔  key < prefix + (MAX - startedAfter + 1)
+    const lt = startedAfter === undefined || Math.ceil(startedAfter) <= 0
+      ? whole.lt
+      : prefix + num(clampTime(Number.MAX_SAFE_INTEGER - Math.ceil(startedAfter) + 1), 'startedAfter');
+    return { gte, lt };
   },
   /** The four listing keys of a run in a given status (one per index). */
   vis: (run: { namespace: string; status: ExecutionStatus; type: string; startedAt: number; runId: string }): string[] => {

@@ -40,6 +40,11 @@ export interface Store {
 
   /** Visibility: runs of a namespace, newest first, filtered, paginated. */
   listRuns(query: ListRunsQuery): Promise<ListRunsPage>;
+  /**
+   * Visibility: how many runs match the filters of a listing (`limit` and `pageToken` are
+   * ignored). A backend may stop counting at a cap and say so with `capped: true`.
+   */
+  countRuns(query: ListRunsQuery): Promise<CountRunsResult>;
 }
 
 export type Durability = 'fsync' | 'os';
@@ -122,17 +127,42 @@ export interface RunCommit {
   tasks?: { put?: TaskEntry[]; delete?: TaskEntry[] };
 }
 
+/**
+ * Filters of a listing; every one given must match. Time bounds are ms since epoch, the lower
+ * bound inclusive and the upper bound exclusive, so adjacent windows never overlap.
+ */
 export interface ListRunsQuery {
   namespace: string;
   status?: ExecutionStatus;
   type?: string;
+  /** Runs started at or after this time. */
+  startedAfter?: number;
+  /** Runs started before this time. */
+  startedBefore?: number;
+  /** Closed runs closed at or after this time (open runs never match). */
+  closedAfter?: number;
+  /** Closed runs closed before this time (open runs never match). */
+  closedBefore?: number;
+  /** Runs whose workflow id starts with this string. */
+  workflowIdPrefix?: string;
   /** Page size, default 100, at most 1000. */
   limit?: number;
   /** Opaque token from the previous page. */
   pageToken?: string;
 }
 
+/**
+ * A page of a listing. A page may hold fewer than `limit` runs (even none) and still have a
+ * `nextPageToken`: filters a backend checks while scanning stop a page after a bounded scan.
+ * The listing has ended only when `nextPageToken` is absent.
+ */
 export interface ListRunsPage {
   runs: RunSummary[];
   nextPageToken?: string;
+}
+
+/** The answer of `countRuns`: `capped` when counting stopped at the backend's cap. */
+export interface CountRunsResult {
+  count: number;
+  capped?: boolean;
 }

@@ -108,6 +108,28 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
     }
   });
 
+  it('resets a closed execution from the UI to the state after its first event, and lights the state again', async () => {
+    const workflowId = `ui-reset-${Date.now()}`;
+    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'again', timeoutMs: 3_600_000 } });
+    await api(server.url, 'POST', `/api/v1/namespaces/default/workflows/${workflowId}/signal`, { event: { type: 'REJECT', approver: 'bo' } });
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
+      await page.getByTestId('reset-execution').click();
+      await page.getByTestId('reset-seq').fill('1');
+      await page.getByTestId('reset-reason').fill('rejected by mistake');
+      await page.getByTestId('confirm-reset').click();
+      await page.locator('[data-testid=execution-page][data-status=running]').waitFor();
+      await page.locator('[data-testid=state-node][data-state-key=waiting][data-leaf-active=true]').waitFor();
+      const described = await api(server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; state: { value: unknown } };
+      expect(described).toMatchObject({ status: 'running', state: { value: 'waiting' } });
+      expect(problemsOf(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('terminates an execution with a reason, and shows it in the list with its status', async () => {
     const workflowId = `ui-terminate-${Date.now()}`;
     await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'stuck', timeoutMs: 3_600_000 } });

@@ -171,3 +171,34 @@ describe('activities: retries, timeouts, cancellation', () => {
     expect(history.find((e) => e.kind === 'ActivityCompleted')).toMatchObject({ attempt: 2, output: { sku: 'A1', price: 9 } });
   });
 });
+
+describe('termination and running activities', () => {
+  it('aborts the activities a terminated execution was running', async () => {
+    const work = activity<{ ms: number }, string>('work', { taskQueue: 'q' });
+    const wf = workflow(setup({ actors: { work } }).createMachine({
+      id: 'terminable', initial: 'working',
+      states: { working: { invoke: { id: 'w', src: 'work', input: { ms: 0 }, onDone: 'done' } }, done: { type: 'final' } },
+    }));
+    const t = await createTestEngine({ workflows: [wf] });
+    try {
+      let started = false;
+      let aborted = false;
+      runWorker(t.engine, 'q', {
+        work: (_input, ctx) => new Promise((_resolve, reject) => {
+          started = true;
+          ctx.signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('aborted'));
+          });
+        }),
+      });
+      const { workflowId } = await t.engine.start('terminable');
+      await eventually(() => (started ? true : undefined));
+      await t.engine.terminate({ workflowId }, 'no longer needed');
+      await eventually(() => (aborted ? true : undefined));
+      expect((await t.engine.describe({ workflowId })).status).toBe('terminated');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

@@ -108,17 +108,37 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
 }
 
 const enc = encodeURIComponent;
+
+/** The server-side filters of a listing; times in ms since epoch. */
+export interface ListFilters {
+  status?: string;
+  type?: string;
+  startedAfter?: number;
+  startedBefore?: number;
+  workflowIdPrefix?: string;
+}
+
+function filterParams(query: ListFilters): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (key !== 'pageToken' && key !== 'limit' && value !== undefined && value !== '' && value !== null) params.set(key, String(value));
+  }
+  return params;
+}
 const wf = (ns: string, id: string) => `/api/v1/namespaces/${enc(ns)}/workflows/${enc(id)}`;
 
 export const api = {
-  list(ns: string, query: { status?: string; type?: string; pageToken?: string | null; limit?: number }, signal?: AbortSignal): Promise<ExecutionPage> {
-    const params = new URLSearchParams();
-    if (query.status) params.set('status', query.status);
-    if (query.type) params.set('type', query.type);
+  /** One page, filtered by the server; with a prefix or close-time filter a page may be short and still have a next one. */
+  list(ns: string, query: ListFilters & { pageToken?: string | null; limit?: number }, signal?: AbortSignal): Promise<ExecutionPage> {
+    const params = filterParams(query);
     if (query.pageToken) params.set('pageToken', query.pageToken);
     if (query.limit) params.set('limit', String(query.limit));
     const qs = params.toString();
     return request('GET', `/api/v1/namespaces/${enc(ns)}/workflows${qs ? `?${qs}` : ''}`, undefined, signal);
+  },
+  count(ns: string, query: ListFilters, signal?: AbortSignal): Promise<{ count: number; capped?: boolean }> {
+    const qs = filterParams(query).toString();
+    return request('GET', `/api/v1/namespaces/${enc(ns)}/workflow-count${qs ? `?${qs}` : ''}`, undefined, signal);
   },
   describe: (ns: string, id: string, signal?: AbortSignal) => request<ExecutionDetail>('GET', wf(ns, id), undefined, signal),
   history: (ns: string, id: string, signal?: AbortSignal) => request<{ events: HistoryEvent[] }>('GET', `${wf(ns, id)}/history`, undefined, signal),
@@ -128,6 +148,8 @@ export const api = {
   update: (ns: string, id: string, event: MachineEvent) => request<QueryResult>('POST', `${wf(ns, id)}/update`, { event }),
   cancel: (ns: string, id: string, reason?: string) => request<unknown>('POST', `${wf(ns, id)}/cancel`, reason ? { reason } : {}),
   terminate: (ns: string, id: string, reason: string) => request<unknown>('POST', `${wf(ns, id)}/terminate`, { reason }),
+  reset: (ns: string, id: string, eventSeq: number, reason?: string) =>
+    request<{ workflowId: string; runId: string }>('POST', `${wf(ns, id)}/reset`, reason ? { eventSeq, reason } : { eventSeq }),
   types: (signal?: AbortSignal) => request<{ types: WorkflowType[] }>('GET', '/api/v1/workflow-types', undefined, signal),
   workers: (signal?: AbortSignal) => request<{ workers: WorkerInfo[]; now: number }>('GET', '/api/v1/workers', undefined, signal),
 };

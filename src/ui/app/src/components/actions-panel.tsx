@@ -17,8 +17,8 @@ type Outcome = { kind: 'ok' | 'error'; text: string } | null;
 
 /**
  * What a person can do to a running execution: send a signal or an update (an event the
- * current state accepts, with a JSON payload), cancel it, or terminate it with a reason.
- * Reset (replay up to an event and continue from there) is not in the server's API yet.
+ * current state accepts, with a JSON payload), cancel it, terminate it with a reason, or reset
+ * it: start a new run from the state after one of its events (open or closed executions).
  */
 export function ActionsPanel({ namespace, workflowId, accepts, running, onDone }: ActionsPanelProps) {
   const events = userEvents(accepts);
@@ -27,8 +27,9 @@ export function ActionsPanel({ namespace, workflowId, accepts, running, onDone }
   const [payload, setPayload] = useState('{\n  \n}');
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<Outcome>(null);
-  const [confirm, setConfirm] = useState<'cancel' | 'terminate' | null>(null);
+  const [confirm, setConfirm] = useState<'cancel' | 'terminate' | 'reset' | null>(null);
   const [reason, setReason] = useState('');
+  const [resetSeq, setResetSeq] = useState('1');
 
   // Keep the chosen event valid as the state moves on.
   useEffect(() => {
@@ -62,8 +63,36 @@ export function ActionsPanel({ namespace, workflowId, accepts, running, onDone }
     return `update ${eventType} applied: now in ${stateText(state.value)}`;
   });
 
+  const seq = Number(resetSeq);
+  const reset = () => run('reset', async () => {
+    const { runId } = await api.reset(namespace, workflowId, seq, reason.trim() || undefined);
+    return `reset to event #${seq}: new run ${runId.slice(0, 8)}`;
+  });
+  const resetForm = (
+    <div className="confirm" data-testid="reset-form">
+      <p>Reset starts a new run from the state after an event the machine took (see the history below); an open run is terminated first.</p>
+      <label className="field">
+        <span>after event #</span>
+        <input data-testid="reset-seq" type="number" min={1} value={resetSeq} onChange={(e) => setResetSeq(e.target.value)} />
+      </label>
+      <input data-testid="reset-reason" placeholder="reason (optional)" value={reason} onChange={(e) => setReason(e.target.value)} />
+      <div className="buttons">
+        <button type="button" className="danger" disabled={busy || !Number.isInteger(seq) || seq < 1} data-testid="confirm-reset" onClick={() => void reset()}>Reset execution</button>
+        <button type="button" onClick={() => setConfirm(null)}>Back</button>
+      </div>
+    </div>
+  );
+
   if (!running) {
-    return <p className="muted" data-testid="actions-closed">The execution is closed: nothing to send. (Reset, to run it again from an event, is not in the server's API yet.)</p>;
+    return (
+      <div className="actions" data-testid="actions-closed">
+        <p className="muted">The execution is closed: nothing to send.</p>
+        {confirm === 'reset' ? resetForm : (
+          <div className="buttons"><button type="button" onClick={() => setConfirm('reset')} data-testid="reset-execution" disabled={busy}>Reset…</button></div>
+        )}
+        {outcome ? <div className={outcome.kind === 'ok' ? 'ok-note' : 'error-note'} role="status" data-testid="action-outcome">{outcome.text}</div> : null}
+      </div>
+    );
   }
 
   const canSend = eventType.trim() !== '' && parsed.error === null && !busy;
@@ -105,9 +134,9 @@ export function ActionsPanel({ namespace, workflowId, accepts, running, onDone }
           <div className="buttons">
             <button type="button" onClick={() => setConfirm('cancel')} data-testid="cancel-execution" disabled={busy}>Cancel…</button>
             <button type="button" onClick={() => setConfirm('terminate')} data-testid="terminate-execution" disabled={busy}>Terminate…</button>
-            <button type="button" disabled title="Reset (replay up to an event and continue from there) needs the server's reset API, which is not there yet">Reset…</button>
+            <button type="button" onClick={() => setConfirm('reset')} data-testid="reset-execution" disabled={busy}>Reset…</button>
           </div>
-        ) : (
+        ) : confirm === 'reset' ? resetForm : (
           <div className="confirm" data-testid="confirm">
             <p>
               {confirm === 'cancel'

@@ -14,6 +14,7 @@ export function eventFamily(kind: HistoryEvent['kind']): EventFamily {
     case 'WorkflowCompleted': case 'WorkflowFailed': case 'WorkflowCanceled': case 'WorkflowTerminated':
       return 'end';
     case 'ActivityAttemptFailed':
+    case 'WorkflowReset':
       return 'record';
     default:
       return 'command';
@@ -39,6 +40,7 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'WorkflowCanceled': return `canceled: ${e.reason}`;
     case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
     case 'WorkflowTerminated': return `terminated: ${e.reason}`;
+    case 'WorkflowReset': return `reset from run ${e.fromRunId.slice(0, 8)} after event #${e.eventSeq}: ${e.reason}`;
   }
 }
 

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { api, type ExecutionStatus, type ExecutionSummary } from '../api.ts';
+import { api, type ExecutionStatus, type ExecutionSummary, type ListFilters } from '../api.ts';
 import { ErrorNote } from '../components/panel.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
@@ -8,8 +8,12 @@ import { Link, navigate, paths } from '../router.tsx';
 
 const STATUSES: ExecutionStatus[] = ['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked'];
 const PAGE_SIZE = 50;
-/** How many pages a time-range or text filter may read to fill one page of matches. */
-const MAX_SCAN_PAGES = 20;
+/**
+ * How many requests one page may take. A workflow id prefix is checked by the server while it
+ * scans (a bounded scan per request), so a sparse prefix can answer a short page with a token
+ * to continue; the page follows a few of those before showing what it has.
+ */
+const MAX_REQUESTS_PER_PAGE = 5;
 
 interface Filters {
   type: string;
@@ -20,10 +24,10 @@ interface Filters {
 }
 
 /**
- * Executions, newest first. Type and status are filtered by the server (an index per filter, so
- * a page costs the same with 100,000 stored); the time range and the text search are applied
- * here to the pages read, reading on (up to MAX_SCAN_PAGES) until a page is full. A search that
- * is a whole workflow id also finds that execution directly. The first page refreshes itself.
+ * Executions, newest first. Every filter is applied by the server: type and status pick an
+ * index, the start-time range is a key range on it, and the search is a workflow id prefix
+ * (issue 4, visibility). A search that is a whole workflow id also finds that execution
+ * directly. The first page refreshes itself; the count of matches is read when filters change.
  */
 export function ExecutionsPage({ namespace, query }: { namespace: string; query: URLSearchParams }) {
   const filters: Filters = { type: query.get('type') ?? '', status: query.get('status') ?? '', q: query.get('q') ?? '', from: query.get('from') ?? '', to: query.get('to') ?? '' };
@@ -36,38 +40,30 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
   const onFirstPage = tokens.length === 1;
 
   const types = usePoll((signal) => api.types(signal), [], 0);
-  const clientSide = filters.q !== '' || filters.from !== '' || filters.to !== '';
+  const serverFilters: ListFilters = {
+    type: filters.type || undefined,
+    status: filters.status || undefined,
+    workflowIdPrefix: filters.q.trim() || undefined,
+    startedAfter: timeOf(filters.from),
+    startedBefore: timeOf(filters.to),
+  };
+  const count = usePoll((signal) => api.count(namespace, serverFilters, signal), [key], live && onFirstPage ? 10_000 : 0);
   const page = usePoll(async (signal) => {
-    const from = filters.from ? Date.parse(filters.from) : -Infinity;
-    const to = filters.to ? Date.parse(filters.to) : Infinity;
-    const q = filters.q.trim().toLowerCase();
     const rows: ExecutionSummary[] = [];
     let token = pageToken;
-    let scanned = 0;
-    let pages = 0;
-    let exhausted = false;
-    // Newest first: once a row is older than `from`, nothing after it can match.
+    let requests = 0;
     do {
-      const p = await api.list(namespace, { type: filters.type || undefined, status: filters.status || undefined, pageToken: token, limit: clientSide ? 200 : PAGE_SIZE }, signal);
-      pages++;
-      scanned += p.executions.length;
-      for (const e of p.executions) {
-        if (e.startedAt < from) {
-          exhausted = true;
-          break;
-        }
-        if (e.startedAt > to) continue;
-        if (q && !e.workflowId.toLowerCase().includes(q) && !e.runId.startsWith(q) && !e.type.toLowerCase().includes(q)) continue;
-        rows.push(e);
-      }
+      const p = await api.list(namespace, { ...serverFilters, pageToken: token, limit: PAGE_SIZE - rows.length }, signal);
+      requests++;
+      rows.push(...p.executions);
       token = p.nextPageToken;
-      if (!token) exhausted = true;
-    } while (clientSide && !exhausted && rows.length < PAGE_SIZE && pages < MAX_SCAN_PAGES);
+    } while (token && rows.length < PAGE_SIZE && requests < MAX_REQUESTS_PER_PAGE);
+    const q = filters.q.trim();
     let exact: ExecutionSummary | undefined;
-    if (q && filters.q.trim() !== '' && !rows.some((r) => r.workflowId === filters.q.trim())) {
-      exact = await api.describe(namespace, filters.q.trim(), signal).catch(() => undefined);
+    if (q !== '' && !rows.some((r) => r.workflowId === q)) {
+      exact = await api.describe(namespace, q, signal).catch(() => undefined);
     }
-    return { rows, next: exhausted ? null : token, scanned, exact };
+    return { rows, next: token, exact };
   }, [key, pageToken], live && onFirstPage ? 2000 : 0);
 
   const set = (patch: Partial<Filters>) => {
@@ -88,7 +84,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
         </label>
       </div>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
-        <input type="search" data-testid="search" placeholder="search workflow id, run id or type" defaultValue={filters.q}
+        <input type="search" data-testid="search" placeholder="workflow id starts with…" defaultValue={filters.q}
           onChange={(e) => debounce(() => set({ q: e.target.value }))} aria-label="search" />
         <select value={filters.type} onChange={(e) => set({ type: e.target.value })} aria-label="workflow type" data-testid="filter-type">
           <option value="">all types</option>
@@ -122,14 +118,14 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
             </tr>
           ))}
           {data && data.rows.length === 0 ? (
-            <tr><td colSpan={6} className="empty">No executions{Object.values(filters).some(Boolean) ? ' match these filters' : ' yet'}{clientSide ? ` (${data.scanned} read)` : ''}.</td></tr>
+            <tr><td colSpan={6} className="empty">No executions{Object.values(filters).some(Boolean) ? ' match these filters' : ' yet'}.</td></tr>
           ) : null}
           {!data && page.loading ? <tr><td colSpan={6} className="empty">Loading…</td></tr> : null}
         </tbody>
       </table>
       <div className="pager">
         <button type="button" disabled={onFirstPage} onClick={() => setTokens(tokens.slice(0, -1))}>← Newer</button>
-        <span className="muted">page {tokens.length}{clientSide && data ? ` · ${data.scanned} executions read` : ''}</span>
+        <span className="muted" data-testid="match-count">page {tokens.length}{count.data ? ` · ${count.data.capped ? 'over ' : ''}${count.data.count.toLocaleString()} ${Object.values(filters).some(Boolean) ? 'matching' : 'in all'}` : ''}</span>
         <button type="button" disabled={!data?.next} onClick={() => data?.next && setTokens([...tokens, data.next])} data-testid="next-page">Older →</button>
       </div>
     </div>
@@ -140,4 +136,10 @@ let debounceTimer: ReturnType<typeof setTimeout> | undefined;
 function debounce(fn: () => void, ms = 300): void {
   clearTimeout(debounceTimer);
   debounceTimer = setTimeout(fn, ms);
+}
+
+/** A `datetime-local` value (local time) as ms since epoch; undefined when empty or unreadable. */
+function timeOf(value: string): number | undefined {
+  const ms = value ? Date.parse(value) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
 }

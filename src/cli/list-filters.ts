@@ -1,0 +1,63 @@
+import { Option, type Command } from 'commander';
+import { toMs } from '../common/duration.ts';
+import type { Duration } from '../common/activity-options.ts';
+
+/** The visibility filters of `perdure workflow list` and `perdure workflow count`. */
+export interface ListFilterFlags {
+  status?: string;
+  type?: string;
+  startedAfter?: string;
+  startedBefore?: string;
+  closedAfter?: string;
+  closedBefore?: string;
+  prefix?: string;
+}
+
+const TIME_HELP = 'an ISO time (2026-01-02T03:04:05Z), ms since epoch, or an age like 2h or 7d';
+
+/**
+ * Adds the filter flags to a command.
+ *
+ * @example
+ * perdure workflow list --type order --started-after 24h --prefix cust-42/
+ * perdure workflow count --status failed --closed-after 2026-01-01
+ */
+export function withListFilters(command: Command): Command {
+  return command
+    .addOption(new Option('--status <status>', 'only executions with this status').choices(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']))
+    .option('--type <type>', 'only executions of this workflow type')
+    .option('--started-after <time>', `started at or after: ${TIME_HELP}`)
+    .option('--started-before <time>', 'started before this time')
+    .option('--closed-after <time>', 'closed at or after this time (open executions never match)')
+    .option('--closed-before <time>', 'closed before this time')
+    .option('--prefix <workflowIdPrefix>', 'only workflow ids starting with this');
+}
+
+/**
+ * The flags as the HTTP API's query string. An age (`2h`) is made a time here, against this
+ * machine's clock; ISO times and ms go to the server as typed, which refuses what it cannot read.
+ */
+export function filterQuery(o: ListFilterFlags, now = Date.now()): Record<string, string | undefined> {
+  const at = (value: string | undefined, flag: string): string | undefined => {
+    if (value === undefined || !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) return value;
+    return new Date(now - toMs(value as Duration, flag)).toISOString();
+  };
+  return {
+    status: o.status, type: o.type, workflowIdPrefix: o.prefix,
+    startedAfter: at(o.startedAfter, '--started-after'), startedBefore: at(o.startedBefore, '--started-before'),
+    closedAfter: at(o.closedAfter, '--closed-after'), closedBefore: at(o.closedBefore, '--closed-before'),
+  };
+}
+
+/** The filter flags again, for a "More: … --page-token" hint (a token continues the same query). */
+export function filterFlags(o: ListFilterFlags): string {
+  const flags: Array<[string, string | undefined]> = [
+    ['--status', o.status], ['--type', o.type], ['--started-after', o.startedAfter], ['--started-before', o.startedBefore],
+    ['--closed-after', o.closedAfter], ['--closed-before', o.closedBefore], ['--prefix', o.prefix],
+  ];
+  return flags.filter(([, v]) => v !== undefined).map(([flag, v]) => ` ${flag} ${quote(v!)}`).join('');
+}
+
+function quote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

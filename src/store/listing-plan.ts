@@ -1,0 +1,63 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import { keys } from './keys.ts';
+import type { ListRunsQuery, RunSummary } from './store.ts';
+
+/**
+ * How `LevelStore` answers a listing query: which index range it reads (status/type pick the
+ * index, the start-time window bounds the range) and which filters it checks on each row
+ * (close time, workflow id prefix). Pure: no I/O, so it is unit-testable on its own.
+ *
+ * @example
+ * const plan = planListing({ namespace: 'default', status: 'completed', startedAfter: t0 }, 'listRuns');
+ * db.iterator(continueRange(plan, query.pageToken));
+ */
+
+/** What a listing reads: the index range, and the filters checked on each row (if any). */
+export interface ListingPlan {
+  prefix: string;
+  range: { gte: string; lt: string };
+  filter?: (summary: RunSummary) => boolean;
+}
+
+export function planListing(query: ListRunsQuery, op: string): ListingPlan {
+  if (!query || typeof query.namespace !== 'string') throw new InvalidArgumentError(`${op} needs a namespace.`);
+  const { startedAfter, closedAfter, closedBefore, workflowIdPrefix } = query;
+  for (const name of ['startedAfter', 'startedBefore', 'closedAfter', 'closedBefore'] as const) {
+    const value = query[name];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value))) {
+      throw new InvalidArgumentError(`${op}: ${name} must be a time in ms since epoch, got ${JSON.stringify(value)}.`);
+    }
+  }
+  if (workflowIdPrefix !== undefined && typeof workflowIdPrefix !== 'string') {
+    throw new InvalidArgumentError(`${op}: workflowIdPrefix must be a string, got ${JSON.stringify(workflowIdPrefix)}.`);
+  }
+  // A run closes after it starts, so "closed before T" only looks at runs started before T.
+  const startedBefore = closedBefore === undefined ? query.startedBefore : Math.min(closedBefore, query.startedBefore ?? Infinity);
+  const prefix = keys.visPrefix(query.namespace, query.status, query.type);
+  const range = keys.visRange(prefix, startedAfter, startedBefore);
+  const checks: Array<(s: RunSummary) => boolean> = [];
+  if (closedAfter !== undefined) checks.push((s) => s.closedAt !== undefined && s.closedAt >= closedAfter);
+  if (closedBefore !== undefined) checks.push((s) => s.closedAt !== undefined && s.closedAt < closedBefore);
+  if (workflowIdPrefix) checks.push((s) => s.workflowId.startsWith(workflowIdPrefix));
+  if (checks.length === 0) return { prefix, range };
+  return { prefix, range, filter: (s) => checks.every((check) => check(s)) };
+}
+
+/** The plan's range, continued after the last key of the previous page. */
+export function continueRange(plan: ListingPlan, pageToken: string | undefined): { gte: string; lt: string } | { gt: string; lt: string } {
+  if (pageToken === undefined) return plan.range;
+  const after = parsePageToken(pageToken, plan.prefix);
+  return after < plan.range.gte ? plan.range : { gt: after, lt: plan.range.lt };
+}
+
+export function pageTokenOf(key: string): string {
+  return Buffer.from(key).toString('base64url');
+}
+
+function parsePageToken(token: string, prefix: string): string {
+  const key = typeof token === 'string' ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!key.startsWith(prefix)) {
+    throw new InvalidArgumentError('pageToken does not belong to this listing: pass the token of the previous page of the same query.');
+  }
+  return key;
+}
