@@ -1,8 +1,9 @@
+import { WsSession, type ReportBody, type SessionHost } from './ws-session.ts';
 import { hostname } from 'node:os';
 import { webSocketUrl } from '../common/address.ts';
 import { decode, encode } from '../common/codec.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
-import { ApplicationFailure, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import { ApplicationFailure, toFailureInfo } from '../common/failures.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import { Backoff } from './backoff.ts';
@@ -40,7 +41,6 @@ export type ConnectionEvent =
   | { type: 'connected'; url: string; sessionId: string; reconnected: boolean }
   | { type: 'disconnected'; url: string; reason: string; retryInMs: number };
 
-type ReportBody = { t: 'complete'; taskToken: string; output: unknown } | { t: 'fail'; taskToken: string; failure: FailureInfo };
 
 /** A completion or failure until the server answers it: it survives reconnects. */
 interface Report {
@@ -97,7 +97,7 @@ const MAX_REQUEST_ID = 2 ** 31 - 1;
  * const worker = Worker.create({ connection, taskQueue: 'orders', activities });
  * await worker.run();
  */
-export class WsWorkerConnection implements WorkerConnection {
+export class WsWorkerConnection implements WorkerConnection, SessionHost {
   /** The WebSocket URL the address resolved to. */
   readonly url: string;
   readonly namespace: string;
@@ -449,36 +449,5 @@ export class WsWorkerConnection implements WorkerConnection {
     const id = this.nextId;
     this.nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
     return id;
-  }
-}
-
-/** One task queue served over the connection; it lives as long as the connection, across sockets. */
-class WsSession implements WorkerSession {
-  closed = false;
-  /** The socket this session is registered on, if any. */
-  registeredOn?: WorkerSocket;
-
-  constructor(
-    private readonly connection: WsWorkerConnection,
-    readonly registration: WorkerRegistration,
-    readonly handlers: WorkerHandlers,
-  ) {}
-
-  complete(taskToken: string, output: unknown): Promise<void> {
-    return this.connection.report({ t: 'complete', taskToken, output });
-  }
-
-  fail(taskToken: string, failure: FailureInfo): Promise<void> {
-    return this.connection.report({ t: 'fail', taskToken, failure });
-  }
-
-  heartbeat(taskToken: string, details?: unknown): Promise<{ cancelRequested: boolean }> {
-    return this.connection.heartbeat(taskToken, details);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.connection.unregister(this);
   }
 }

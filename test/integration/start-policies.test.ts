@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { perdure as runPerdure } from '../helpers/cli.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { approvalWorkflow } from '../../machines/approval.ts';
@@ -291,16 +290,7 @@ describe('start policies and signal-with-start over a server process', () => {
   });
 
   it('CLI: workflow signal-with-start and start --conflict-policy', async () => {
-    const bin = fileURLToPath(new URL('../../bin/perdure.js', import.meta.url));
-    const perdure = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args, '--address', server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const perdure = (args: string[]) => runPerdure([...args, '--address', server.url]);
     const first = await perdure(['workflow', 'signal-with-start', 'approval', 'cli-sws', 'REMIND', '--input', JSON.stringify(input), '--json']);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ workflowId: 'cli-sws', started: true });

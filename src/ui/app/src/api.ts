@@ -1,3 +1,4 @@
+import type { WorkerView } from '../../worker-directory.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
@@ -24,20 +25,8 @@ export interface WorkflowType {
   versions: { version: string; definition: StateJson }[];
 }
 
-export interface WorkerInfo {
-  sessionId: string;
-  identity?: string;
-  namespace: string;
-  taskQueue: string;
-  activityTypes: string[];
-  slots: number;
-  freeSlots: number;
-  connectedAt: number;
-  lastSeenAt: number;
-  tasksCompleted: number;
-  tasksFailed: number;
-  closedAt?: number;
-}
+/** One worker session as the server's workers endpoint describes it. */
+export type WorkerInfo = WorkerView;
 
 export interface RunPath {
   runId: string;
