@@ -372,8 +372,13 @@ export class LevelStore implements Store {
     }
   }
 
+  /**
+   * A point read. Synchronous underneath (`getSync`): a hit in LevelDB's memtable or block cache
+   * takes microseconds, less than the thread-pool round trip of `get()` — a read happens on every
+   * start (is the workflow id taken?), so this is on the hot path.
+   */
   private async readValue<T>(key: string, what: string): Promise<T | undefined> {
-    const stored = await this.requireOpen().get(key);
+    const stored = this.requireOpen().getSync(key);
     return stored === undefined ? undefined : this.decodeValue<T>(stored, what);
   }
 
