@@ -7,7 +7,8 @@ import {
 } from '../common/errors.ts';
 import type { HistoryEvent } from '../common/history.ts';
 import { seal, unseal } from './checksum.ts';
-import { type BatchObserver, type BatchOperation, type BatchTarget, GroupCommitter } from './group-commit.ts';
+import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
+import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
 import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
@@ -397,24 +398,6 @@ export class LevelStore implements Store {
       );
     }
   }
-}
-
-/**
- * Writes a group through LevelDB's chained batch: measured here at ~2.8 µs per operation
- * against ~9 µs for the array form, whose per-operation option cloning dominates at the
- * thousands of operations per second group commit sees.
- */
-function chainedBatchTarget(db: Db): BatchTarget {
-  return {
-    batch(operations, options) {
-      const batch = db.batch();
-      for (const op of operations) {
-        if (op.type === 'put') batch.put(op.key, op.value);
-        else batch.del(op.key);
-      }
-      return batch.write(options);
-    },
-  };
 }
 
 const CLOSED: ReadonlySet<RunRecord['status']> = new Set(['completed', 'failed', 'canceled', 'terminated']);
