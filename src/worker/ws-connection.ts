@@ -1,7 +1,8 @@
 import { WsSession, type ReportBody, type SessionHost } from './ws-session.ts';
 import { hostname } from 'node:os';
 import { webSocketUrl } from '../common/address.ts';
-import { decode, encode } from '../common/codec.ts';
+import { encode } from '../common/codec.ts';
+import { encodeSendable } from './sendable-frame.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { ApplicationFailure, toFailureInfo } from '../common/failures.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
@@ -211,7 +212,7 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
   heartbeat(taskToken: string, details: unknown): Promise<{ cancelRequested: boolean }> {
     if (this.phase !== 'open') return Promise.resolve({ cancelRequested: false });
     const id = this.newId();
-    const bytes = this.checkedFrame({ t: 'heartbeat', id, taskToken, details });
+    const bytes = encodeSendable({ t: 'heartbeat', id, taskToken, details }, this.maxFrameBytes);
     if (typeof bytes === 'string') return Promise.reject(new InvalidArgumentError(`heartbeat details ${bytes}`));
     return new Promise((resolve, reject) => {
       this.requests.set(id, { kind: 'heartbeat', taskToken, resolve, reject });
@@ -395,7 +396,7 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
       if (last) this.register(last);
     }
     const id = this.newId();
-    let bytes = this.checkedFrame({ ...report.body, id }, !report.checked);
+    let bytes = encodeSendable({ ...report.body, id }, this.maxFrameBytes, !report.checked);
     if (typeof bytes === 'string') {
       // The result cannot cross the wire (too large, or a value the server refuses): the attempt
       // fails instead, for good, since running it again would give the same result.
@@ -411,30 +412,6 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
     report.sentOn = this.socket;
     this.requests.set(id, { kind: 'report', report });
     this.sendBytes(bytes);
-  }
-
-  /**
-   * Encodes a frame, or says why it cannot be sent: over the frame limit, or (when `verify`)
-   * holding a value the server's decoder refuses (an Error, a Set, a RegExp…). Refused frames
-   * would otherwise close the connection, and a report sent again after every reconnect would
-   * close every connection.
-   */
-  private checkedFrame(frame: Record<string, unknown>, verify = true): Buffer | string {
-    let bytes: Buffer;
-    try {
-      bytes = encode(frame);
-    } catch (error) {
-      return `cannot be encoded: ${(error as Error).message}`;
-    }
-    if (bytes.length > this.maxFrameBytes) return `is ${bytes.length} bytes encoded, over the ${this.maxFrameBytes}-byte frame limit`;
-    if (verify) {
-      try {
-        decode(bytes);
-      } catch (error) {
-        return `holds a value that cannot be sent: ${(error as Error).message}`;
-      }
-    }
-    return bytes;
   }
 
   private send(frame: Record<string, unknown>): void {
