@@ -1,4 +1,5 @@
 import { sendCorked } from '../common/corked-send.ts';
+import { Liveness } from '../common/liveness.ts';
 import WebSocket from 'ws';
 import { decode, encode } from '../common/codec.ts';
 import { PerdureError } from '../common/errors.ts';
@@ -222,21 +223,9 @@ export class WsTransport {
     // 'error' is followed by 'close'; the listener keeps ws from throwing.
     ws.removeAllListeners('error');
     ws.on('error', () => {});
-    let alive = true;
-    ws.on('pong', () => (alive = true));
+    const liveness = new Liveness(ws);
     clearInterval(this.pinger);
-    this.pinger = setInterval(() => {
-      if (!alive) {
-        ws.terminate();
-        return;
-      }
-      alive = false;
-      try {
-        ws.ping();
-      } catch {
-        ws.terminate();
-      }
-    }, this.options.pingIntervalMs);
+    this.pinger = setInterval(() => liveness.ping() || ws.terminate(), this.options.pingIntervalMs);
     this.pinger.unref();
     for (const waiter of this.readyWaiters) {
       clearTimeout(waiter.timer);

@@ -1,4 +1,5 @@
 import { sendCorked } from '../common/corked-send.ts';
+import { Liveness } from '../common/liveness.ts';
 import type { WebSocket } from 'ws';
 import { decode, encode } from '../common/codec.ts';
 import { PerdureError, ProtocolError } from '../common/errors.ts';
@@ -43,11 +44,11 @@ export const CLOSE = { normal: 1000, goingAway: 1001, protocol: 1002, policy: 10
 export class PeerConnection {
   private role?: PeerRole;
   private inFlight = 0;
-  alive = true;
+  private readonly liveness: Liveness;
 
   constructor(private readonly ws: WebSocket, private readonly options: PeerOptions) {
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
-    ws.on('pong', () => (this.alive = true));
+    this.liveness = new Liveness(ws);
     ws.on('close', () => this.role?.closed());
     ws.on('error', (error: Error & { code?: string }) => {
       // ws emits 'error' for a frame over maxPayload (and closes with 1009); without a listener
@@ -75,16 +76,7 @@ export class PeerConnection {
 
   /** Ping/pong liveness: a peer that did not answer the last ping is dropped. */
   ping(): void {
-    if (!this.alive) {
-      this.ws.terminate();
-      return;
-    }
-    this.alive = false;
-    try {
-      this.ws.ping();
-    } catch {
-      this.ws.terminate();
-    }
+    if (!this.liveness.ping()) this.ws.terminate();
   }
 
   close(code: number, reason: string): void {

@@ -1,4 +1,5 @@
 import { sendCorked } from '../common/corked-send.ts';
+import { Liveness } from '../common/liveness.ts';
 import WebSocket from 'ws';
 import { encode } from '../common/codec.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
@@ -41,7 +42,7 @@ export class WorkerSocket {
   private readonly ws: WebSocket;
   private welcomedAt = false;
   private end?: SocketEnd;
-  private alive = true;
+  private readonly liveness: Liveness;
   private pinger?: ReturnType<typeof setInterval>;
   private readonly welcomeTimer: ReturnType<typeof setTimeout>;
 
@@ -57,7 +58,7 @@ export class WorkerSocket {
     ws.on('unexpected-response', (_request, response) => this.refused(response));
     ws.on('open', () => this.send({ t: 'hello', v: PROTOCOL_VERSION, role: 'worker', namespace: options.namespace, identity: options.identity }));
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
-    ws.on('pong', () => (this.alive = true));
+    this.liveness = new Liveness(ws);
     // ws emits 'error' for refused connections, resets and oversized frames; 'close' follows.
     ws.on('error', (error: Error) => this.decide(new PerdureError('CONNECTION_LOST', `connection to ${options.url} failed: ${error.message}`, { cause: error }), false));
     ws.on('close', (code: number, reason: Buffer) => {
@@ -112,7 +113,7 @@ export class WorkerSocket {
 
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.end) return;
-    this.alive = true;
+    this.liveness.heard();
     const frame = isBinary ? parseServerFrame(data) : 'a text frame is not part of the protocol';
     if (typeof frame === 'string') {
       // A server that sends junk is broken: drop the connection and make a new one.
@@ -147,15 +148,8 @@ export class WorkerSocket {
 
   /** A server that did not answer the last ping (nor sent anything since) is gone: half-open. */
   private ping(): void {
-    if (!this.alive) {
+    if (!this.liveness.ping()) {
       this.drop(new PerdureError('CONNECTION_LOST', `${this.options.url} did not answer pings for ${this.options.pingIntervalMs} ms`));
-      return;
-    }
-    this.alive = false;
-    try {
-      this.ws.ping();
-    } catch {
-      this.ws.terminate();
     }
   }
 
