@@ -17,6 +17,16 @@ import { filterFlags, filterQuery, withListFilters, type ListFilterFlags } from 
  * perdure workflow signal-with-start approval a-2 APPROVE --data '{"approver":"ana"}' --input '{"request":"desk"}'
  * perdure workflow result a-1 --json
  */
+/** `--id-reuse-policy`: what a start does when the workflow id's latest run is closed. */
+function idReusePolicyOption(): Option {
+  return new Option('--id-reuse-policy <policy>', 'when the id\'s latest run is closed (default allow)').choices(ID_REUSE_POLICIES);
+}
+
+/** `--conflict-policy`: what a start does when the workflow id has an open run. */
+function conflictPolicyOption(defaultText: string): Option {
+  return new Option('--conflict-policy <policy>', `when the id has an open run (default ${defaultText})`).choices(CONFLICT_POLICIES);
+}
+
 export function workflowCommands(): Command {
   const group = new Command('workflow').description('start, signal, query and inspect workflow executions');
 
@@ -24,8 +34,8 @@ export function workflowCommands(): Command {
     .option('--id, --workflow-id <id>', 'workflow id (default: made by the server)')
     .option('-i, --input <json>', 'input of the machine, as JSON')
     .option('--idempotency-key <key>', 'a retried start with the same key returns the same run')
-    .addOption(new Option('--id-reuse-policy <policy>', 'when the id\'s latest run is closed (default allow)').choices(ID_REUSE_POLICIES))
-    .addOption(new Option('--conflict-policy <policy>', 'when the id has an open run (default fail)').choices(CONFLICT_POLICIES))
+    .addOption(idReusePolicyOption())
+    .addOption(conflictPolicyOption('fail'))
     .action(async (type: string, o: ConnectionOptions & StartFlags & { workflowId?: string; input?: string; idempotencyKey?: string }) => {
       const input = o.input === undefined ? undefined : parseJsonArgument('--input', o.input);
       const api = apiFrom(o);
@@ -53,8 +63,8 @@ export function workflowCommands(): Command {
     .option('-d, --data <json>', 'the event\'s other fields, as a JSON object')
     .option('-i, --input <json>', 'input of the machine if it is started, as JSON')
     .option('--idempotency-key <key>', 'a retried call with the same key returns the run it started')
-    .addOption(new Option('--id-reuse-policy <policy>', 'when the id\'s latest run is closed (default allow)').choices(ID_REUSE_POLICIES))
-    .addOption(new Option('--conflict-policy <policy>', 'when the id has an open run (default useExisting: signal it)').choices(CONFLICT_POLICIES))
+    .addOption(idReusePolicyOption())
+    .addOption(conflictPolicyOption('useExisting: signal it'))
     .action(async (type: string, workflowId: string, eventArg: string, o: ConnectionOptions & StartFlags & { data?: string; input?: string; idempotencyKey?: string }) => {
       const event = parseEvent(eventArg, o.data);
       const input = o.input === undefined ? undefined : parseJsonArgument('--input', o.input);
