@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type ExecutionStatus, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
@@ -215,6 +215,10 @@ export class Engine implements WorkerConnection {
     // two commits leaves the old run terminated and no new one: nothing half-applied. Both run
     // in the workflow id's start queue, so no start can come between them.
     await this.serialised(from.namespace, from.workflowId, async () => {
+      // The plan was made from `from`: a start that got in first would make it stale.
+      if ((await this.runIdOf(ref)) !== from.runId) {
+        throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await this.runIdOf(ref));
+      }
       if (!CLOSED_STATUSES.has(from.status)) await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
       await this.store.commit(plan.commit);
     });
