@@ -48,6 +48,9 @@ export class TimerService {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     if (this.running) {
+      // The process timer that brought us here has fired: nothing is armed until the running
+      // tick arms for what is upcoming, so a notify() in between must arm again.
+      this.armedFor = Infinity;
       this.again = true;
       return;
     }
@@ -77,6 +80,9 @@ export class TimerService {
       if (!this.stopped) this.arm(this.clock.now() + RETRY_MS);
     } finally {
       this.running = false;
+      // A wake-up that came while this tick was past its loop (reading what is upcoming) would
+      // otherwise be lost: its process timer has fired already and found us running.
+      if (this.again && !this.stopped) void this.tick();
     }
   }
 }
