@@ -19,6 +19,11 @@ export {
   workflow, isWorkflowDefinition, machineVersion,
   type WorkflowDefinition, type WorkflowOptions, type WorkflowInput, type WorkflowOutput, type WorkflowEvent,
 } from './definition/workflow.ts';
+export {
+  childWorkflow, childWorkflowMarker, type ChildWorkflowLogic, type ChildWorkflowMarker, type ChildWorkflowOptions,
+} from './definition/child-workflow.ts';
+export { PARENT_CLOSE_POLICIES, type ParentClosePolicy } from './common/parent-close-policy.ts';
+export { continueAsNew, isContinueAsNew, type ContinueAsNew } from './definition/continue-as-new.ts';
 export { CANCEL_EVENT } from './engine/decide.ts';
 export type { ActivityOptions, RetryPolicy, Duration } from './common/activity-options.ts';
 export type { HistoryEvent, HistoryEventKind, ExecutionStatus, MachineEvent } from './common/history.ts';

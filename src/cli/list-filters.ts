@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import { toMs } from '../common/duration.ts';
+import { EXECUTION_STATUSES } from '../common/history.ts';
 import type { Duration } from '../common/activity-options.ts';
 
 /** The visibility filters of `perdure workflow list` and `perdure workflow count`. */
@@ -24,7 +25,7 @@ const TIME_HELP = 'an ISO time (2026-01-02T03:04:05Z), ms since epoch, or an age
  */
 export function withListFilters(command: Command): Command {
   return command
-    .addOption(new Option('--status <status>', 'only executions with this status').choices(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']))
+    .addOption(new Option('--status <status>', 'only executions with this status').choices(EXECUTION_STATUSES))
     .option('--type <type>', 'only executions of this workflow type')
     .option('--started-after <time>', `started at or after: ${TIME_HELP}`)
     .option('--started-before <time>', 'started before this time')

@@ -152,8 +152,12 @@ export const FAILURE_CODES = {
     fix: 'Nothing to fix: termination was requested. Read the reason.',
   },
   CHILD_WORKFLOW_FAILURE: {
-    meaning: 'A child workflow failed; the cause says why.',
-    fix: 'Handle `xstate.error.actor.<id>` in the parent machine.',
+    meaning: 'A child workflow failed, was cancelled or terminated, or could not be started; the cause says why.',
+    fix: 'Handle `xstate.error.actor.<id>` in the parent machine (onError); read the cause for the child\'s own failure.',
+  },
+  HISTORY_LIMIT_EXCEEDED: {
+    meaning: 'The run\'s history grew past the server\'s limit (events or size), so the server terminated it (see docs/continue-as-new.md for the limits).',
+    fix: 'Have the machine continue as new (continueAsNew(input) as its output) before its history grows long: events carry historyLength and historyBytes for that decision.',
   },
 } as const satisfies Record<string, { meaning: string; fix: string }>;
 

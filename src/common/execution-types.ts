@@ -51,15 +51,37 @@ export interface ExecutionDescription<Output = unknown> extends RunSummary {
   /** Set while status is 'blocked': why the run cannot make progress. */
   blockedReason?: string;
   historyLength: number;
+  /** The history's size in JSON characters. */
+  historyBytes: number;
   pendingActivities: PendingActivityView[];
   pendingTimers: PendingTimerView[];
+  pendingChildren: PendingChildView[];
+  /** Set on a child workflow's runs: the parent run and the invoke id it knows the child by. */
+  parent?: { namespace: string; workflowId: string; runId: string; childId: string };
+  /** The run this one continued as (status 'continuedAsNew'), or continued from. */
+  continuedAs?: string;
+  continuedFrom?: string;
 }
 
-/** How an execution ended: output when completed, failure otherwise. */
+/** A child workflow the execution waits for, as `describe()` shows it. */
+export interface PendingChildView {
+  childId: string;
+  workflowType: string;
+  workflowId: string;
+  runId: string;
+  started: boolean;
+  parentClosePolicy: string;
+}
+
+/**
+ * How an execution ended: output when completed, failure otherwise. A run that continued as new
+ * names its successor in `continuedAs` (`result()` follows the chain and answers for its end).
+ */
 export interface ExecutionResult<Output = unknown> {
   status: ExecutionStatus;
   output?: Output;
   failure?: FailureInfo;
+  continuedAs?: string;
 }
 
 /** An execution's current state, as `query()` and `update()` answer it. */

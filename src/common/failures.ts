@@ -108,10 +108,14 @@ export class TerminatedFailure extends Failure {
   }
 }
 
+/**
+ * What a parent machine receives when a child workflow failed, was cancelled or terminated, or
+ * could not be started (then `runId` is undefined); `cause` is the child's own failure.
+ */
 export class ChildWorkflowFailure extends Failure {
   readonly code = 'CHILD_WORKFLOW_FAILURE' as const;
-  constructor(readonly workflowType: string, readonly workflowId: string, cause: Error) {
-    super(`child workflow "${workflowType}" (${workflowId}) failed: ${cause.message}`, cause);
+  constructor(readonly workflowType: string, readonly workflowId: string, cause: Error, readonly runId?: string) {
+    super(`child workflow "${workflowType}" (${workflowId}) ${runId === undefined ? 'could not start' : 'failed'}: ${cause.message}`, cause);
   }
 }
 
@@ -135,7 +139,7 @@ export function toFailureInfo(error: unknown, depth = 0): FailureInfo {
   }
   if (error instanceof ChildWorkflowFailure) {
     return strip({ code: error.code, message: error.message, type: error.workflowType,
-      details: [error.workflowId], cause: cause(error) });
+      details: error.runId === undefined ? [error.workflowId] : [error.workflowId, error.runId], cause: cause(error) });
   }
   if (error instanceof CancelledFailure || error instanceof TerminatedFailure) {
     return strip({ code: error.code, message: error.message,
@@ -169,7 +173,7 @@ function failureFromInfo(info: FailureInfo, depth: number): Failure {
       break;
     case 'CHILD_WORKFLOW_FAILURE':
       failure = new ChildWorkflowFailure(info.type ?? 'unknown', String(info.details?.[0] ?? 'unknown'),
-        cause ?? ApplicationFailure.create({ message: info.message }));
+        cause ?? ApplicationFailure.create({ message: info.message }), info.details?.[1] === undefined ? undefined : String(info.details[1]));
       break;
     case 'CANCELLED_FAILURE':
       failure = new CancelledFailure(info.message, info.details ?? []);

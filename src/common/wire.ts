@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
+import { EXECUTION_STATUSES } from './history.ts';
 
 /**
  * The WebSocket protocol between the server and its workers and clients: one msgpack map per
@@ -96,7 +97,7 @@ export type ServerFrame =
  */
 const time = z.number().finite().min(0);
 const listFilters = z.object({
-  status: z.enum(['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked']).optional(),
+  status: z.enum(EXECUTION_STATUSES).optional(),
   type: id.optional(),
   startedAfter: time.optional(), startedBefore: time.optional(),
   closedAfter: time.optional(), closedBefore: time.optional(),

@@ -1,8 +1,9 @@
 import { StateMachine } from 'xstate';
 import { activityMarker } from './activity.ts';
+import { childWorkflowMarker } from './child-workflow.ts';
 
 /** How the engine treats the logic of an invoked or spawned actor. */
-export type ActorKind = 'activity' | 'localActivity' | 'machine' | 'unsupported';
+export type ActorKind = 'activity' | 'childWorkflow' | 'localActivity' | 'machine' | 'unsupported';
 
 /**
  * Classifies actor logic. Promise logic is recognised by behaviour, not by shape (promise and
@@ -10,6 +11,7 @@ export type ActorKind = 'activity' | 'localActivity' | 'machine' | 'unsupported'
  */
 export function actorKind(logic: unknown): ActorKind {
   if (activityMarker(logic)) return 'activity';
+  if (childWorkflowMarker(logic)) return 'childWorkflow';
   if (logic instanceof StateMachine) return 'machine';
   const l = logic as { getInitialSnapshot?: Function; transition?: Function; config?: unknown } | undefined;
   if (!l || typeof l.getInitialSnapshot !== 'function' || typeof l.transition !== 'function' || typeof l.config !== 'function') {

@@ -3,6 +3,7 @@ import type { AnyStateMachine, EventFromLogic, InputFrom, OutputFrom } from 'xst
 import { InvalidDefinitionError } from '../common/errors.ts';
 import { activityMarker } from './activity.ts';
 import { actorKind } from './actor-kind.ts';
+import { childWorkflowMarker } from './child-workflow.ts';
 import { findDefinitionProblems } from './validate.ts';
 
 const WORKFLOW = Symbol.for('perdure.workflow');
@@ -64,7 +65,7 @@ export function isWorkflowDefinition(value: unknown): value is WorkflowDefinitio
 export function machineVersion(machine: AnyStateMachine): string {
   const impl = machine.implementations;
   const actors = Object.fromEntries(
-    Object.entries(impl.actors).map(([k, logic]) => [k, activityMarker(logic) ?? actorKind(logic)]),
+    Object.entries(impl.actors).map(([k, logic]) => [k, activityMarker(logic) ?? childWorkflowMarker(logic) ?? actorKind(logic)]),
   );
   const content = stableStringify({ config: machine.config, actions: impl.actions, guards: impl.guards, delays: impl.delays, actors });
   return createHash('sha256').update(content).digest('hex').slice(0, 12);

@@ -6,6 +6,7 @@ import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { TaskRouter } from './task-router.ts';
 import type { TimerService } from './timer-service.ts';
+import { crossedHistoryWarning, type HistoryLimits } from './history-limits.ts';
 
 export interface CommitEffectDeps {
   dispatcher: ActivityDispatcher;
@@ -13,6 +14,7 @@ export interface CommitEffectDeps {
   timers: TimerService;
   executions: ExecutionCache;
   observer?: EngineObserver;
+  historyLimits: HistoryLimits;
 }
 
 /**
@@ -48,6 +50,11 @@ export function actOnCommit(execution: Execution, events: readonly HistoryEvent[
       case 'TimerStarted':
         deps.timers.notify(event.dueAt);
         break;
+      // Each of these put an outbox item (engine/outbox.ts), due now, in the timer index.
+      case 'ChildWorkflowScheduled':
+      case 'ChildWorkflowCancelRequested':
+        deps.timers.notify(event.at);
+        break;
       case 'WorkflowTerminated':
         // The run's record no longer lists its activities (the commit dropped them): cancel by run.
         deps.dispatcher.cancelRun(execution.runId, 'terminated');
@@ -58,5 +65,10 @@ export function actOnCommit(execution: Execution, events: readonly HistoryEvent[
   }
   if (scheduled.length) deps.router.dispatchPending(execution, scheduled);
   deps.observer?.committed(events, execution.run);
-  if (execution.closed) deps.executions.closed(execution);
+  if (events.length > 0 && crossedHistoryWarning(events[0]!.seq - 1, execution.run, deps.historyLimits)) deps.observer?.historyWarning?.(execution.run);
+  if (execution.closed) {
+    // Closing may ask for outbox work: close policies for children, the parent told, a new run.
+    if (Object.keys(execution.run.outbox ?? {}).length > 0) deps.timers.notify(events.at(-1)!.at);
+    deps.executions.closed(execution);
+  }
 }

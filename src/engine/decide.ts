@@ -1,9 +1,11 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { actorKind } from '../definition/actor-kind.ts';
 import { activityMarker } from '../definition/activity.ts';
+import { childWorkflowMarker } from '../definition/child-workflow.ts';
+import { isContinueAsNew } from '../definition/continue-as-new.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { toMs } from '../common/duration.ts';
-import { ActivityFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import { ActivityFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
 import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
 
@@ -12,18 +14,30 @@ export const CANCEL_EVENT = 'perdure.cancel';
 
 /** History events that are delivered to the machine. */
 export type DeliveredEvent = Extract<HistoryEventBody, { kind:
-  'WorkflowStarted' | 'SignalReceived' | 'UpdateAccepted' | 'TimerFired' | 'ActivityCompleted' | 'ActivityFailed' | 'CancelRequested' }>;
+  'WorkflowStarted' | 'SignalReceived' | 'UpdateAccepted' | 'TimerFired' | 'ActivityCompleted' | 'ActivityFailed' | 'CancelRequested'
+  | 'ChildWorkflowCompleted' | 'ChildWorkflowFailed' }>;
 
 export type CommandEvent = Extract<HistoryEventBody, { kind:
-  'ActivityScheduled' | 'ActivityCancelRequested' | 'TimerStarted' | 'TimerCanceled' | 'WorkflowCompleted' | 'WorkflowFailed' | 'WorkflowCanceled' }>;
+  'ActivityScheduled' | 'ActivityCancelRequested' | 'TimerStarted' | 'TimerCanceled' | 'WorkflowCompleted' | 'WorkflowFailed' | 'WorkflowCanceled'
+  | 'ChildWorkflowScheduled' | 'ChildWorkflowCancelRequested' | 'WorkflowContinuedAsNew' }>;
 
 export interface DecideContext {
   /** seq and recorded time of the delivered event. */
   seq: number;
   at: number;
-  /** Activity and timer ids outstanding before this event. */
+  /** The run's workflow id: the default child workflow ids are made from it. */
+  workflowId: string;
+  /** Activity, timer and child ids outstanding before this event. */
   activities: Iterable<string>;
   timers: Iterable<string>;
+  children: Iterable<string>;
+  /** The history before this event: its length, and its size in JSON characters. */
+  history: HistoryStats;
+}
+
+export interface HistoryStats {
+  length: number;
+  bytes: number;
 }
 
 export interface Decision {
@@ -43,6 +57,7 @@ export interface Decision {
 export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnapshot | undefined, event: DeliveredEvent, ctx: DecideContext): Decision {
   const activities = new Set(ctx.activities);
   const timers = new Set(ctx.timers);
+  const children = new Set(ctx.children);
   const commands: CommandEvent[] = [];
   const sideEffects: ActionLike[] = [];
   const machine = definition.machine;
@@ -54,8 +69,9 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   if (snapshot === undefined) throw new Error(`decide: ${event.kind} delivered before the run started`);
   if (event.kind === 'ActivityCompleted' || event.kind === 'ActivityFailed') activities.delete(event.activityId);
   if (event.kind === 'TimerFired') timers.delete(event.timerId);
+  if (event.kind === 'ChildWorkflowCompleted' || event.kind === 'ChildWorkflowFailed') children.delete(event.childId);
 
-  const machineEvent = toMachineEvent(event, ctx.at);
+  const machineEvent = toMachineEvent(event, ctx.at, ctx.history);
   if (event.kind === 'CancelRequested' && !handles(snapshot, machineEvent)) {
     // The machine does not take part in cancellation: end Canceled, cancelling what is pending.
     cancelPending();
@@ -76,9 +92,12 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   return finish(...stepped);
 
   function finish(next: AnyMachineSnapshot, actions: ActionLike[]): Decision {
+    // When this step ends the run, XState stops the invoked children of the states it leaves:
+    // for child workflows that is the parent closing, which their parent close policy governs.
+    const closing = next.status === 'done' || next.status === 'error';
     let violation: string | undefined;
     actions.forEach((action, index) => {
-      violation ??= interpret(action, index);
+      violation ??= interpret(action, index, closing);
     });
     if (violation !== undefined) {
       cancelPending();
@@ -88,6 +107,10 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
     }
     if (next.status === 'done') {
       cancelPending();
+      if (isContinueAsNew(next.output)) {
+        commands.push({ kind: 'WorkflowContinuedAsNew', input: plain(next.output.input) });
+        return { snapshot: next, commands, status: 'continuedAsNew', sideEffects };
+      }
       commands.push({ kind: 'WorkflowCompleted', output: plain(next.output) });
       return { snapshot: next, commands, status: 'completed', sideEffects };
     }
@@ -100,7 +123,7 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   }
 
   /** Turns one XState action into commands; returns a message when the machine broke a rule. */
-  function interpret(action: ActionLike, index: number): string | undefined {
+  function interpret(action: ActionLike, index: number, closing: boolean): string | undefined {
     const params = (action.params ?? {}) as Record<string, unknown>;
     switch (action.type) {
       case 'xstate.spawnChild': {
@@ -117,6 +140,8 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
           commands.push({ kind: 'ActivityScheduled', activityId: id, activityType: marker.name, input: plain(params.input), local: false, options: marker.options });
         } else if (kind === 'localActivity') {
           commands.push({ kind: 'ActivityScheduled', activityId: id, activityType: String(src), input: plain(params.input), local: true, options: {} });
+        } else if (kind === 'childWorkflow') {
+          return scheduleChild(id, logic, params.input);
         } else {
           return `actor "${id}" (src "${String(src)}") is a ${kind === 'machine' ? 'child machine' : 'callback/observable actor'}, which cannot be made durable: use activity() or fromPromise`;
         }
@@ -126,6 +151,7 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
       case 'xstate.stopChild': {
         const id = typeof action.params === 'string' ? action.params : (params.id as string | undefined);
         if (id !== undefined && activities.delete(id)) commands.push({ kind: 'ActivityCancelRequested', activityId: id });
+        if (id !== undefined && !closing && children.delete(id)) commands.push({ kind: 'ChildWorkflowCancelRequested', childId: id });
         return undefined;
       }
       case 'xstate.raise':
@@ -152,6 +178,21 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
     }
   }
 
+  function scheduleChild(childId: string, logic: unknown, input: unknown): string | undefined {
+    const marker = childWorkflowMarker(logic)!;
+    let workflowId = `${ctx.workflowId}/${childId}`;
+    if (typeof marker.workflowId === 'string') workflowId = marker.workflowId;
+    if (typeof marker.workflowId === 'function') workflowId = marker.workflowId(input);
+    if (typeof workflowId !== 'string' || workflowId.length === 0) {
+      return `child workflow "${childId}": its workflowId option gave ${JSON.stringify(workflowId)}, not a non-empty string`;
+    }
+    children.add(childId);
+    commands.push({
+      kind: 'ChildWorkflowScheduled', childId, workflowType: marker.workflowType, workflowId, input: plain(input), parentClosePolicy: marker.parentClosePolicy,
+    });
+    return undefined;
+  }
+
   function startTimer(id: unknown, delay: unknown, timerEvent: unknown, index: number): void {
     // Delayed events without an id get one from their position: the same on every replay.
     const timerId = typeof id === 'string' ? id : `delayed.${ctx.seq}.${index}`;
@@ -169,25 +210,37 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   }
 }
 
-/** The XState event a delivered history event becomes. Every event carries its recorded time. */
-export function toMachineEvent(event: DeliveredEvent, at: number): MachineEvent {
+/**
+ * The XState event a delivered history event becomes. Every event carries its recorded time and
+ * the size of the history before it (`historyLength`, `historyBytes`), so a machine can decide
+ * to continue as new before its history grows too long.
+ */
+export function toMachineEvent(event: DeliveredEvent, at: number, history: HistoryStats = { length: 0, bytes: 0 }): MachineEvent {
+  // The server's values win over fields of these names the sender put in the event itself.
+  const stamp = { recordedAt: at, historyLength: history.length, historyBytes: history.bytes };
   switch (event.kind) {
     case 'SignalReceived':
     case 'UpdateAccepted':
     case 'TimerFired':
-      // The server's time wins over a `recordedAt` the sender put in the event itself.
-      return { ...event.event, recordedAt: at };
+      return { ...event.event, ...stamp };
     case 'ActivityCompleted':
-      return { type: `xstate.done.actor.${event.activityId}`, output: event.output, actorId: event.activityId, recordedAt: at };
+      return { type: `xstate.done.actor.${event.activityId}`, output: event.output, actorId: event.activityId, ...stamp };
     case 'ActivityFailed': {
       const failure = fromFailureInfo(event.failure);
       const error = failure instanceof ActivityFailure ? failure : new ActivityFailure(event.activityId, event.activityId, 'nonRetryableFailure', failure);
-      return { type: `xstate.error.actor.${event.activityId}`, error, actorId: event.activityId, recordedAt: at };
+      return { type: `xstate.error.actor.${event.activityId}`, error, actorId: event.activityId, ...stamp };
+    }
+    case 'ChildWorkflowCompleted':
+      return { type: `xstate.done.actor.${event.childId}`, output: event.output, actorId: event.childId, ...stamp };
+    case 'ChildWorkflowFailed': {
+      const failure = fromFailureInfo(event.failure);
+      const error = failure instanceof ChildWorkflowFailure ? failure : new ChildWorkflowFailure('unknown', event.workflowId, failure);
+      return { type: `xstate.error.actor.${event.childId}`, error, actorId: event.childId, ...stamp };
     }
     case 'CancelRequested':
-      return { type: CANCEL_EVENT, reason: event.reason, recordedAt: at };
+      return { type: CANCEL_EVENT, reason: event.reason, ...stamp };
     case 'WorkflowStarted':
-      return { type: 'xstate.init', input: event.input, recordedAt: at };
+      return { type: 'xstate.init', input: event.input, ...stamp };
   }
 }
 

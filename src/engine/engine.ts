@@ -20,6 +20,9 @@ import { planReset } from './reset.ts';
 import { actOnCommit } from './commit-effects.ts';
 import { startAction } from './start-policy.ts';
 import { validateEvent, validateId } from './validate-input.ts';
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
+import { Outbox } from './outbox.ts';
+import type { OutboxItem, PendingChild, RunRecord } from '../store/store.ts';
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
 
 export interface EngineOptions {
@@ -40,10 +43,14 @@ export interface EngineOptions {
   idleEvictMs?: number;
   /** How often idle executions are looked for. Default 5 s; tests of passivation set it low. */
   evictEveryMs?: number;
+  /** When to warn about a long history, and when to end a run whose history grew too long. */
+  historyLimits?: Partial<HistoryLimits>;
 }
 
 export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
+  /** A run's history reached `historyLimits.warnEvents` events. */
+  historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
 }
 
 export interface StartOptions {
@@ -99,6 +106,8 @@ export class Engine implements WorkerConnection {
   private readonly router: TaskRouter;
   private readonly timers: TimerService;
   private readonly local: LocalActivityRunner;
+  private readonly outbox: Outbox;
+  private readonly historyLimits: HistoryLimits;
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
@@ -112,14 +121,21 @@ export class Engine implements WorkerConnection {
     this.router = new TaskRouter(() => this.executions);
     this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
     this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
+    this.historyLimits = { ...DEFAULT_HISTORY_LIMITS, ...options.historyLimits };
     this.timers = new TimerService(store, clock, async (entry) => {
+      if (entry.kind === 'outbox') return this.outbox.fire(entry);
       const execution = await this.executions.load(entry.runId);
       if (!execution) throw new Error(`run ${entry.runId} cannot take its timer now`);
       await execution.timerFired(entry.id);
     });
     this.executions = new ExecutionCache(store, this.registry, clock, {
+      historyLimits: this.historyLimits,
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
     }, options.idleEvictMs ?? 60_000);
+    this.outbox = new Outbox(store, this.executions, {
+      startChild: (parent, child) => this.startChildRun(parent, child),
+      continueAsNew: (from, item) => this.startContinuedRun(from, item),
+    });
     this.router.attach(this.dispatcher, this.local);
   }
 
@@ -244,12 +260,21 @@ export class Engine implements WorkerConnection {
     return describeRun(run);
   }
 
-  /** Waits until the execution closes (or `timeoutMs` passes: TimeoutError). */
+  /**
+   * Waits until the execution closes (or `timeoutMs` passes: TimeoutError). A run that continued
+   * as new is followed to the run that ends the chain, as Temporal's result does.
+   */
   async result(ref: ExecutionRef, options: { timeoutMs?: number } = {}): Promise<ExecutionResult> {
-    const runId = await this.runIdOf(ref);
-    const run = (await this.executions.record(runId))!;
-    if (CLOSED_STATUSES.has(run.status)) return resultOf(run);
-    return this.executions.waitForClose(runId, options.timeoutMs, () => new TimeoutError(`execution "${ref.workflowId}" did not close within ${options.timeoutMs} ms`));
+    const deadline = options.timeoutMs === undefined ? undefined : this.clock.now() + options.timeoutMs;
+    const timeout = () => new TimeoutError(`execution "${ref.workflowId}" did not close within ${options.timeoutMs} ms`);
+    for (let runId = await this.runIdOf(ref); ;) {
+      const run = await this.executions.record(runId);
+      let result: ExecutionResult;
+      if (run && CLOSED_STATUSES.has(run.status)) result = resultOf(run);
+      else result = await this.executions.waitForClose(runId, deadline === undefined ? undefined : Math.max(0, deadline - this.clock.now()), timeout);
+      if (result.status !== 'continuedAsNew' || !result.continuedAs) return result;
+      runId = result.continuedAs;
+    }
   }
 
   async history(ref: ExecutionRef): Promise<HistoryEvent[]> {
@@ -307,6 +332,7 @@ export class Engine implements WorkerConnection {
   private afterCommit(execution: Execution, events: HistoryEvent[], sideEffects: Decision['sideEffects']): void {
     actOnCommit(execution, events, sideEffects, {
       dispatcher: this.dispatcher, router: this.router, timers: this.timers, executions: this.executions, observer: this.observer,
+      historyLimits: this.historyLimits,
     });
   }
 
@@ -358,14 +384,47 @@ export class Engine implements WorkerConnection {
       if (action.do === 'terminateThenStart') {
         await (await this.openRun(action.runId)).terminate(`replaced by run ${runId} of a new start with conflictPolicy "terminateExisting"`);
       }
-      const execution = this.executions.create({
-        runId, namespace, workflowId, type: definition.type, version: definition.version,
-        status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
-        idempotencyKey: options.idempotencyKey,
-      }, definition);
-      await execution.begin(options.input, firstSignal);
+      await this.createRun(definition, { runId, namespace, workflowId, idempotencyKey: options.idempotencyKey }, options.input, firstSignal);
       return { namespace, workflowId, runId, started: true };
     }
+  }
+
+  /** Makes a run and takes its first step; resolves once both are durable. */
+  private async createRun(definition: WorkflowDefinition, fields: Pick<RunRecord, 'runId' | 'namespace' | 'workflowId' | 'idempotencyKey' | 'parent' | 'continuedFrom'>, input: unknown, firstSignal?: MachineEvent): Promise<void> {
+    const execution = this.executions.create({
+      ...fields, type: definition.type, version: definition.version,
+      status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
+    }, definition);
+    await execution.begin(input, firstSignal);
+  }
+
+  /**
+   * A parent's child, started as its own execution: under the child's workflow id's start queue,
+   * with Temporal's child defaults (a closed run's id may be reused; an open one is a conflict).
+   */
+  private async startChildRun(parent: RunRecord, child: PendingChild): Promise<void> {
+    const definition = this.registry.latest(child.workflowType);
+    const { namespace } = parent;
+    await this.serialised(namespace, child.workflowId, async () => {
+      if (await this.store.getRun(child.runId)) return; // made before a crash
+      const action = startAction(await this.latestRun(namespace, child.workflowId), { namespace, workflowId: child.workflowId, conflictPolicy: 'fail' });
+      if (action.do !== 'start') throw new Error(`unreachable: start action ${action.do} for a child`);
+      const parentRef = { namespace, workflowId: parent.workflowId, runId: parent.runId, childId: child.childId };
+      await this.createRun(definition, { runId: child.runId, namespace, workflowId: child.workflowId, parent: parentRef }, child.input);
+    });
+  }
+
+  /** The run `from` continued as: the newest version of its type, the same workflow id and parent. */
+  private async startContinuedRun(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void> {
+    const definition = this.registry.latest(from.type);
+    await this.serialised(from.namespace, from.workflowId, async () => {
+      if (await this.store.getRun(item.runId)) return; // made before a crash
+      // A start that took the workflow id after `from` closed wins; the chain ends there.
+      if ((await this.latestRun(from.namespace, from.workflowId))?.runId !== from.runId) return;
+      await this.createRun(definition, {
+        runId: item.runId, namespace: from.namespace, workflowId: from.workflowId, parent: from.parent, continuedFrom: from.runId,
+      }, item.input);
+    });
   }
 
   /** The latest run of a workflow id, with its current status (blocked overlaid). */
@@ -381,12 +440,22 @@ export class Engine implements WorkerConnection {
     return (await this.executions.load(runId)) ?? this.executions.openOrThrow(runId);
   }
 
+  /**
+   * The open run of a workflow id. A run that has just continued as new hands the call to its
+   * successor, started here if the outbox has not done it yet (idempotent), so a signal sent
+   * during the hand-over is not refused.
+   */
   private async open(ref: ExecutionRef): Promise<Execution> {
     this.assertRunning();
-    const runId = await this.runIdOf(ref);
-    const execution = await this.executions.load(runId);
-    if (execution) return execution;
-    return this.executions.openOrThrow(runId);
+    for (let runId = await this.runIdOf(ref); ;) {
+      const execution = await this.executions.load(runId);
+      if (execution) return execution;
+      const run = await this.executions.record(runId);
+      if (run?.status !== 'continuedAsNew' || !run.continuedAs) return this.executions.openOrThrow(runId);
+      await this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: run.closedAt ?? 0 });
+      if (!(await this.store.getRun(run.continuedAs))) return this.executions.openOrThrow(runId); // another start took the id
+      runId = run.continuedAs;
+    }
   }
 
   private async runIdOf(ref: ExecutionRef): Promise<string> {

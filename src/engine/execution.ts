@@ -5,16 +5,18 @@ import { ActivityFailure, fromFailureInfo, toFailureInfo, type FailureInfo } fro
 import type { QueryResult } from '../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
-import type { RunRecord, Store } from '../store/store.ts';
+import type { PendingChild, RunRecord, Store } from '../store/store.ts';
 import { decide, type Decision, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot } from './machine-step.ts';
 import { Mailbox } from './mailbox.ts';
 import { retryDecision } from './retry.ts';
-import { foldEvents } from './run-state.ts';
+import { foldEvents, withoutOutboxItems } from './run-state.ts';
+import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionHost {
   readonly store: Store;
+  readonly historyLimits: HistoryLimits;
   now(): number;
   /** Called after every durable commit, in commit order: dispatch, arm timers, answer waiters. */
   afterCommit(execution: Execution, events: HistoryEvent[], decision: Decision | undefined): void;
@@ -147,6 +149,48 @@ export class Execution {
     return pending.cancelRequested === true;
   }
 
+  /**
+   * Starts pending child `childId` with `start` (idempotent: it finds the run it made before a
+   * crash), inside this execution's mailbox so that the child is never started after the parent
+   * stopped waiting for it. A start the server refuses (`refused(error)`: the id is taken, the
+   * type unknown…) is delivered to the machine as the child's failure.
+   */
+  startChild(childId: string, itemId: string, start: (child: PendingChild) => Promise<void>, refused: (error: unknown, child: PendingChild) => FailureInfo | undefined): Promise<void> {
+    return this.enqueue(async () => {
+      const child = this.run.children?.[childId];
+      if (this.closed || !child || child.started) {
+        await this.settleLocked([itemId]);
+        return;
+      }
+      try {
+        await start(child);
+      } catch (error) {
+        const failure = refused(error, child);
+        if (!failure) throw error;
+        await this.deliver({ kind: 'ChildWorkflowFailed', childId, workflowId: child.workflowId, failure });
+        return;
+      }
+      await this.record([{ kind: 'ChildWorkflowStarted', childId, workflowId: child.workflowId, runId: child.runId }]);
+    });
+  }
+
+  /** A child closed: delivered if this run still waits for it (a child it stopped waiting for is ignored). */
+  childClosed(childId: string, runId: string, result: { output?: unknown; failure?: FailureInfo }): Promise<void> {
+    return this.enqueue(async () => {
+      const child = this.run.children?.[childId];
+      if (this.closed || !child) return;
+      const { workflowId } = child;
+      await this.deliver(result.failure
+        ? { kind: 'ChildWorkflowFailed', childId, workflowId, runId, failure: result.failure }
+        : { kind: 'ChildWorkflowCompleted', childId, workflowId, runId, output: result.output ?? null });
+    });
+  }
+
+  /** Removes outbox items that have been done. */
+  settleOutbox(itemIds: readonly string[]): Promise<void> {
+    return this.enqueue(() => this.settleLocked(itemIds));
+  }
+
   query(): QueryResult {
     const snapshot = this.snapshot;
     if (!snapshot) return { status: this.run.status, value: null, context: null, tags: [], accepts: [] };
@@ -180,13 +224,25 @@ export class Execution {
   private async deliver(body: DeliveredEvent): Promise<void> {
     const at = this.host.now();
     const seq = this.run.lastSeq + 1;
+    const run = this.run;
     const decision = decide(this.definition, this.snapshot, body, {
-      seq, at, activities: Object.keys(this.run.activities), timers: Object.keys(this.run.timers),
+      seq, at, workflowId: run.workflowId,
+      activities: Object.keys(run.activities), timers: Object.keys(run.timers), children: Object.keys(run.children ?? {}),
+      history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
     });
     const events = [body, ...decision.commands].map((e, i): HistoryEvent => ({ ...e, seq: seq + i, at }));
     await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot));
     this.snapshot = decision.snapshot;
     this.host.afterCommit(this, events, decision);
+    const overLimit = this.closed ? undefined : historyOverLimit(this.run, this.host.historyLimits);
+    if (overLimit) await this.record([{ kind: 'WorkflowTerminated', reason: overLimit, code: 'HISTORY_LIMIT_EXCEEDED' }]);
+  }
+
+  private async settleLocked(itemIds: readonly string[]): Promise<void> {
+    if (!itemIds.some((id) => this.run.outbox?.[id])) return;
+    const { run, timers } = withoutOutboxItems(this.run, itemIds);
+    await this.host.store.commit({ run, previousLastSeq: run.lastSeq, previousStatus: this.run.status, events: [], timers });
+    this.run = run;
   }
 
   /** Commits records the machine does not see (a retry scheduled, a termination). */

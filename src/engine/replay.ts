@@ -6,6 +6,7 @@ import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBod
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot, snapshotValue } from './machine-step.ts';
+import { historyWorkflowId, ReplayTracker } from './replay-tracker.ts';
 
 export interface Divergence {
   /** seq of the first history event that the machine no longer agrees with. */
@@ -37,8 +38,7 @@ export interface ReplayResult {
  */
 export function replayHistory(definition: WorkflowDefinition, history: readonly HistoryEvent[], options: { storedSnapshot?: unknown } = {}): ReplayResult {
   let snapshot: AnyMachineSnapshot | undefined;
-  const activities = new Set<string>();
-  const timers = new Set<string>();
+  const tracker = new ReplayTracker(historyWorkflowId(history));
   let replayed = 0;
   const result = (divergence?: Divergence): ReplayResult => ({
     ok: divergence === undefined, divergence, eventsReplayed: replayed,
@@ -50,18 +50,18 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
     if (event.seq !== i + 1) return result(gap(i));
     if (!DELIVERED_KINDS.has(event.kind)) {
       if (COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
-      track(event);
+      tracker.track(event);
       i++;
       continue;
     }
     let decision;
     try {
-      decision = decide(definition, snapshot, event as DeliveredEvent & HistoryEvent, { seq: event.seq, at: event.at, activities, timers });
+      decision = decide(definition, snapshot, event as DeliveredEvent & HistoryEvent, tracker.contextFor(event));
     } catch (error) {
       return result({ seq: event.seq, expected: describe(event) + ' applied', actual: `an error: ${(error as Error).message}` });
     }
     replayed++;
-    track(event);
+    tracker.track(event);
     for (let k = 0; k < decision.commands.length; k++) {
       const recorded = history[i + 1 + k];
       const produced = decision.commands[k]!;
@@ -69,7 +69,7 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
       if (!recorded || !sameCommand(recorded, produced)) {
         return result({ seq: recorded?.seq ?? event.seq + 1 + k, expected: recorded ? describe(recorded) : 'end of history', actual: describe(produced) });
       }
-      track(recorded);
+      tracker.track(recorded);
     }
     const after = history[i + 1 + decision.commands.length];
     if (after && after.seq !== i + 2 + decision.commands.length) return result(gap(i + 1 + decision.commands.length));
@@ -88,17 +88,6 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
   /** The divergence for a history whose event at `index` is not numbered index + 1. */
   function gap(index: number): Divergence {
     return { seq: index + 1, expected: `event #${index + 1}`, actual: `history jumps to #${history[index]!.seq}` };
-  }
-
-  function track(e: HistoryEventBody): void {
-    switch (e.kind) {
-      case 'ActivityScheduled': activities.add(e.activityId); break;
-      case 'ActivityCompleted': case 'ActivityFailed': case 'ActivityCancelRequested': activities.delete(e.activityId); break;
-      case 'TimerStarted': timers.add(e.timerId); break;
-      case 'TimerFired': case 'TimerCanceled': timers.delete(e.timerId); break;
-      case 'WorkflowTerminated': activities.clear(); timers.clear(); break;
-      default: break;
-    }
   }
 }
 
@@ -134,6 +123,8 @@ function describe(e: HistoryEventBody): string {
     case 'TimerStarted': return `TimerStarted("${e.timerId}", ${e.delayMs} ms)`;
     case 'TimerCanceled': return `TimerCanceled("${e.timerId}")`;
     case 'SignalReceived': case 'UpdateAccepted': return `${e.kind}("${e.event.type}")`;
+    case 'ChildWorkflowScheduled': return `ChildWorkflowScheduled("${e.workflowType}" as "${e.childId}", workflow id "${e.workflowId}")`;
+    case 'ChildWorkflowCancelRequested': return `ChildWorkflowCancelRequested("${e.childId}")`;
     default: return e.kind;
   }
 }

@@ -1,15 +1,32 @@
 import type { HistoryEvent } from '../common/history.ts';
-import type { RunCommit, RunRecord, TaskEntry, TimerEntry } from '../store/store.ts';
+import type { OutboxItem, RunCommit, RunRecord, TaskEntry, TimerEntry } from '../store/store.ts';
+import { derivedRunId } from './derived-id.ts';
+
+type OutboxWork = OutboxItem extends infer I ? I extends OutboxItem ? Omit<I, 'id' | 'dueAt'> : never : never;
 
 /**
  * Folds newly recorded history events into a run record and says which timer and task index
- * entries change. Pure: the record passed in is not modified. The store applies a commit's
- * deletes before its puts, so a timer restarted under the same id ends up present.
+ * entries change, and which outbox items (engine/outbox.ts) they call for. Pure: the record
+ * passed in is not modified. The store applies a commit's deletes before its puts, so a timer
+ * restarted under the same id ends up present.
  */
 export function foldEvents(run: RunRecord, events: HistoryEvent[]): { run: RunRecord; timers: NonNullable<RunCommit['timers']>; tasks: NonNullable<RunCommit['tasks']> } {
   const f = new Fold(run);
   for (const e of events) f.apply(e);
   return { run: f.next, timers: f.timers, tasks: f.tasks };
+}
+
+/** The run record without outbox items `ids` (done), and the timer index entries to delete with them. */
+export function withoutOutboxItems(run: RunRecord, ids: readonly string[]): { run: RunRecord; timers: NonNullable<RunCommit['timers']> } {
+  const outbox = { ...run.outbox };
+  const del: TimerEntry[] = [];
+  for (const id of ids) {
+    const item = outbox[id];
+    if (!item) continue;
+    del.push({ dueAt: item.dueAt, runId: run.runId, id, kind: 'outbox' });
+    delete outbox[id];
+  }
+  return { run: { ...run, outbox }, timers: { delete: del } };
 }
 
 class Fold {
@@ -18,12 +35,13 @@ class Fold {
   readonly tasks = { put: [] as TaskEntry[], delete: [] as TaskEntry[] };
 
   constructor(run: RunRecord) {
-    this.next = { ...run, activities: { ...run.activities }, timers: { ...run.timers } };
+    this.next = { ...run, activities: { ...run.activities }, timers: { ...run.timers }, children: { ...run.children }, outbox: { ...run.outbox } };
   }
 
   apply(e: HistoryEvent): void {
     const next = this.next;
     next.lastSeq = e.seq;
+    next.historyBytes = (next.historyBytes ?? 0) + eventBytes(e);
     switch (e.kind) {
       case 'ActivityScheduled':
         next.activities[e.activityId] = {
@@ -53,23 +71,92 @@ class Fold {
       case 'TimerCanceled':
         this.dropTimer(e.timerId);
         break;
+      case 'ChildWorkflowScheduled':
+        next.children![e.childId] = {
+          childId: e.childId, workflowType: e.workflowType, workflowId: e.workflowId, input: e.input, parentClosePolicy: e.parentClosePolicy,
+          runId: derivedRunId(next.runId, e.childId, e.seq), started: false,
+        };
+        this.addOutbox(`startChild:${e.childId}`, e.at, { kind: 'startChild', childId: e.childId });
+        break;
+      case 'ChildWorkflowStarted': {
+        const child = next.children![e.childId];
+        if (child) next.children![e.childId] = { ...child, started: true };
+        this.dropOutbox(`startChild:${e.childId}`);
+        break;
+      }
+      case 'ChildWorkflowCompleted':
+      case 'ChildWorkflowFailed':
+        delete next.children![e.childId];
+        this.dropOutbox(`startChild:${e.childId}`);
+        break;
+      case 'ChildWorkflowCancelRequested':
+        this.closeChild(e.childId, e.at, 'cancel', 'the parent left the state that invoked it');
+        break;
       case 'WorkflowCompleted':
-        Object.assign(next, { status: 'completed', closedAt: e.at, output: e.output });
+        this.close(e, { status: 'completed', output: e.output });
         break;
       case 'WorkflowFailed':
-        Object.assign(next, { status: 'failed', closedAt: e.at, failure: e.failure });
+        this.close(e, { status: 'failed', failure: e.failure });
         break;
       case 'WorkflowCanceled':
-        Object.assign(next, { status: 'canceled', closedAt: e.at, failure: { code: 'CANCELLED_FAILURE', message: e.reason } });
+        this.close(e, { status: 'canceled', failure: { code: 'CANCELLED_FAILURE', message: e.reason } });
         break;
+      case 'WorkflowContinuedAsNew': {
+        const runId = derivedRunId(next.runId, 'continuedAsNew');
+        this.close(e, { status: 'continuedAsNew', continuedAs: runId });
+        this.addOutbox('continueAsNew', e.at, { kind: 'continueAsNew', runId, input: e.input });
+        break;
+      }
       case 'WorkflowTerminated':
         for (const id of Object.keys(next.activities)) this.dropActivity(id);
         for (const id of Object.keys(next.timers)) this.dropTimer(id);
-        Object.assign(next, { status: 'terminated', closedAt: e.at, failure: { code: 'TERMINATED_FAILURE', message: `terminated: ${e.reason}` } });
+        this.close(e, { status: 'terminated', failure: { code: e.code ?? 'TERMINATED_FAILURE', message: `terminated: ${e.reason}` } });
         break;
       default:
         break;
     }
+  }
+
+  /**
+   * The run closes: its open children get their parent close policy, and the parent of a child
+   * run hears of it (a run that continued as new leaves that to the last run of the chain).
+   */
+  private close(e: HistoryEvent, fields: Partial<RunRecord>): void {
+    Object.assign(this.next, { closedAt: e.at, ...fields });
+    for (const child of Object.values(this.next.children!)) {
+      if (child.parentClosePolicy === 'abandon') {
+        delete this.next.children![child.childId];
+        this.dropOutbox(`startChild:${child.childId}`);
+      } else {
+        this.closeChild(child.childId, e.at, child.parentClosePolicy === 'terminate' ? 'terminate' : 'cancel', `its parent ${this.next.workflowId} closed (${this.next.status})`);
+      }
+    }
+    if (this.next.parent && this.next.status !== 'continuedAsNew') this.addOutbox('notifyParent', e.at, { kind: 'notifyParent' });
+  }
+
+  /** Stops waiting for a child and asks for it to be cancelled or terminated; a child not started yet never will be. */
+  private closeChild(childId: string, at: number, action: 'cancel' | 'terminate', reason: string): void {
+    const child = this.next.children![childId];
+    if (!child) return;
+    delete this.next.children![childId];
+    if (!child.started && this.next.outbox![`startChild:${childId}`]) {
+      this.dropOutbox(`startChild:${childId}`);
+      return;
+    }
+    this.addOutbox(`closeChild:${childId}:${this.next.lastSeq}`, at, { kind: 'closeChild', childId, workflowId: child.workflowId, runId: child.runId, action, reason });
+  }
+
+  private addOutbox(id: string, dueAt: number, work: OutboxWork): void {
+    this.next.outbox![id] = { id, dueAt, ...work } as OutboxItem;
+    this.timers.put.push({ dueAt, runId: this.next.runId, id, kind: 'outbox' });
+  }
+
+  private dropOutbox(id: string): void {
+    const item = this.next.outbox![id];
+    if (!item) return;
+    this.timers.put = this.timers.put.filter((t) => !(t.kind === 'outbox' && t.id === id));
+    this.timers.delete.push({ dueAt: item.dueAt, runId: this.next.runId, id, kind: 'outbox' });
+    delete this.next.outbox![id];
   }
 
   private task(activityId: string, attempt: number): TaskEntry {
@@ -89,8 +176,13 @@ class Fold {
   private dropTimer(timerId: string): void {
     const pending = this.next.timers[timerId];
     if (!pending) return;
-    this.timers.put = this.timers.put.filter((t) => t.id !== timerId);
+    this.timers.put = this.timers.put.filter((t) => !(t.kind === 'timer' && t.id === timerId));
     this.timers.delete.push({ dueAt: pending.dueAt, runId: this.next.runId, id: timerId, kind: 'timer' });
     delete this.next.timers[timerId];
   }
+}
+
+/** An event's share of the history size: its length as JSON. Replay counts the same way. */
+export function eventBytes(event: HistoryEvent): number {
+  return JSON.stringify(event).length;
 }

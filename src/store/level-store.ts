@@ -5,7 +5,7 @@ import { CodecError, decode, encode } from '../common/codec.ts';
 import {
   HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError, StoreLockedError,
 } from '../common/errors.ts';
-import type { HistoryEvent } from '../common/history.ts';
+import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
 import { seal, unseal } from './checksum.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
@@ -319,7 +319,7 @@ export class LevelStore implements Store {
     // A first commit of a run this process has not seen is not probed: run ids are new UUIDs
     // made by the engine, and a probe would cost a read on every start.
     await committer.submit(operations);
-    if (CLOSED.has(run.status)) this.tails.delete(run.runId);
+    if (CLOSED_STATUSES.has(run.status)) this.tails.delete(run.runId);
     else this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary: { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId } });
   }
 
@@ -399,8 +399,6 @@ export class LevelStore implements Store {
     }
   }
 }
-
-const CLOSED: ReadonlySet<RunRecord['status']> = new Set(['completed', 'failed', 'canceled', 'terminated']);
 
 function staleCommit(runId: string, previousLastSeq: number): InvalidArgumentError {
   return new InvalidArgumentError(

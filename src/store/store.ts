@@ -2,6 +2,7 @@ import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
 import type { FailureInfo } from '../common/failures.ts';
 import type { ActivityOptions } from '../common/activity-options.ts';
 import type { RunSummary } from '../common/execution-types.ts';
+import type { ParentClosePolicy } from '../common/parent-close-policy.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -68,7 +69,49 @@ export interface RunRecord extends RunSummary {
   timers: Record<string, PendingTimer>;
   /** Set while status is 'blocked': why the run cannot make progress. */
   blockedReason?: string;
+  /** Child workflows started (or to be started) and not yet closed, by child id (the invoke id). */
+  children?: Record<string, PendingChild>;
+  /** Set on a child workflow's runs (and on the runs it continued as): whom to tell when it closes. */
+  parent?: ParentRef;
+  /** Work this run's commits asked for outside the run, not yet done: see engine/outbox.ts. */
+  outbox?: Record<string, OutboxItem>;
+  /** Size of the history in JSON characters (the sum over its events). */
+  historyBytes?: number;
+  /** The run this one continued as (status 'continuedAsNew'), or continued from. */
+  continuedAs?: string;
+  continuedFrom?: string;
 }
+
+export interface PendingChild {
+  childId: string;
+  workflowType: string;
+  workflowId: string;
+  /** The child's run id, derived from the parent's run, the child id and the schedule's seq. */
+  runId: string;
+  input: unknown;
+  parentClosePolicy: ParentClosePolicy;
+  started: boolean;
+}
+
+export interface ParentRef {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  childId: string;
+}
+
+/**
+ * Work a commit asks for beyond its own run (a transactional outbox): written in the same
+ * atomic commit as the events that call for it, indexed in the timer index (kind 'outbox') so
+ * that it is found again after a crash, done at least once by idempotent handlers, and removed
+ * by a commit of its own once done.
+ */
+export type OutboxItem = { id: string; dueAt: number } & (
+  | { kind: 'startChild'; childId: string }
+  | { kind: 'closeChild'; childId: string; workflowId: string; runId: string; action: 'cancel' | 'terminate'; reason: string }
+  | { kind: 'notifyParent' }
+  | { kind: 'continueAsNew'; runId: string; input: unknown }
+);
 
 export interface PendingActivity {
   activityId: string;
@@ -96,14 +139,15 @@ export interface PendingTimer {
 
 /**
  * An entry of the durable timer index. `kind` says what firing it means:
- * a machine timer, the end of an activity's retry backoff, or an activity timeout.
+ * a machine timer, the end of an activity's retry backoff, an activity timeout, or an outbox item
+ * to be done (`id` is the item's id).
  */
 export interface TimerEntry {
   dueAt: number;
   runId: string;
   /** Unique within the run for its kind. */
   id: string;
-  kind: 'timer' | 'retry' | 'scheduleToClose';
+  kind: 'timer' | 'retry' | 'scheduleToClose' | 'outbox';
 }
 
 /** An outstanding activity attempt waiting for (or held by) a worker. */

@@ -2,6 +2,7 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { DELIVERED_KINDS, type HistoryEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, toMachineEvent, type DeliveredEvent } from '../engine/decide.ts';
+import { historyWorkflowId, ReplayTracker } from '../engine/replay-tracker.ts';
 
 /** The machine's state after one delivered history event. */
 export interface PathStep {
@@ -21,8 +22,7 @@ export interface PathCursor {
   /** seq of the last history event consumed. */
   lastSeq: number;
   snapshot: AnyMachineSnapshot | undefined;
-  activities: Set<string>;
-  timers: Set<string>;
+  tracker: ReplayTracker;
   steps: PathStep[];
   /** seq of an event the machine could not take (a changed machine): the path ends before it. */
   stoppedAt?: number;
@@ -43,36 +43,26 @@ export interface PathCursor {
 export function statePath(definition: WorkflowDefinition, history: readonly HistoryEvent[], from: PathCursor | undefined, runId: string): PathCursor {
   const cursor: PathCursor = from && from.runId === runId
     ? from
-    : { runId, lastSeq: 0, snapshot: undefined, activities: new Set(), timers: new Set(), steps: [] };
+    : { runId, lastSeq: 0, snapshot: undefined, tracker: new ReplayTracker(historyWorkflowId(history)), steps: [] };
   for (const event of history) {
     if (cursor.stoppedAt !== undefined) break;
     if (event.seq <= cursor.lastSeq) continue;
     cursor.lastSeq = event.seq;
     if (!DELIVERED_KINDS.has(event.kind)) {
-      track(cursor, event);
+      cursor.tracker.track(event);
       continue;
     }
     const delivered = event as DeliveredEvent & HistoryEvent;
     try {
-      const decision = decide(definition, cursor.snapshot, delivered, { seq: event.seq, at: event.at, activities: cursor.activities, timers: cursor.timers });
+      const decision = decide(definition, cursor.snapshot, delivered, cursor.tracker.contextFor(event));
       cursor.snapshot = decision.snapshot;
     } catch {
       // A history this machine cannot step (a changed machine: replay reports it) ends the path.
       cursor.stoppedAt = event.seq;
       break;
     }
-    track(cursor, event);
+    cursor.tracker.track(event);
     cursor.steps.push({ seq: event.seq, at: event.at, event: toMachineEvent(delivered, event.at).type, value: cursor.snapshot.value });
   }
   return cursor;
-}
-
-function track(cursor: PathCursor, e: HistoryEvent): void {
-  switch (e.kind) {
-    case 'ActivityScheduled': cursor.activities.add(e.activityId); break;
-    case 'ActivityCompleted': case 'ActivityFailed': case 'ActivityCancelRequested': cursor.activities.delete(e.activityId); break;
-    case 'TimerStarted': cursor.timers.add(e.timerId); break;
-    case 'TimerFired': case 'TimerCanceled': cursor.timers.delete(e.timerId); break;
-    default: break;
-  }
 }

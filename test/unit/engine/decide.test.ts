@@ -15,7 +15,7 @@ const started = (definition: WorkflowDefinition, input?: unknown): DeliveredEven
   ({ kind: 'WorkflowStarted', type: definition.type, version: definition.version, namespace: 'default', workflowId: 'wf-1', input });
 const signal = (event: MachineEvent): DeliveredEvent => ({ kind: 'SignalReceived', event });
 const ctx = (seq: number, at: number, pending: { activities?: string[]; timers?: string[] } = {}) =>
-  ({ seq, at, activities: pending.activities ?? [], timers: pending.timers ?? [] });
+  ({ seq, at, workflowId: 'wf-1', activities: pending.activities ?? [], timers: pending.timers ?? [], children: [], history: { length: seq - 1, bytes: 0 } });
 
 /** Starts a machine and returns its first snapshot. */
 function start(definition: WorkflowDefinition, input?: unknown, at = 1_000): AnyMachineSnapshot {

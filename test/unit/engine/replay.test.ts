@@ -7,6 +7,7 @@ import { NonDeterminismError } from '../../../src/common/errors.ts';
 import type { HistoryEvent } from '../../../src/common/history.ts';
 import { activity } from '../../../src/definition/activity.ts';
 import { workflow, type WorkflowDefinition } from '../../../src/definition/workflow.ts';
+import { ReplayTracker } from '../../../src/engine/replay-tracker.ts';
 import { decide, type DeliveredEvent } from '../../../src/engine/decide.ts';
 import { assertReplays, replayHistory } from '../../../src/engine/replay.ts';
 import { createTestEngine } from '../../../src/testing/index.ts';
@@ -35,19 +36,16 @@ async function record(definition: WorkflowDefinition, drive: (engine: Awaited<Re
 function historyOf(definition: WorkflowDefinition, delivered: DeliveredEvent[]): HistoryEvent[] {
   const history: HistoryEvent[] = [];
   let snapshot;
-  const activities = new Set<string>();
-  const timers = new Set<string>();
+  const tracker = new ReplayTracker('wf-1');
   for (const [i, event] of delivered.entries()) {
     const seq = history.length + 1;
     const at = 1_000 * (i + 1);
-    const decision = decide(definition, snapshot, event, { seq, at, activities, timers });
+    const decision = decide(definition, snapshot, event, tracker.contextFor({ ...event, seq, at } as HistoryEvent));
     snapshot = decision.snapshot;
     for (const [k, e] of [event, ...decision.commands].entries()) {
-      history.push({ ...e, seq: seq + k, at } as HistoryEvent);
-      if (e.kind === 'ActivityScheduled') activities.add(e.activityId);
-      if (e.kind === 'ActivityCompleted' || e.kind === 'ActivityFailed' || e.kind === 'ActivityCancelRequested') activities.delete(e.activityId);
-      if (e.kind === 'TimerStarted') timers.add(e.timerId);
-      if (e.kind === 'TimerFired' || e.kind === 'TimerCanceled') timers.delete(e.timerId);
+      const recorded = { ...e, seq: seq + k, at } as HistoryEvent;
+      history.push(recorded);
+      tracker.track(recorded);
     }
   }
   return history;

@@ -1,7 +1,7 @@
 import type { ExecutionStatus } from '../api.ts';
 
 const ICON: Record<ExecutionStatus, string> = {
-  running: '●', completed: '✓', failed: '✕', canceled: '⊘', terminated: '■', blocked: '⚠',
+  running: '●', completed: '✓', failed: '✕', canceled: '⊘', terminated: '■', continuedAsNew: '↻', blocked: '⚠',
 };
 
 export function StatusBadge({ status }: { status: ExecutionStatus }) {

@@ -9,12 +9,13 @@ export type EventFamily = 'input' | 'command' | 'record' | 'end';
 export function eventFamily(kind: HistoryEvent['kind']): EventFamily {
   switch (kind) {
     case 'WorkflowStarted': case 'SignalReceived': case 'UpdateAccepted': case 'TimerFired':
-    case 'ActivityCompleted': case 'ActivityFailed': case 'CancelRequested':
+    case 'ActivityCompleted': case 'ActivityFailed': case 'CancelRequested': case 'ChildWorkflowCompleted': case 'ChildWorkflowFailed':
       return 'input';
-    case 'WorkflowCompleted': case 'WorkflowFailed': case 'WorkflowCanceled': case 'WorkflowTerminated':
+    case 'WorkflowCompleted': case 'WorkflowFailed': case 'WorkflowCanceled': case 'WorkflowTerminated': case 'WorkflowContinuedAsNew':
       return 'end';
     case 'ActivityAttemptFailed':
     case 'WorkflowReset':
+    case 'ChildWorkflowStarted':
       return 'record';
     default:
       return 'command';
@@ -41,6 +42,12 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
     case 'WorkflowTerminated': return `terminated: ${e.reason}`;
     case 'WorkflowReset': return `reset from run ${e.fromRunId.slice(0, 8)} after event #${e.eventSeq}: ${e.reason}`;
+    case 'ChildWorkflowScheduled': return `start child ${e.workflowType} as ${e.childId} (workflow id "${e.workflowId}")`;
+    case 'ChildWorkflowStarted': return `child ${e.childId} started as run ${e.runId.slice(0, 8)}`;
+    case 'ChildWorkflowCompleted': return `child ${e.childId} completed`;
+    case 'ChildWorkflowFailed': return `child ${e.childId} failed: ${e.failure.message}`;
+    case 'ChildWorkflowCancelRequested': return `cancel child ${e.childId}`;
+    case 'WorkflowContinuedAsNew': return 'continued as new';
   }
 }
 

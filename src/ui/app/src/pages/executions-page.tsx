@@ -6,7 +6,7 @@ import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { Link, navigate, paths } from '../router.tsx';
 
-const STATUSES: ExecutionStatus[] = ['running', 'completed', 'failed', 'canceled', 'terminated', 'blocked'];
+const STATUSES: ExecutionStatus[] = ['running', 'completed', 'failed', 'canceled', 'terminated', 'continuedAsNew', 'blocked'];
 const PAGE_SIZE = 50;
 /**
  * How many requests one page may take. A workflow id prefix is checked by the server while it

@@ -1,0 +1,113 @@
+import { ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
+import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import { CLOSED_STATUSES } from '../common/history.ts';
+import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
+import type { ExecutionCache } from './execution-cache.ts';
+import type { Execution } from './execution.ts';
+import { withoutOutboxItems } from './run-state.ts';
+
+/** What the outbox needs the engine to do: make runs, with ids fixed in advance so a retry finds the run it made. */
+export interface RunMaker {
+  /** Starts the child's run (run id `child.runId`) unless it exists; throws when the start is refused. */
+  startChild(parent: RunRecord, child: PendingChild): Promise<void>;
+  /** Starts the run `item.runId` that `from` continued as, unless it exists or another run took the workflow id. */
+  continueAsNew(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void>;
+}
+
+/**
+ * Does the work a commit asked for beyond its own run (the transactional outbox; see
+ * `OutboxItem`): start a child, cancel or terminate a child, tell a parent its child closed,
+ * start the run a run continued as. Each item comes from the timer index, so one committed
+ * before a crash is done after it; each handler is idempotent, and the item is removed once its
+ * work is done — at least once, never lost.
+ */
+export class Outbox {
+  /** Serialises removals from a closed run's record (an open run's go through its mailbox). */
+  private readonly closedRunLocks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly executions: ExecutionCache,
+    private readonly runs: RunMaker,
+  ) {}
+
+  /** Does the item an 'outbox' timer entry points at; rejects (and is retried) when it cannot be done now. */
+  async fire(entry: TimerEntry): Promise<void> {
+    const open = await this.executions.load(entry.runId);
+    const run = open?.run ?? (await this.store.getRun(entry.runId));
+    const item = run?.outbox?.[entry.id];
+    if (!run || !item) {
+      // Done and removed already; a stray index entry is dropped.
+      if (run) await this.settle(entry.runId, [entry.id], open);
+      return;
+    }
+    switch (item.kind) {
+      case 'startChild':
+        if (!open) return this.settle(run.runId, [item.id], open);
+        return open.startChild(item.childId, item.id, (child) => this.runs.startChild(open.run, child), startRefusal);
+      case 'closeChild':
+        await this.closeChild(item);
+        return this.settle(run.runId, [item.id], open);
+      case 'notifyParent':
+        await this.notifyParent(run);
+        return this.settle(run.runId, [item.id], open);
+      case 'continueAsNew':
+        await this.runs.continueAsNew(run, item);
+        return this.settle(run.runId, [item.id], open);
+    }
+  }
+
+  private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+    // The child may have continued as new: act on the open run at the end of its chain.
+    let child = await this.executions.load(item.runId);
+    for (let record = child ? undefined : await this.store.getRun(item.runId); record?.continuedAs; record = await this.store.getRun(record.continuedAs)) {
+      child = await this.executions.load(record.continuedAs);
+      if (child) break;
+    }
+    if (!child) return; // closed already, or never started
+    try {
+      if (item.action === 'terminate') await child.terminate(item.reason);
+      else await child.cancel(item.reason);
+    } catch (error) {
+      if (!(error instanceof ExecutionClosedError)) throw error;
+    }
+  }
+
+  private async notifyParent(child: RunRecord): Promise<void> {
+    const parent = child.parent!;
+    const execution = await this.executions.load(parent.runId);
+    if (!execution) return; // the parent closed (its close policy dealt with the child)
+    await execution.childClosed(parent.childId, child.runId, { output: child.output, failure: child.failure && childFailure(child) });
+  }
+
+  private async settle(runId: string, itemIds: string[], open: Execution | undefined): Promise<void> {
+    if (open) return open.settleOutbox(itemIds);
+    const previous = this.closedRunLocks.get(runId) ?? Promise.resolve();
+    const job = previous.catch(() => {}).then(async () => {
+      const run = await this.store.getRun(runId);
+      if (!run || !itemIds.some((id) => run.outbox?.[id])) return;
+      if (!CLOSED_STATUSES.has(run.status)) throw new Error(`run ${runId} is open but not loaded (blocked?): its outbox waits`);
+      const { run: next, timers } = withoutOutboxItems(run, itemIds);
+      await this.store.commit({ run: next, previousLastSeq: run.lastSeq, previousStatus: run.status, events: [], timers });
+    });
+    this.closedRunLocks.set(runId, job);
+    try {
+      await job;
+    } finally {
+      if (this.closedRunLocks.get(runId) === job) this.closedRunLocks.delete(runId);
+    }
+  }
+}
+
+/** The failure a parent sees for a closed child run: a ChildWorkflowFailure whose cause is the child's own. */
+function childFailure(child: RunRecord): FailureInfo {
+  return toFailureInfo(new ChildWorkflowFailure(child.type, child.workflowId, fromFailureInfo(child.failure!), child.runId));
+}
+
+/** A start the server refuses for good becomes the child's failure; anything else is retried. */
+function startRefusal(error: unknown, child: PendingChild): FailureInfo | undefined {
+  if (error instanceof ExecutionAlreadyStartedError || error instanceof WorkflowIdReuseRejectedError || error instanceof WorkflowTypeNotFoundError) {
+    return toFailureInfo(new ChildWorkflowFailure(child.workflowType, child.workflowId, error));
+  }
+  return undefined;
+}

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
+import { childWorkflow, workflow, type FailureInfo, type HistoryEvent } from '../../src/index.ts';
+import { assertReplays } from '../../src/engine/replay.ts';
+import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
+import { eventually, kinds } from '../helpers/engine.ts';
+
+describe('child workflows', () => {
+  let t: TestEngine;
+  afterEach(() => t.cleanup());
+
+  const start = async (orderId: string, workflows = [fulfillmentWorkflow, shipmentWorkflow]) => {
+    t = await createTestEngine({ workflows });
+    await t.engine.start('fulfillment', { workflowId: `f-${orderId}`, input: { orderId } });
+    return { parent: { workflowId: `f-${orderId}` }, child: { workflowId: `shipment-${orderId}` } };
+  };
+  const childRunning = (ref: { workflowId: string }) =>
+    eventually(async () => ((await t.engine.list()).runs.find((r) => r.workflowId === ref.workflowId && r.status === 'running') ? true : undefined));
+  const statusOf = async (ref: { workflowId: string }) => (await t.engine.describe(ref)).status;
+  const replays = async (ref: { workflowId: string }, definition = fulfillmentWorkflow) => {
+    const { runId } = await t.engine.describe(ref);
+    assertReplays(definition, await t.engine.history(ref), { storedSnapshot: (await t.engine.store.getRun(runId))!.snapshot, workflowId: ref.workflowId });
+  };
+
+  it('starts the child as its own execution and hands its output to the parent as xstate.done.actor', async () => {
+    const { parent, child } = await start('o-1');
+    await childRunning(child);
+    const described = await t.engine.describe(child);
+    expect(described.parent).toMatchObject({ workflowId: 'f-o-1', childId: 'shipment' });
+    expect((await t.engine.describe(parent)).pendingChildren).toEqual([
+      expect.objectContaining({ childId: 'shipment', workflowType: 'shipment', workflowId: 'shipment-o-1', runId: described.runId, started: true }),
+    ]);
+
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'DHL' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+    const result = await t.engine.result(parent, { timeoutMs: 5_000 });
+
+    expect(result).toMatchObject({ status: 'completed', output: { orderId: 'o-1', carrier: 'DHL', failure: null } });
+    expect(kinds(await t.engine.history(parent))).toEqual([
+      'WorkflowStarted', 'ChildWorkflowScheduled', 'ChildWorkflowStarted', 'ChildWorkflowCompleted', 'WorkflowCompleted',
+    ]);
+    const completed = (await t.engine.history(parent)).find((e) => e.kind === 'ChildWorkflowCompleted') as Extract<HistoryEvent, { kind: 'ChildWorkflowCompleted' }>;
+    expect(completed).toMatchObject({ childId: 'shipment', workflowId: 'shipment-o-1', runId: described.runId, output: { carrier: 'DHL' } });
+    await replays(parent);
+    await replays(child, shipmentWorkflow);
+  });
+
+  it('delivers a child that ends other than completed as a ChildWorkflowFailure whose cause is the child\'s own', async () => {
+    const { parent, child } = await start('o-2');
+    await childRunning(child);
+    await t.engine.cancel(child, 'carrier went bust');
+
+    const result = await t.engine.result(parent, { timeoutMs: 5_000 });
+    const failure = (result.output as { failure: FailureInfo }).failure;
+    expect(failure).toMatchObject({ code: 'CHILD_WORKFLOW_FAILURE', type: 'shipment', cause: { code: 'CANCELLED_FAILURE', message: 'carrier went bust' } });
+    expect(failure.details).toEqual(['shipment-o-2', (await t.engine.describe(child)).runId]);
+    expect((await t.engine.query(parent)).value).toBe('shipmentFailed');
+    await replays(parent);
+  });
+
+  it('leaving the invoking state asks the child to cancel, and the parent no longer waits for it', async () => {
+    const { parent, child } = await start('o-3');
+    await childRunning(child);
+    await t.engine.signal(parent, { type: 'STORE_PICKUP' });
+
+    expect((await t.engine.result(child, { timeoutMs: 5_000 })).status).toBe('canceled');
+    expect((await t.engine.query(parent)).value).toBe('storePickup');
+    await t.engine.signal(parent, { type: 'COLLECTED' });
+    expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'store' } });
+    const history = kinds(await t.engine.history(parent));
+    expect(history).toContain('ChildWorkflowCancelRequested');
+    expect(history).not.toContain('ChildWorkflowFailed');
+    expect((await t.engine.describe(child)).failure?.message).toMatch(/left the state/);
+    await replays(parent);
+  });
+
+  it('applies the parent close policy: terminate (default), requestCancel, abandon', async () => {
+    const policies = ['terminate', 'requestCancel', 'abandon'] as const;
+    const parents = policies.map((policy) => workflow(setup({ actors: { kid: childWorkflow('shipment', { parentClosePolicy: policy }) } }).createMachine({
+      id: `parent-${policy}`, initial: 'waiting',
+      states: { waiting: { invoke: { id: 'kid', src: 'kid', input: { orderId: policy } } } },
+    })));
+    t = await createTestEngine({ workflows: [...parents, shipmentWorkflow] });
+    for (const policy of policies) await t.engine.start(`parent-${policy}`, { workflowId: `p-${policy}` });
+    for (const policy of policies) await childRunning({ workflowId: `p-${policy}/kid` });
+    for (const policy of policies) await t.engine.terminate({ workflowId: `p-${policy}` }, 'operator stop');
+
+    expect((await t.engine.result({ workflowId: 'p-terminate/kid' }, { timeoutMs: 5_000 })).status).toBe('terminated');
+    expect((await t.engine.result({ workflowId: 'p-requestCancel/kid' }, { timeoutMs: 5_000 })).status).toBe('canceled');
+    // The abandoned child runs on; the two others were closed by their parents' outboxes, which are empty now.
+    await eventually(async () => {
+      const outboxes = await Promise.all(policies.map(async (p) => Object.keys((await t.engine.store.getRun((await t.engine.describe({ workflowId: `p-${p}` })).runId))!.outbox ?? {})));
+      return outboxes.every((o) => o.length === 0) ? true : undefined;
+    });
+    expect(await statusOf({ workflowId: 'p-abandon/kid' })).toBe('running');
+    expect((await t.engine.describe({ workflowId: 'p-terminate/kid' })).failure?.message).toMatch(/its parent p-terminate closed/);
+  });
+
+  it('a child the server refuses to start (its workflow id is taken) fails in the parent without being started', async () => {
+    t = await createTestEngine({ workflows: [fulfillmentWorkflow, shipmentWorkflow] });
+    const squatter = await t.engine.start('shipment', { workflowId: 'shipment-o-4', input: { orderId: 'someone else' } });
+    await t.engine.start('fulfillment', { workflowId: 'f-o-4', input: { orderId: 'o-4' } });
+
+    const result = await t.engine.result({ workflowId: 'f-o-4' }, { timeoutMs: 5_000 });
+    const failure = (result.output as { failure: FailureInfo }).failure;
+    expect(failure).toMatchObject({ code: 'CHILD_WORKFLOW_FAILURE', message: expect.stringMatching(/could not start/), cause: { type: 'ExecutionAlreadyStartedError' } });
+    expect((await t.engine.describe({ workflowId: 'shipment-o-4' })).runId).toBe(squatter.runId);
+    expect((await t.engine.list()).runs.filter((r) => r.workflowId === 'shipment-o-4')).toHaveLength(1);
+  });
+
+  it('survives a restart between the child starting and closing: one child run, the parent completes', async () => {
+    const { parent, child } = await start('o-5');
+    await childRunning(child);
+    await t.restart();
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'UPS' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+
+    expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'UPS' } });
+    expect((await t.engine.list()).runs.filter((r) => r.workflowId === 'shipment-o-5')).toHaveLength(1);
+  });
+});
