@@ -50,5 +50,5 @@ export class Metrics {
 
 const EXECUTION_EVENTS: Partial<Record<HistoryEvent['kind'], string>> = {
   WorkflowStarted: 'started', WorkflowCompleted: 'completed', WorkflowFailed: 'failed',
-  WorkflowCanceled: 'canceled', WorkflowTerminated: 'terminated',
+  WorkflowCanceled: 'canceled', WorkflowTerminated: 'terminated', WorkflowContinuedAsNew: 'continuedAsNew',
 };

@@ -6,7 +6,9 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { Engine } from '../engine/engine.ts';
-import type { Durability } from '../store/store.ts';
+import type { Durability, Store } from '../store/store.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { HistoryLimits } from '../engine/history-limits.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
 import { clientPeer } from '../hub/client-peer.ts';
@@ -39,6 +41,12 @@ export interface ServerOptions {
   logger?: Logger | false;
   /** Log every HTTP request (fastify's "incoming request" / "request completed" at info). Default true. */
   logRequests?: boolean;
+  /** When to warn of a long history and when to end a run whose history grew too long (docs/continue-as-new.md). */
+  historyLimits?: Partial<HistoryLimits>;
+  /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
+  clock?: Clock;
+  /** A store to use instead of the embedded LevelDB store in `dataDir`. */
+  store?: Store;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -78,9 +86,17 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const logger = options.logger === false ? pino({ level: 'silent' }) : options.logger ?? pino();
   const metrics = new Metrics();
   const dataDir = options.dataDir ?? './.perdure';
+  const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
-    workflows: options.workflows, dataDir, durability: options.durability,
-    observer: metrics.engineObserver, onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs,
+    workflows: options.workflows, dataDir, durability: options.durability, store: options.store, clock: options.clock,
+    onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits,
+    observer: {
+      committed: metrics.engineObserver.committed,
+      historyWarning: (run) => engineLog.warn(
+        { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, events: run.lastSeq, bytes: run.historyBytes },
+        'history of %s is long (%d events): have the machine continue as new before it reaches the limit', run.workflowId, run.lastSeq,
+      ),
+    },
   });
   const ops = new ClientOps(engine);
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
-import { childWorkflow, workflow, type FailureInfo, type HistoryEvent } from '../../src/index.ts';
+import { childWorkflow, workflow, type FailureInfo, type HistoryEvent, type WorkflowDefinition } from '../../src/index.ts';
 import { assertReplays } from '../../src/engine/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { eventually, kinds } from '../helpers/engine.ts';
@@ -10,7 +10,7 @@ describe('child workflows', () => {
   let t: TestEngine;
   afterEach(() => t.cleanup());
 
-  const start = async (orderId: string, workflows = [fulfillmentWorkflow, shipmentWorkflow]) => {
+  const start = async (orderId: string, workflows: WorkflowDefinition[] = [fulfillmentWorkflow, shipmentWorkflow]) => {
     t = await createTestEngine({ workflows });
     await t.engine.start('fulfillment', { workflowId: `f-${orderId}`, input: { orderId } });
     return { parent: { workflowId: `f-${orderId}` }, child: { workflowId: `shipment-${orderId}` } };
@@ -18,7 +18,7 @@ describe('child workflows', () => {
   const childRunning = (ref: { workflowId: string }) =>
     eventually(async () => ((await t.engine.list()).runs.find((r) => r.workflowId === ref.workflowId && r.status === 'running') ? true : undefined));
   const statusOf = async (ref: { workflowId: string }) => (await t.engine.describe(ref)).status;
-  const replays = async (ref: { workflowId: string }, definition = fulfillmentWorkflow) => {
+  const replays = async (ref: { workflowId: string }, definition: WorkflowDefinition = fulfillmentWorkflow) => {
     const { runId } = await t.engine.describe(ref);
     assertReplays(definition, await t.engine.history(ref), { storedSnapshot: (await t.engine.store.getRun(runId))!.snapshot, workflowId: ref.workflowId });
   };
