@@ -78,12 +78,14 @@ export class InvalidArgumentError extends PerdureError {
   }
 }
 
+/** An update the execution refused: its state cannot take the event, or the update's validator said no (`reason`). */
 export class UpdateRejectedError extends PerdureError {
-  constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[]) {
+  constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[], readonly reason?: string) {
     super(
       'UPDATE_REJECTED',
-      `execution "${workflowId}" does not accept "${eventType}" in its current state ` +
-        `(it accepts: ${accepted.join(', ') || 'nothing'}).`,
+      reason === undefined
+        ? `execution "${workflowId}" does not accept "${eventType}" in its current state (it accepts: ${accepted.join(', ') || 'nothing'}).`
+        : `execution "${workflowId}" rejected update "${eventType}": ${reason}`,
     );
   }
 }

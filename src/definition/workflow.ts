@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AnyStateMachine, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
+import type { AnyStateMachine, ContextFrom, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
 import { InvalidDefinitionError } from '../common/errors.ts';
 import { activityMarker } from './activity.ts';
 import { actorKind } from './actor-kind.ts';
@@ -8,13 +8,23 @@ import { findDefinitionProblems } from './validate.ts';
 
 const WORKFLOW = Symbol.for('perdure.workflow');
 
-export interface WorkflowOptions {
+export interface WorkflowOptions<TMachine extends AnyStateMachine = AnyStateMachine> {
   /**
    * Overrides the version name. By default the version is a content hash of the machine's
    * definition and implementations, so any change to the machine makes a new version.
    */
   version?: string;
+  /**
+   * Validators of updates, by event type: an update is accepted only when the current state can
+   * take the event and its validator (if any) allows it. A validator is the name of a guard of
+   * `setup({ guards })` or a function of `{ context, event }` returning true to accept, false or
+   * a reason (string) to reject. A rejected update leaves no trace; its caller gets the reason.
+   */
+  updateValidators?: Partial<Record<EventFromLogic<TMachine>['type'], string | UpdateValidator<TMachine>>>;
 }
+
+export type UpdateValidator<TMachine extends AnyStateMachine = AnyStateMachine> =
+  (args: { context: ContextFrom<TMachine>; event: EventFromLogic<TMachine> }) => boolean | string;
 
 /**
  * A machine registered as a workflow type. The type parameter keeps the machine's events,
@@ -27,6 +37,7 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
   /** Content hash of the definition (or the version given in options). */
   readonly version: string;
   readonly machine: TMachine;
+  readonly updateValidators: Readonly<Record<string, string | UpdateValidator>>;
 }
 
 export type WorkflowInput<W> = W extends WorkflowDefinition<infer M> ? InputFrom<M> : never;
@@ -41,10 +52,23 @@ export type WorkflowEvent<W> = W extends WorkflowDefinition<infer M> ? EventFrom
  * export const approval = workflow(setup({ … }).createMachine({ id: 'approval', … }));
  * const engine = await Engine.start({ workflows: [approval], dataDir: './.perdure' });
  */
-export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions = {}): WorkflowDefinition<TMachine> {
-  const problems = findDefinitionProblems(machine);
+export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions<TMachine> = {}): WorkflowDefinition<TMachine> {
+  const updateValidators = (options.updateValidators ?? {}) as Record<string, string | UpdateValidator>;
+  const problems = [...findDefinitionProblems(machine), ...validatorProblems(machine, updateValidators)];
   if (problems.length > 0) throw new InvalidDefinitionError(String(machine.id), problems);
-  return Object.freeze({ [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine });
+  return Object.freeze({
+    [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine,
+    updateValidators: Object.freeze({ ...updateValidators }),
+  });
+}
+
+function validatorProblems(machine: AnyStateMachine, validators: Record<string, unknown>): string[] {
+  const guards = machine.implementations.guards as Record<string, unknown>;
+  return Object.entries(validators).flatMap(([type, validator]) => {
+    if (typeof validator === 'function') return [];
+    if (typeof validator === 'string' && Object.hasOwn(guards, validator)) return [];
+    return [`updateValidators.${type}: expected a guard name of setup({ guards }) (${Object.keys(guards).join(', ') || 'none'}) or a function of { context, event }`];
+  });
 }
 
 export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {

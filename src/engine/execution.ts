@@ -9,6 +9,7 @@ import type { PendingChild, RunRecord, Store } from '../store/store.ts';
 import { decide, type Decision, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot } from './machine-step.ts';
 import { Mailbox } from './mailbox.ts';
+import { refuseUpdate } from './update-validation.ts';
 import { retryDecision } from './retry.ts';
 import { foldEvents, withoutOutboxItems } from './run-state.ts';
 import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
@@ -87,9 +88,8 @@ export class Execution {
   update(event: MachineEvent, updateId: string): Promise<QueryResult> {
     return this.enqueue(async () => {
       this.assertOpen();
-      if (!accepts(this.snapshot!, event)) {
-        throw new UpdateRejectedError(this.run.workflowId, event.type, this.query().accepts);
-      }
+      const refusal = refuseUpdate(this.definition, this.snapshot!, event);
+      if (refusal) throw new UpdateRejectedError(this.run.workflowId, event.type, this.query().accepts, refusal.reason);
       await this.deliver({ kind: 'UpdateAccepted', event, updateId });
       return this.query();
     });
@@ -257,14 +257,5 @@ export class Execution {
     run.snapshot = snapshot;
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
-  }
-}
-
-/** Whether the state takes the event. A guard that throws counts as yes: the step then fails the run, as for a signal. */
-function accepts(snapshot: AnyMachineSnapshot, event: MachineEvent): boolean {
-  try {
-    return snapshot.can(event);
-  } catch {
-    return true;
   }
 }
