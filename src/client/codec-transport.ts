@@ -18,7 +18,7 @@ const DECODED_OPS: ReadonlySet<ClientOp> = new Set<ClientOp>(['result', 'query',
  * the op boundary is the one place that knows which argument is user data.
  *
  * An encoding error rejects the call before anything is sent; a decoding error rejects it after
- * the server answered (a signal, for instance, is then recorded: only reading its answer failed).
+ * the server answered (an update, for instance, is then recorded: only reading its answer failed).
  *
  * @example
  * const transport = new CodecTransport(await WsTransport.open({ url, namespace }), { codec, encodeFields: ['card'] });
