@@ -142,7 +142,12 @@ export class PayloadCodecError extends PerdureError {
   }
 }
 
-/** Whether `value` is an envelope: exactly the marker, `data` and an optional `key`, all strings. */
+/**
+ * Whether `value` is an envelope: exactly the marker, `data` and an optional `key`, all strings.
+ *
+ * @example
+ * if (isEncodedPayload(input.card)) throw ApplicationFailure.nonRetryable('the card is still encrypted: is payloadCodec set?');
+ */
 export function isEncodedPayload(value: unknown): value is EncodedPayload {
   if (!isPlainObject(value)) return false;
   const keys = Object.keys(value);
