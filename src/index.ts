@@ -40,3 +40,10 @@ export {
 } from './common/errors.ts';
 export { ERROR_CODES, FAILURE_CODES, type ErrorCode, type FailureCode } from './common/error-codes.ts';
 export { ID_REUSE_POLICIES, CONFLICT_POLICIES, type IdReusePolicy, type ConflictPolicy } from './common/start-policies.ts';
+export {
+  aesGcmCodec, AES_GCM_CODEC_NAME, type AesGcmCodecOptions,
+} from './common/aes-gcm-codec.ts';
+export {
+  PayloadCodecError, ENCODED_MARKER, isEncodedPayload, encodePayload, decodePayload, decodePayloads,
+  type PayloadCodec, type PayloadCodecOptions, type FieldSelection, type PayloadSite, type EncodedPayload, type Encoded, type Decoded,
+} from './common/payload-codec.ts';

@@ -1,7 +1,9 @@
 import { webSocketUrl } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
+import { checkPayloadCodecOptions, type PayloadCodecOptions } from '../common/payload-codec.ts';
 import type { ExecutionStatus } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
+import { CodecTransport, type ClientTransport } from './codec-transport.ts';
 import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
 import { WsTransport } from './ws-transport.ts';
@@ -26,6 +28,14 @@ export interface ClientOptions {
   };
   /** Time allowed to connect and be welcomed. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Encodes (encrypts) the `encodeFields` of workflow inputs and events before they leave, and
+   * decodes every envelope in results, queries, descriptions and histories. See docs/payloads.md.
+   *
+   * @example
+   * payloadCodec: { codec: aesGcmCodec({ keys: { k1: key }, currentKeyId: 'k1' }), encodeFields: ['card'] }
+   */
+  payloadCodec?: PayloadCodecOptions;
 }
 
 export interface StartWorkflowOptions<W = unknown> {
@@ -95,7 +105,7 @@ export interface ListWorkflowsOptions extends CountWorkflowsOptions {
  * await client.close();
  */
 export class Client {
-  private constructor(private readonly transport: WsTransport, readonly namespace: string) {}
+  private constructor(private readonly transport: ClientTransport, readonly namespace: string) {}
 
   /**
    * Connects and says hello as a client. Rejects when the server cannot be reached
@@ -105,12 +115,13 @@ export class Client {
   static async connect(options: ClientOptions): Promise<Client> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Client.connect({ address, namespace?, token? })');
     const namespace = options.namespace ?? 'default';
+    const payloads = options.payloadCodec === undefined ? undefined : checkPayloadCodecOptions(options.payloadCodec, 'Client.connect');
     const transport = await WsTransport.open({
       url: webSocketUrl(options.address), namespace, token: options.token, identity: options.identity,
       initialDelayMs: options.reconnect?.initialDelayMs, maxDelayMs: options.reconnect?.maxDelayMs,
       reconnectWaitMs: options.reconnect?.waitMs, connectTimeoutMs: options.connectTimeoutMs,
     });
-    return new Client(transport, namespace);
+    return new Client(payloads ? new CodecTransport(transport, payloads) : transport, namespace);
   }
 
   /**

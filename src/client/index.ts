@@ -36,3 +36,10 @@ export {
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';
 export type { IdReusePolicy, ConflictPolicy } from '../common/start-policies.ts';
 export type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';
+export {
+  aesGcmCodec, AES_GCM_CODEC_NAME, type AesGcmCodecOptions,
+} from '../common/aes-gcm-codec.ts';
+export {
+  PayloadCodecError, ENCODED_MARKER, isEncodedPayload, encodePayload, decodePayload, decodePayloads,
+  type PayloadCodec, type PayloadCodecOptions, type FieldSelection, type PayloadSite, type EncodedPayload, type Encoded, type Decoded,
+} from '../common/payload-codec.ts';

@@ -1,5 +1,6 @@
 import type { AnyStateMachine, ContextFrom, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
 import type { FailureInfo } from '../common/failures.ts';
+import type { Decoded } from '../common/payload-codec.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../common/execution-types.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';
 
@@ -19,14 +20,16 @@ export interface WorkflowLike<M extends AnyStateMachine = AnyStateMachine> {
 
 type MachineOf<W> = W extends { readonly machine: infer M extends AnyStateMachine } ? M : never;
 
+// Each is `Decoded`: where the machine declares a field `Encoded<Card>`, the client (with its
+// payload codec) takes and returns a `Card`.
 /** The input of workflow `W` (`unknown` for an untyped handle). */
-export type InputOf<W> = W extends WorkflowLike ? InputFrom<MachineOf<W>> : unknown;
+export type InputOf<W> = W extends WorkflowLike ? Decoded<InputFrom<MachineOf<W>>> : unknown;
 /** The output of workflow `W` (`unknown` for an untyped handle). */
-export type OutputOf<W> = W extends WorkflowLike ? OutputFrom<MachineOf<W>> : unknown;
+export type OutputOf<W> = W extends WorkflowLike ? Decoded<OutputFrom<MachineOf<W>>> : unknown;
 /** The events workflow `W` takes (any `{ type }` for an untyped handle). */
-export type EventOf<W> = W extends WorkflowLike ? EventFromLogic<MachineOf<W>> : MachineEvent;
+export type EventOf<W> = W extends WorkflowLike ? Decoded<EventFromLogic<MachineOf<W>>> : MachineEvent;
 /** The context of workflow `W` (`unknown` for an untyped handle). */
-export type ContextOf<W> = W extends WorkflowLike ? ContextFrom<MachineOf<W>> : unknown;
+export type ContextOf<W> = W extends WorkflowLike ? Decoded<ContextFrom<MachineOf<W>>> : unknown;
 
 /** An execution's current state, as `handle.query()` and `handle.update()` return it. */
 export type WorkflowState<W = unknown> = QueryResult<ContextOf<W> | null>;

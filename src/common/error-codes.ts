@@ -108,6 +108,24 @@ export const ERROR_CODES = {
     meaning: 'An SDK lost its connection to the server (or could not reach it) while a request was waiting; whether a request already sent took effect is unknown.',
     fix: 'Retry: the SDK reconnects by itself. Reads are safe to repeat; repeat a start with the same idempotencyKey to get the same run back.',
   },
+  // Payload codecs (docs/payloads.md): raised by the client and worker SDKs, never by the server,
+  // which only ever sees envelopes.
+  PAYLOAD_DECODE_FAILED: {
+    meaning: 'An encoded value (an envelope) could not be decoded: its data is corrupted or was tampered with, or it was not encrypted with the key its envelope names.',
+    fix: 'Check that every client and worker has the same key material under each key id. Retrying does not help: the stored bytes do not change.',
+  },
+  PAYLOAD_KEY_UNKNOWN: {
+    meaning: 'An encoded value names a key id the payload codec does not have (often: a key rotated in on some processes and not yet on this one).',
+    fix: 'Give the codec that key: after a rotation keep old keys in `keys` for as long as values encrypted with them may be read.',
+  },
+  PAYLOAD_CODEC_UNKNOWN: {
+    meaning: 'An encoded value names a codec other than the one this client or worker was given.',
+    fix: 'Give this process the codec named in the error (payloadCodec.codec with that name).',
+  },
+  PAYLOAD_ENCODE_FAILED: {
+    meaning: 'A value selected by encodeFields could not be encoded: the codec threw, or the value is not msgpack data.',
+    fix: 'Read the cause: a key service may be unreachable (retry), or the value holds something that cannot be sent (a class instance, a function).',
+  },
   // The `perdure` command's own codes (the server's pass through it unchanged).
   USAGE: {
     meaning: 'The command line was not valid: an unknown option, a missing argument, bad JSON.',

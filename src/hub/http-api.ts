@@ -54,6 +54,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_DEFINITION: 500,
   HISTORY_CORRUPTED: 500,
   INTERNAL: 500,
+  // Payload codec codes: raised by the SDKs, which encode and decode; the server never does.
+  PAYLOAD_DECODE_FAILED: 400,
+  PAYLOAD_KEY_UNKNOWN: 400,
+  PAYLOAD_CODEC_UNKNOWN: 400,
+  PAYLOAD_ENCODE_FAILED: 400,
   // The `perdure` command's own codes: raised by the CLI, never answered by the server. They
   // have a status only because this map covers the whole catalog.
   USAGE: 400,

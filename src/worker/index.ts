@@ -34,3 +34,10 @@ export {
 export {
   PerdureError, TaskTokenStaleError, UnauthorizedError, ForbiddenError, ProtocolError, InvalidArgumentError,
 } from '../common/errors.ts';
+export {
+  aesGcmCodec, AES_GCM_CODEC_NAME, type AesGcmCodecOptions,
+} from '../common/aes-gcm-codec.ts';
+export {
+  PayloadCodecError, ENCODED_MARKER, isEncodedPayload, encodePayload, decodePayload, decodePayloads,
+  type PayloadCodec, type PayloadCodecOptions, type FieldSelection, type PayloadSite, type EncodedPayload, type Encoded, type Decoded,
+} from '../common/payload-codec.ts';

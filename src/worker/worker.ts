@@ -1,8 +1,10 @@
 import { webSocketUrl } from '../common/address.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { ApplicationFailure, CancelledFailure, toFailureInfo } from '../common/failures.ts';
+import { checkPayloadCodecOptions, type PayloadCodecOptions } from '../common/payload-codec.ts';
 import type { ActivityTask, WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { activityInfo, type ActivityContext, type ActivityFunction } from './activity-context.ts';
+import { ActivityPayloads, payloadFailure } from './activity-payloads.ts';
 import { WsWorkerConnection, type WsConnectionOptions } from './ws-connection.ts';
 
 /** Options of `Worker.create`: where tasks come from (`address` or `connection`), and what runs them. */
@@ -27,6 +29,13 @@ export interface WorkerOptions {
   identity?: string;
   /** Tuning of the WebSocket connection made for `address`: reconnect backoff, pings, frame limit, events. */
   connectionOptions?: Omit<WsConnectionOptions, 'address' | 'token' | 'namespace' | 'identity'>;
+  /**
+   * Decodes envelopes anywhere in an activity's input (and in `info.heartbeatDetails`) before
+   * calling it, and encodes the `encodeFields` of its output and heartbeat details. A value that
+   * cannot be decoded fails the attempt with an ApplicationFailure typed by the error code
+   * (PAYLOAD_DECODE_FAILED is not retried; PAYLOAD_KEY_UNKNOWN is). See docs/payloads.md.
+   */
+  payloadCodec?: PayloadCodecOptions;
 }
 
 type ResolvedOptions = WorkerOptions & { namespace: string; maxConcurrentActivities: number };
@@ -77,9 +86,11 @@ export class Worker {
   private idleWaiters: (() => void)[] = [];
   private stopped!: () => void;
   private readonly finished: Promise<void>;
+  private readonly payloads?: ActivityPayloads;
 
   private constructor(private readonly options: ResolvedOptions) {
     this.finished = new Promise((resolve) => (this.stopped = resolve));
+    if (options.payloadCodec) this.payloads = new ActivityPayloads(options.payloadCodec);
   }
 
   /**
@@ -102,7 +113,8 @@ export class Worker {
     }
     const slots = options.maxConcurrentActivities ?? 100;
     if (!Number.isInteger(slots) || slots < 1) throw new InvalidArgumentError('Worker.create: maxConcurrentActivities must be a whole number ≥ 1');
-    return new Worker({ ...options, namespace: options.namespace ?? 'default', maxConcurrentActivities: slots });
+    const payloadCodec = options.payloadCodec === undefined ? undefined : checkPayloadCodecOptions(options.payloadCodec, 'Worker.create');
+    return new Worker({ ...options, namespace: options.namespace ?? 'default', maxConcurrentActivities: slots, payloadCodec });
   }
 
   /**
@@ -196,10 +208,12 @@ export class Worker {
     try {
       const fn = Object.hasOwn(this.options.activities, task.activityType) ? this.options.activities[task.activityType] : undefined;
       if (!fn) throw ApplicationFailure.create({ message: `no activity "${task.activityType}" on this worker (task queue "${task.taskQueue}")`, type: 'ActivityNotRegistered' });
-      const output: unknown = await fn(task.input, this.context(run));
-      send = () => session.complete(task.taskToken, output);
+      const seen = this.payloads ? await this.payloads.decodeTask(task) : task;
+      const output: unknown = await fn(seen.input, this.context(run, seen));
+      const sent = this.payloads ? await this.payloads.encodeOutput(task.activityType, output) : output;
+      send = () => session.complete(task.taskToken, sent);
     } catch (error) {
-      send = () => session.fail(task.taskToken, toFailureInfo(error));
+      send = () => session.fail(task.taskToken, toFailureInfo(payloadFailure(error)));
     }
     run.finished = true;
     this.busy--;
@@ -228,10 +242,11 @@ export class Worker {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private context(run: TaskRun): ActivityContext {
+  /** `seen` is the task as the activity sees it (its payloads decoded). */
+  private context(run: TaskRun, seen: ActivityTask): ActivityContext {
     const abort = run.abort;
     return {
-      info: activityInfo(run.task),
+      info: activityInfo(seen),
       get signal() {
         return abort.signal;
       },
@@ -250,7 +265,7 @@ export class Worker {
       return;
     }
     run.heartbeating = true;
-    this.session!.heartbeat(run.task.taskToken, details).then(
+    this.sendHeartbeat(run, details).then(
       (answer) => {
         if (answer.cancelRequested) run.abort.abort(new CancelledFailure('activity cancellation requested by the server'));
       },
@@ -267,6 +282,13 @@ export class Worker {
       run.nextHeartbeat = undefined;
       if (next) this.heartbeat(run, next.details);
     });
+  }
+
+  private async sendHeartbeat(run: TaskRun, details: unknown): Promise<{ cancelRequested: boolean }> {
+    if (!this.payloads || details === undefined) return this.session!.heartbeat(run.task.taskToken, details);
+    const sent = await this.payloads.encodeHeartbeat(run.task.activityType, details);
+    // The activity may have ended while the details were encoded: its report says the rest.
+    return run.finished ? { cancelRequested: false } : this.session!.heartbeat(run.task.taskToken, sent);
   }
 }
 
