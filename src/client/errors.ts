@@ -2,7 +2,7 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import {
   EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, ForbiddenError,
   InvalidArgumentError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
-  UpdateRejectedError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
+  UpdateRejectedError, PayloadTooLargeError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
 } from '../common/errors.ts';
 
 /**
@@ -31,6 +31,7 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   WORKFLOW_TYPE_NOT_FOUND: WorkflowTypeNotFoundError,
   INVALID_ARGUMENT: InvalidArgumentError,
   UPDATE_REJECTED: UpdateRejectedError,
+  PAYLOAD_TOO_LARGE: PayloadTooLargeError,
   TIMEOUT: TimeoutError,
   VERSION_MISSING: VersionMissingError,
   NONDETERMINISM: NonDeterminismError,

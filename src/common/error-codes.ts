@@ -110,6 +110,10 @@ export const ERROR_CODES = {
   },
   // Payload codecs (docs/payloads.md): raised by the client and worker SDKs, never by the server,
   // which only ever sees envelopes.
+  PAYLOAD_TOO_LARGE: {
+    meaning: 'A payload (workflow input, signal or update event, activity output) is larger than the server\'s per-payload limit (2 MiB by default).',
+    fix: 'Keep large data out of workflows: store it elsewhere (a blob store, a database) and pass a reference.',
+  },
   PAYLOAD_DECODE_FAILED: {
     meaning: 'An encoded value (an envelope) could not be decoded: its data is corrupted or was tampered with, or it was not encrypted with the key its envelope names.',
     fix: 'Check that every client and worker has the same key material under each key id. Retrying does not help: the stored bytes do not change.',

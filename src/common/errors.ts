@@ -78,6 +78,13 @@ export class InvalidArgumentError extends PerdureError {
   }
 }
 
+/** A payload over the engine's per-payload limit (`maxPayloadBytes`). */
+export class PayloadTooLargeError extends PerdureError {
+  constructor(readonly field: string, readonly bytes: number, readonly limit: number) {
+    super('PAYLOAD_TOO_LARGE', `${field} is ${bytes} bytes as JSON, more than the limit of ${limit}: store large data elsewhere and pass a reference.`);
+  }
+}
+
 /** An update the execution refused: its state cannot take the event, or the update's validator said no (`reason`). */
 export class UpdateRejectedError extends PerdureError {
   constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[], readonly reason?: string) {

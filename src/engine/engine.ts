@@ -19,7 +19,7 @@ import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
 import { actOnCommit } from './commit-effects.ts';
 import { startAction } from './start-policy.ts';
-import { validateEvent, validateId } from './validate-input.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
 import type { OutboxItem, PendingChild, RunRecord } from '../store/store.ts';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   evictEveryMs?: number;
   /** When to warn about a long history, and when to end a run whose history grew too long. */
   historyLimits?: Partial<HistoryLimits>;
+  /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
+  maxPayloadBytes?: number;
 }
 
 export interface EngineObserver {
@@ -108,6 +110,7 @@ export class Engine implements WorkerConnection {
   private readonly local: LocalActivityRunner;
   private readonly outbox: Outbox;
   private readonly historyLimits: HistoryLimits;
+  private readonly maxPayloadBytes: number;
   private readonly starting = new Map<string, Promise<unknown>>();
   private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
@@ -122,6 +125,7 @@ export class Engine implements WorkerConnection {
     this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
     this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
     this.historyLimits = { ...DEFAULT_HISTORY_LIMITS, ...options.historyLimits };
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.timers = new TimerService(store, clock, async (entry) => {
       if (entry.kind === 'outbox') return this.outbox.fire(entry);
       const execution = await this.executions.load(entry.runId);
@@ -129,7 +133,7 @@ export class Engine implements WorkerConnection {
       await execution.timerFired(entry.id);
     });
     this.executions = new ExecutionCache(store, this.registry, clock, {
-      historyLimits: this.historyLimits,
+      historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes,
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
     }, options.idleEvictMs ?? 60_000);
     this.outbox = new Outbox(store, this.executions, {
@@ -181,7 +185,7 @@ export class Engine implements WorkerConnection {
     if (typeof options !== 'object' || options === null || options.workflowId === undefined) {
       throw new InvalidArgumentError('signalWithStart needs { workflowId, event }: the signal goes to the open run of that workflow id');
     }
-    const event = validateEvent(options.event);
+    const event = this.validEvent(options.event);
     const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
     return this.serialised(namespace, workflowId, () => this.startLocked(definition, namespace, workflowId, options, event));
@@ -189,12 +193,12 @@ export class Engine implements WorkerConnection {
 
   /** Sends an event to the machine. History records it even when the current state ignores it. */
   async signal(ref: ExecutionRef, event: MachineEvent): Promise<void> {
-    await (await this.open(ref)).signal(validateEvent(event));
+    await (await this.open(ref)).signal(this.validEvent(event));
   }
 
   /** Sends an event the current state must accept; resolves with the state after it. */
   async update(ref: ExecutionRef, event: MachineEvent): Promise<QueryResult> {
-    return (await this.open(ref)).update(validateEvent(event), randomUUID());
+    return (await this.open(ref)).update(this.validEvent(event), randomUUID());
   }
 
   /** Requests cancellation: the machine may handle `perdure.cancel`; otherwise it ends Canceled. */
@@ -336,11 +340,18 @@ export class Engine implements WorkerConnection {
     });
   }
 
+  private validEvent(event: unknown): MachineEvent {
+    const valid = validateEvent(event);
+    validatePayloadSize(valid, 'event', this.maxPayloadBytes);
+    return valid;
+  }
+
   private startTarget(options: StartOptions): { namespace: string; workflowId: string } {
     this.assertRunning();
     const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
     const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
     if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
+    validatePayloadSize(options.input, 'input', this.maxPayloadBytes);
     return { namespace, workflowId };
   }
 

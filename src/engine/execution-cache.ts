@@ -35,10 +35,10 @@ export class ExecutionCache {
     private readonly store: Store,
     private readonly registry: WorkflowRegistry,
     private readonly clock: Clock,
-    hooks: Pick<ExecutionHost, 'afterCommit' | 'historyLimits'>,
+    hooks: Pick<ExecutionHost, 'afterCommit' | 'historyLimits' | 'maxPayloadBytes'>,
     private readonly idleEvictMs: number,
   ) {
-    this.host = { store, historyLimits: hooks.historyLimits, now: () => clock.now(), afterCommit: (execution, events, decision) => hooks.afterCommit(execution, events, decision) };
+    this.host = { store, historyLimits: hooks.historyLimits, maxPayloadBytes: hooks.maxPayloadBytes, now: () => clock.now(), afterCommit: (execution, events, decision) => hooks.afterCommit(execution, events, decision) };
   }
 
   create(run: RunRecord, definition: WorkflowDefinition): Execution {

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
 import { ExecutionClosedError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
-import { ActivityFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { QueryResult } from '../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
@@ -10,6 +10,7 @@ import { decide, type Decision, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot } from './machine-step.ts';
 import { Mailbox } from './mailbox.ts';
 import { refuseUpdate } from './update-validation.ts';
+import { validatePayloadSize } from './validate-input.ts';
 import { retryDecision } from './retry.ts';
 import { foldEvents, withoutOutboxItems } from './run-state.ts';
 import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
@@ -18,6 +19,8 @@ import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
 export interface ExecutionHost {
   readonly store: Store;
   readonly historyLimits: HistoryLimits;
+  /** Largest activity output accepted, as JSON bytes; a larger one fails the attempt for good. */
+  readonly maxPayloadBytes: number;
   now(): number;
   /** Called after every durable commit, in commit order: dispatch, arm timers, answer waiters. */
   afterCommit(execution: Execution, events: HistoryEvent[], decision: Decision | undefined): void;
@@ -119,6 +122,13 @@ export class Execution {
 
   /** A worker's (or the local executor's) result for one attempt. Stale attempts are refused. */
   activityCompleted(activityId: string, attempt: number, output: unknown, token: string): Promise<void> {
+    try {
+      validatePayloadSize(output, `the output of activity "${activityId}"`, this.host.maxPayloadBytes);
+    } catch (error) {
+      // Retrying would produce the same output: the attempt fails for good, and the machine hears why.
+      const failure = toFailureInfo(ApplicationFailure.create({ message: (error as Error).message, type: 'PAYLOAD_TOO_LARGE', nonRetryable: true }));
+      return this.activityAttemptFailed(activityId, attempt, failure, token);
+    }
     return this.enqueue(async () => {
       this.assertCurrentAttempt(activityId, attempt, token);
       await this.deliver({ kind: 'ActivityCompleted', activityId, attempt, output: output === undefined ? null : output });

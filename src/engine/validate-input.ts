@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError, PayloadTooLargeError } from '../common/errors.ts';
 import type { MachineEvent } from '../common/history.ts';
 
 const MAX_ID_LENGTH = 1000;
@@ -25,4 +25,14 @@ export function validateEvent(event: unknown): MachineEvent {
   } catch (error) {
     throw new InvalidArgumentError(`event must be plain JSON data: ${(error as Error).message}`);
   }
+}
+
+/** Default per-payload limit, as Temporal's: 2 MiB as JSON. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 2 * 1024 * 1024;
+
+/** Refuses a payload (input, event, activity output) larger than `limit` as JSON. */
+export function validatePayloadSize(value: unknown, field: string, limit: number): void {
+  if (value === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
+  if (bytes > limit) throw new PayloadTooLargeError(field, bytes, limit);
 }

@@ -43,6 +43,8 @@ export interface ServerOptions {
   logRequests?: boolean;
   /** When to warn of a long history and when to end a run whose history grew too long (docs/continue-as-new.md). */
   historyLimits?: Partial<HistoryLimits>;
+  /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
+  maxPayloadBytes?: number;
   /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
   clock?: Clock;
   /** A store to use instead of the embedded LevelDB store in `dataDir`. */
@@ -89,7 +91,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
     workflows: options.workflows, dataDir, durability: options.durability, store: options.store, clock: options.clock,
-    onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits,
+    onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
     observer: {
       committed: metrics.engineObserver.committed,
       historyWarning: (run) => engineLog.warn(
