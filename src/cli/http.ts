@@ -38,6 +38,11 @@ export class HttpApi {
     return path;
   }
 
+  /** `/api/v1/namespaces/{ns}/workflow-types/{type}/{action}` */
+  workflowType(type: string, action: string): string {
+    return `/api/v1/namespaces/${encodeURIComponent(this.target.namespace)}/workflow-types/${encodeURIComponent(type)}/${action}`;
+  }
+
   /**
    * Sends one request. Statuses outside `accept` (default: any 2xx) become a CliError carrying
    * the server's code and message.

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ExecutionDetail, QueryResult } from '../common/execution-types.ts';
+import type { ExecutionDetail, MigrateResult, QueryResult } from '../common/execution-types.ts';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES, type ConflictPolicy, type IdReusePolicy } from '../common/start-policies.ts';
 import { CliError, EXIT, parseJsonArgument, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
@@ -189,6 +189,21 @@ export function workflowCommands(): Command {
       const { body } = await api.request<{ runId: string }>('POST', api.workflows(workflowId, 'reset'), { body: { eventSeq: o.event, reason: o.reason } });
       if (o.json) return printJson(body);
       console.log(`Reset ${workflowId} to event #${o.event}: new run ${body?.runId}.`);
+    });
+
+  leaf(group, 'migrate <type>', 'move the open executions of a version to another with its migration function (workflow(machine, { migrations }))')
+    .requiredOption('--from <version>', 'the version whose open executions move (see `perdure workflow types`)')
+    .option('--to <version>', 'the target version (default: the newest registered)')
+    .option('--workflow-id <id...>', 'only these executions')
+    .action(async (type: string, o: ConnectionOptions & { from: string; to?: string; workflowId?: string[] }) => {
+      const api = apiFrom(o);
+      const { body } = await api.request<MigrateResult>('POST', api.workflowType(type, 'migrate'), {
+        body: { fromVersion: o.from, toVersion: o.to, workflowIds: o.workflowId },
+      });
+      if (o.json) return printJson(body);
+      console.log(`Migrated ${body!.migrated.length} execution(s) of ${type} from version ${o.from} to ${body!.toVersion}.`);
+      for (const f of body!.failed) console.log(`  not migrated: ${f.workflowId} (${f.code}) ${f.message}`);
+      if (body!.failed.length > 0) process.exitCode = EXIT.failure;
     });
 
   return group;

@@ -102,3 +102,10 @@ export interface QueryResult<Context = unknown> {
 export interface ExecutionDetail<Output = unknown, Context = unknown> extends ExecutionDescription<Output> {
   state: Omit<QueryResult<Context>, 'status'>;
 }
+
+/** What a migration did (`engine.migrate()`, `POST …/workflow-types/{type}/migrate`): each open run on the old version moved, or why not. */
+export interface MigrateResult {
+  toVersion: string;
+  migrated: { workflowId: string; runId: string }[];
+  failed: { workflowId: string; runId: string; code: string; message: string }[];
+}

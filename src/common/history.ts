@@ -47,6 +47,12 @@ export type HistoryEventBody =
   /** `code` is set when the server, not a user, ended the run (HISTORY_LIMIT_EXCEEDED). */
   | { kind: 'WorkflowTerminated'; reason: string; code?: 'HISTORY_LIMIT_EXCEEDED' }
   | { kind: 'ChildWorkflowStarted'; childId: string; workflowId: string; runId: string }
+  /**
+   * The run moved to machine version `toVersion` by a migration function, which mapped its state
+   * to `value` and `context`. Replay starts from here: the machine events before it belong to the
+   * old version.
+   */
+  | { kind: 'WorkflowMigrated'; fromVersion: string; toVersion: string; value: unknown; context: unknown }
   /** This run was made by a reset of `fromRunId` to the state after its event #`eventSeq`; the events before this one are copied from it. */
   | { kind: 'WorkflowReset'; fromRunId: string; eventSeq: number; reason: string };
 

@@ -69,7 +69,7 @@ export const completeFrame = z.object({ t: z.literal('complete'), id: requestId,
 export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
 export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestId, taskToken: z.string().min(1).max(10_000), details: z.unknown() });
 
-export const CLIENT_OPS = ['start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'result', 'describe', 'history', 'list', 'count', 'types'] as const;
+export const CLIENT_OPS = ['start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'migrate', 'result', 'describe', 'history', 'list', 'count', 'types'] as const;
 export type ClientOp = (typeof CLIENT_OPS)[number];
 
 export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
@@ -120,6 +120,7 @@ export const callArgs = {
   cancel: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
   terminate: z.object({ workflowId: id, reason: z.string().max(10_000).optional() }),
   reset: z.object({ workflowId: id, eventSeq: z.number().int().min(1), reason: z.string().max(10_000).optional() }),
+  migrate: z.object({ type: id, fromVersion: id, toVersion: id.optional(), workflowIds: z.array(id).max(10_000).optional() }),
   result: z.object({ workflowId: id, timeoutMs: z.number().int().min(0).max(3_600_000).optional() }),
   describe: z.object({ workflowId: id }),
   history: z.object({ workflowId: id }),

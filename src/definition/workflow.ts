@@ -21,7 +21,24 @@ export interface WorkflowOptions<TMachine extends AnyStateMachine = AnyStateMach
    * a reason (string) to reject. A rejected update leaves no trace; its caller gets the reason.
    */
   updateValidators?: Partial<Record<EventFromLogic<TMachine>['type'], string | UpdateValidator<TMachine>>>;
+  /**
+   * Migration functions, by the version they move running executions from: each maps a run's
+   * state (`value` and `context`, as the old machine left them) to a state of this machine.
+   * `perdure workflow migrate` (or `engine.migrate()`) applies them; pending activities,
+   * timers and children carry over by id.
+   */
+  migrations?: Record<string, Migration<TMachine>>;
 }
+
+/** The state of a run as a migration sees and returns it. */
+export interface MigratedState<TContext = unknown> {
+  value: unknown;
+  context: TContext;
+}
+
+// The old machine's context type is not known here: `any` lets a migration read it without casts.
+export type Migration<TMachine extends AnyStateMachine = AnyStateMachine> =
+  (state: MigratedState<any>) => MigratedState<ContextFrom<TMachine>>;
 
 export type UpdateValidator<TMachine extends AnyStateMachine = AnyStateMachine> =
   (args: { context: ContextFrom<TMachine>; event: EventFromLogic<TMachine> }) => boolean | string;
@@ -38,6 +55,7 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
   readonly version: string;
   readonly machine: TMachine;
   readonly updateValidators: Readonly<Record<string, string | UpdateValidator>>;
+  readonly migrations: Readonly<Record<string, Migration>>;
 }
 
 export type WorkflowInput<W> = W extends WorkflowDefinition<infer M> ? InputFrom<M> : never;
@@ -54,11 +72,15 @@ export type WorkflowEvent<W> = W extends WorkflowDefinition<infer M> ? EventFrom
  */
 export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions<TMachine> = {}): WorkflowDefinition<TMachine> {
   const updateValidators = (options.updateValidators ?? {}) as Record<string, string | UpdateValidator>;
-  const problems = [...findDefinitionProblems(machine), ...validatorProblems(machine, updateValidators)];
+  const migrationProblems = Object.entries(options.migrations ?? {})
+    .filter(([, migrate]) => typeof migrate !== 'function')
+    .map(([from]) => `migrations["${from}"]: expected a function ({ value, context }) => ({ value, context })`);
+  const problems = [...findDefinitionProblems(machine), ...validatorProblems(machine, updateValidators), ...migrationProblems];
   if (problems.length > 0) throw new InvalidDefinitionError(String(machine.id), problems);
   return Object.freeze({
     [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine,
     updateValidators: Object.freeze({ ...updateValidators }),
+    migrations: Object.freeze({ ...(options.migrations as Record<string, Migration> | undefined) }),
   });
 }
 

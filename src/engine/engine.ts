@@ -22,8 +22,11 @@ import { startAction } from './start-policy.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
-import type { OutboxItem, PendingChild, RunRecord } from '../store/store.ts';
+import type { OutboxItem, PendingChild, RunRecord, RunSummary } from '../store/store.ts';
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
+import type { MigrateResult } from '../common/execution-types.ts';
+
+export type { MigrateResult };
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -82,6 +85,18 @@ export interface StartedRun {
   runId: string;
   started: boolean;
 }
+
+export interface MigrateOptions {
+  namespace?: string;
+  type: string;
+  /** The version whose open runs move. */
+  fromVersion: string;
+  /** Default: the newest registered version of the type. */
+  toVersion?: string;
+  /** Only these workflow ids (default: every open run on `fromVersion`). */
+  workflowIds?: string[];
+}
+
 
 export interface ExecutionRef {
   namespace?: string;
@@ -248,6 +263,49 @@ export class Engine implements WorkerConnection {
       for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
     }
     return { runId: newRunId };
+  }
+
+  /**
+   * Moves the open runs of `type` on version `fromVersion` to version `toVersion` (default: the
+   * newest registered) with the target definition's migration function for `fromVersion`. Runs
+   * on a version no longer registered (blocked) can be moved too. Each run moves on its own: a
+   * run whose state the migration cannot map is reported and left as it was.
+   *
+   * @example
+   * // workflow(orderMachineV2, { migrations: { '3f2a…': ({ value, context }) => ({ value, context: { ...context, currency: 'EUR' } }) } })
+   * const { migrated, failed } = await engine.migrate({ type: 'order', fromVersion: '3f2a…' });
+   */
+  async migrate(options: MigrateOptions): Promise<MigrateResult> {
+    this.assertRunning();
+    const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    const type = validateId(options.type, 'type');
+    const fromVersion = validateId(options.fromVersion, 'fromVersion');
+    const target = options.toVersion === undefined ? this.registry.latest(type) : this.registry.get(type, options.toVersion);
+    if (!target) throw new InvalidArgumentError(`version ${options.toVersion} of "${type}" is not registered (registered: ${this.registry.types().find((t) => t.type === type)?.versions.join(', ') ?? 'none'})`);
+    const migration = target.migrations[fromVersion];
+    if (target.version === fromVersion) throw new InvalidArgumentError(`runs on version ${fromVersion} are on the target version already`);
+    if (!migration) {
+      throw new InvalidArgumentError(`"${type}" version ${target.version} has no migration from version ${fromVersion}: give workflow(machine, { migrations: { '${fromVersion}': ({ value, context }) => ({ value, context }) } })`);
+    }
+    const only = options.workflowIds && new Set(options.workflowIds.map((id) => validateId(id, 'workflowIds[]')));
+    // One migration at a time per type: a blocked run has no mailbox to serialise two.
+    return this.serialised(namespace, `\u0000migrate:${type}`, async () => {
+      const result: MigrateResult = { toVersion: target.version, migrated: [], failed: [] };
+      for (const run of await this.openRunsOn(namespace, type, fromVersion)) {
+        if (only && !only.has(run.workflowId)) continue;
+        const execution = await this.executions.adopt(run.runId, target);
+        if (!execution || execution.run.version !== fromVersion) continue;
+        try {
+          await execution.migrate(target, migration);
+          this.executions.admit(execution);
+          result.migrated.push({ workflowId: run.workflowId, runId: run.runId });
+        } catch (error) {
+          const { code, message } = error instanceof PerdureError ? error : { code: 'INVALID_ARGUMENT', message: String((error as Error)?.message ?? error) };
+          result.failed.push({ workflowId: run.workflowId, runId: run.runId, code, message });
+        }
+      }
+      return result;
+    });
   }
 
   async query(ref: ExecutionRef): Promise<QueryResult> {
@@ -445,6 +503,17 @@ export class Engine implements WorkerConnection {
     const currentId = await this.store.getCurrentRunId(namespace, workflowId);
     const current = currentId ? await this.executions.record(currentId) : undefined;
     return current && { runId: current.runId, status: current.status };
+  }
+
+  private async openRunsOn(namespace: string, type: string, version: string): Promise<RunSummary[]> {
+    const runs: RunSummary[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.store.listRuns({ namespace, type, status: 'running', limit: 1000, pageToken });
+      runs.push(...page.runs.filter((r) => r.version === version));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return runs;
   }
 
   private async openRun(runId: string): Promise<Execution> {

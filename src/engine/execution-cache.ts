@@ -47,6 +47,24 @@ export class ExecutionCache {
     return execution;
   }
 
+  /**
+   * The execution of an open run, even one whose machine version is not registered (blocked):
+   * that one is made on `definition` with no snapshot and is not cached; a migration gives it a
+   * snapshot, and `admit` then caches it.
+   */
+  async adopt(runId: string, definition: WorkflowDefinition): Promise<Execution | undefined> {
+    const loaded = await this.load(runId);
+    if (loaded) return loaded;
+    const run = await this.store.getRun(runId);
+    if (!run || CLOSED_STATUSES.has(run.status)) return undefined;
+    return new Execution(this.host, definition, run, undefined);
+  }
+
+  /** Caches an execution made by `adopt` once it has a snapshot of its own. */
+  admit(execution: Execution): void {
+    if (!this.live.has(execution.runId) && !execution.closed) this.remember(execution);
+  }
+
   /** The open execution of a workflow id, if it is in memory. */
   openByWorkflow(namespace: string, workflowId: string): Execution | undefined {
     const execution = this.byWorkflow.get(workflowKey(namespace, workflowId));

@@ -1,13 +1,13 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import { ExecutionClosedError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
+import { ExecutionClosedError, InvalidArgumentError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
 import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { QueryResult } from '../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+import type { MigratedState, Migration, WorkflowDefinition } from '../definition/workflow.ts';
 import type { PendingChild, RunRecord, Store } from '../store/store.ts';
 import { decide, type Decision, type DeliveredEvent } from './decide.ts';
-import { persistSnapshot } from './machine-step.ts';
+import { persistSnapshot, resolveMachineState, snapshotValue } from './machine-step.ts';
 import { Mailbox } from './mailbox.ts';
 import { refuseUpdate } from './update-validation.ts';
 import { validatePayloadSize } from './validate-input.ts';
@@ -42,7 +42,8 @@ export class Execution {
 
   constructor(
     private readonly host: ExecutionHost,
-    readonly definition: WorkflowDefinition,
+    /** The machine version the run is on; a migration replaces it. */
+    public definition: WorkflowDefinition,
     public run: RunRecord,
     public snapshot: AnyMachineSnapshot | undefined,
   ) {
@@ -196,6 +197,37 @@ export class Execution {
     });
   }
 
+  /**
+   * Moves the run to the machine version `target` with a migration function: the state it
+   * maps to is checked against the new machine, recorded (WorkflowMigrated), and the run goes on
+   * there. Pending activities, timers and children carry over by id.
+   */
+  migrate(target: WorkflowDefinition, migration: Migration): Promise<void> {
+    return this.enqueue(async () => {
+      this.assertOpen();
+      const from = this.snapshot ? { value: this.snapshot.value, context: this.snapshot.context } : storedState(this.run.snapshot);
+      const to = migration(JSON.parse(JSON.stringify(from)) as MigratedState);
+      if (typeof to !== 'object' || to === null || !('value' in to)) {
+        throw new InvalidArgumentError(`the migration from version ${this.run.version} returned ${JSON.stringify(to)}, not { value, context }`);
+      }
+      let snapshot: AnyMachineSnapshot;
+      try {
+        snapshot = resolveMachineState(target.machine, to);
+      } catch (error) {
+        throw new InvalidArgumentError(`the migration from version ${this.run.version} gave the state ${JSON.stringify(to.value)}, which machine "${target.type}" version ${target.version} does not have: ${(error as Error).message}`);
+      }
+      const migrated: HistoryEventBody = {
+        kind: 'WorkflowMigrated', fromVersion: this.run.version, toVersion: target.version,
+        value: JSON.parse(JSON.stringify(snapshot.value)), context: JSON.parse(JSON.stringify(snapshot.context ?? null)),
+      };
+      const events = [{ ...migrated, seq: this.run.lastSeq + 1, at: this.host.now() }] as HistoryEvent[];
+      await this.commit(events, persistSnapshot(target.machine, snapshot));
+      this.definition = target;
+      this.snapshot = snapshot;
+      this.host.afterCommit(this, events, undefined);
+    });
+  }
+
   /** Removes outbox items that have been done. */
   settleOutbox(itemIds: readonly string[]): Promise<void> {
     return this.enqueue(() => this.settleLocked(itemIds));
@@ -268,4 +300,10 @@ export class Execution {
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }
+}
+
+/** The state in a stored snapshot (the run's own machine version may not be registered). */
+function storedState(stored: unknown): MigratedState {
+  const persisted = snapshotValue(stored) as { value?: unknown; context?: unknown } | null;
+  return { value: persisted?.value ?? null, context: persisted?.context ?? null };
 }

@@ -70,3 +70,11 @@ export function restoreSnapshot(machine: AnyStateMachine, persisted: unknown): A
   const inert = inertScope(machine);
   return machine.restoreSnapshot(snapshotValue(persisted) as never, inert.scope as never) as AnyMachineSnapshot;
 }
+
+/**
+ * A snapshot of `machine` in the state `value` with `context`: where a migration function moves
+ * a run. Throws when the value names no state of the machine.
+ */
+export function resolveMachineState(machine: AnyStateMachine, state: { value: unknown; context: unknown }): AnyMachineSnapshot {
+  return machine.resolveState({ value: state.value as never, context: state.context as never }) as AnyMachineSnapshot;
+}

@@ -47,3 +47,9 @@ export function historyWorkflowId(history: readonly HistoryEvent[]): string {
   const first = history[0];
   return first?.kind === 'WorkflowStarted' ? first.workflowId : '?';
 }
+
+/** Index of a history's last WorkflowMigrated event, or -1: replay of a migrated run starts there. */
+export function lastMigrationIndex(history: readonly HistoryEvent[]): number {
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.kind === 'WorkflowMigrated') return i;
+  return -1;
+}

@@ -5,8 +5,8 @@ import type { FailureInfo } from '../common/failures.ts';
 import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
-import { persistSnapshot, snapshotValue } from './machine-step.ts';
-import { historyWorkflowId, ReplayTracker } from './replay-tracker.ts';
+import { persistSnapshot, resolveMachineState, snapshotValue } from './machine-step.ts';
+import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from './replay-tracker.ts';
 
 export interface Divergence {
   /** seq of the first history event that the machine no longer agrees with. */
@@ -45,9 +45,27 @@ export function replayHistory(definition: WorkflowDefinition, history: readonly 
     snapshot: snapshot ? snapshotValue(persistSnapshot(definition.machine, snapshot)) : undefined,
   });
 
+  // A migrated run is replayed from its last migration: the machine events before it belong to
+  // the old version; only what they left pending is tracked.
+  const migratedAt = lastMigrationIndex(history);
   for (let i = 0; i < history.length; ) {
     const event = history[i]!;
     if (event.seq !== i + 1) return result(gap(i));
+    if (i < migratedAt) {
+      tracker.track(event);
+      i++;
+      continue;
+    }
+    if (event.kind === 'WorkflowMigrated') {
+      try {
+        snapshot = resolveMachineState(definition.machine, event);
+      } catch (error) {
+        return result({ seq: event.seq, expected: `a state ${JSON.stringify(event.value)} of the machine`, actual: `none: ${(error as Error).message}` });
+      }
+      tracker.track(event);
+      i++;
+      continue;
+    }
     if (!DELIVERED_KINDS.has(event.kind)) {
       if (COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
       tracker.track(event);

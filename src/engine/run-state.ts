@@ -78,6 +78,9 @@ class Fold {
         };
         this.addOutbox(`startChild:${e.childId}`, e.at, { kind: 'startChild', childId: e.childId });
         break;
+      case 'WorkflowMigrated':
+        next.version = e.toVersion;
+        break;
       case 'ChildWorkflowStarted': {
         const child = next.children![e.childId];
         if (child) next.children![e.childId] = { ...child, started: true };

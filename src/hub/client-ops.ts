@@ -52,6 +52,8 @@ export class ClientOps {
         const { eventSeq, reason } = args as CallArgs<'reset'>;
         return { workflowId: ref.workflowId, ...(await e.reset(ref, { eventSeq, reason })) };
       }
+      case 'migrate':
+        return e.migrate({ ...(args as CallArgs<'migrate'>), namespace });
       case 'result':
         // Bounded, so a caller that goes away leaves no waiter behind for long: clients ask again.
         return e.result(ref, { timeoutMs: (args as CallArgs<'result'>).timeoutMs ?? MAX_RESULT_WAIT_MS });

@@ -98,6 +98,8 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/result?wait=30s   200 { status, output?, failure? } | 202 { status }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/history           200 { events }
  * GET  /api/v1/workflow-types                                   200 { types }
+ * POST /api/v1/namespaces/{ns}/workflow-types/{type}/migrate {fromVersion, toVersion?, workflowIds?}
+ *                                                               200 { toVersion, migrated, failed }
  * GET  /healthz (open)   GET /metrics (Prometheus text)
  * ```
  *
@@ -228,6 +230,12 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     });
 
     api.get<{ Params: WorkflowParams }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId }));
+
+    // Moves the open runs of a version to another with the target's migration function.
+    api.post<{ Params: NsParams & { type: string } }>('/namespaces/:ns/workflow-types/:type/migrate', async (request) => {
+      const body = objectBody(request.body, '{ "fromVersion": "3f2a…", "toVersion"?: "…", "workflowIds"?: ["…"] }');
+      return call(request, 'migrate', { ...body, type: request.params.type });
+    });
 
     api.get('/workflow-types', async (request) => {
       const grant = grants.get(request);

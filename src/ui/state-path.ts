@@ -2,7 +2,8 @@ import type { AnyMachineSnapshot } from 'xstate';
 import { DELIVERED_KINDS, type HistoryEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { decide, toMachineEvent, type DeliveredEvent } from '../engine/decide.ts';
-import { historyWorkflowId, ReplayTracker } from '../engine/replay-tracker.ts';
+import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from '../engine/replay-tracker.ts';
+import { resolveMachineState } from '../engine/machine-step.ts';
 
 /** The machine's state after one delivered history event. */
 export interface PathStep {
@@ -44,10 +45,27 @@ export function statePath(definition: WorkflowDefinition, history: readonly Hist
   const cursor: PathCursor = from && from.runId === runId
     ? from
     : { runId, lastSeq: 0, snapshot: undefined, tracker: new ReplayTracker(historyWorkflowId(history)), steps: [] };
+  const lastMigration = history[lastMigrationIndex(history)]?.seq ?? 0;
   for (const event of history) {
     if (cursor.stoppedAt !== undefined) break;
     if (event.seq <= cursor.lastSeq) continue;
     cursor.lastSeq = event.seq;
+    if (event.seq < lastMigration) {
+      cursor.tracker.track(event);
+      continue;
+    }
+    if (event.kind === 'WorkflowMigrated') {
+      // The machine events before a migration belong to the old version: the path restarts here.
+      try {
+        cursor.snapshot = resolveMachineState(definition.machine, event);
+      } catch {
+        cursor.stoppedAt = event.seq;
+        break;
+      }
+      cursor.tracker.track(event);
+      cursor.steps = [{ seq: event.seq, at: event.at, event: 'perdure.migrated', value: cursor.snapshot.value }];
+      continue;
+    }
     if (!DELIVERED_KINDS.has(event.kind)) {
       cursor.tracker.track(event);
       continue;
