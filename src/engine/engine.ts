@@ -21,6 +21,8 @@ import { actOnCommit } from './commit-effects.ts';
 import { startAction } from './start-policy.ts';
 import { validateEvent, validateId } from './validate-input.ts';
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
+import { NamespaceRegistry } from './namespaces.ts';
+import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -40,6 +42,8 @@ export interface EngineOptions {
   idleEvictMs?: number;
   /** How often idle executions are looked for. Default 5 s; tests of passivation set it low. */
   evictEveryMs?: number;
+  /** The sweep that deletes closed executions past their namespace's retention (see docs/namespaces.md). */
+  retention?: RetentionOptions;
 }
 
 export interface EngineObserver {
@@ -94,6 +98,10 @@ const DEFAULT_NAMESPACE = 'default';
  */
 export class Engine implements WorkerConnection {
   readonly registry: WorkflowRegistry;
+  /** Create, list, describe and update namespaces; every other call checks its namespace here. */
+  readonly namespaces: NamespaceRegistry;
+  /** Deletes closed executions past their namespace's retention; `sweepNow()` for scripts and tests. */
+  readonly retention: RetentionSweeper;
   private readonly dispatcher: ActivityDispatcher;
   private readonly executions: ExecutionCache;
   private readonly router: TaskRouter;
@@ -107,6 +115,8 @@ export class Engine implements WorkerConnection {
 
   private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
     this.registry = new WorkflowRegistry(options.workflows);
+    this.namespaces = new NamespaceRegistry(store, clock);
+    this.retention = new RetentionSweeper(store, this.namespaces, clock, options.retention);
     this.evictEveryMs = options.evictEveryMs ?? 5_000;
     this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
@@ -130,7 +140,9 @@ export class Engine implements WorkerConnection {
     await store.open();
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {
+      await engine.namespaces.load();
       await engine.recover();
+      engine.retention.start();
     } catch (error) {
       await store.close();
       throw error;
@@ -257,11 +269,13 @@ export class Engine implements WorkerConnection {
   }
 
   async list(query: Partial<ListRunsQuery> = {}): Promise<ListRunsPage> {
+    this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
     return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
   /** How many runs match the filters of a listing (`limit` and `pageToken` are ignored). */
   async count(query: Partial<ListRunsQuery> = {}): Promise<CountRunsResult> {
+    this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
     return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
@@ -276,6 +290,8 @@ export class Engine implements WorkerConnection {
   /** In-process worker connection: the same contract the WebSocket hub serves. */
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     this.assertRunning();
+    // A malformed registration is the dispatcher's to refuse (INVALID_ARGUMENT); a well-formed one needs its namespace.
+    if (typeof registration?.namespace === 'string') this.namespaces.require(registration.namespace);
     return this.dispatcher.openSession(registration, handlers);
   }
 
@@ -284,6 +300,7 @@ export class Engine implements WorkerConnection {
     if (this.stopped) return;
     this.stopped = true;
     if (this.evictTimer) clearInterval(this.evictTimer);
+    await this.retention.stop();
     this.timers.stop();
     this.local.close();
     this.dispatcher.stop();
@@ -313,6 +330,7 @@ export class Engine implements WorkerConnection {
   private startTarget(options: StartOptions): { namespace: string; workflowId: string } {
     this.assertRunning();
     const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    this.namespaces.require(namespace);
     const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
     if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
     return { namespace, workflowId };
@@ -392,6 +410,7 @@ export class Engine implements WorkerConnection {
   private async runIdOf(ref: ExecutionRef): Promise<string> {
     if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass { workflowId, namespace? }');
     const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    this.namespaces.require(namespace);
     const workflowId = validateId(ref.workflowId, 'workflowId');
     const live = this.executions.openByWorkflow(namespace, workflowId);
     if (live) return live.runId;

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
 import type { ClientOp } from '../common/wire.ts';
+import { DEFAULT_NAMESPACE, type NamespaceInfo } from '../common/namespaces.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
@@ -94,6 +95,10 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/result?wait=30s   200 { status, output?, failure? } | 202 { status }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/history           200 { events }
  * GET  /api/v1/workflow-types                                   200 { types }
+ * POST /api/v1/namespaces  {name, description?, retention?}     201 namespace | 409 NAMESPACE_ALREADY_EXISTS
+ * GET  /api/v1/namespaces                                       200 { namespaces }
+ * GET  /api/v1/namespaces/{ns}                                  200 namespace | 404 NAMESPACE_NOT_FOUND
+ * PATCH /api/v1/namespaces/{ns}  {description?, retention?}     200 namespace
  * GET  /healthz (open)   GET /metrics (Prometheus text)
  * ```
  *
@@ -103,6 +108,8 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * it. `/healthz` stays open for load balancers. `/metrics` needs a token valid for every
  * namespace (`*`, any role): its labels name every namespace and workflow type, which a token
  * scoped to one namespace must not learn; Prometheus sends one with `authorization.credentials`.
+ * Namespace routes decide for themselves (hub/namespace-ops.ts): creating needs an admin token for
+ * `*`, updating an admin token for the namespace.
  */
 export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
   const { auth, ops } = deps;
@@ -224,6 +231,23 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     });
 
     api.get<{ Params: WorkflowParams }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId }));
+
+    // Namespaces: not scoped by the path's namespace like the routes above; namespace-ops.ts
+    // authorizes each (creating needs an admin token for "*").
+    api.post('/namespaces', async (request, reply) => {
+      const body = objectBody(request.body, '{ "name": "billing", "description"?: "…", "retention"?: "30d" }');
+      const created = await ops.call(DEFAULT_NAMESPACE, 'createNamespace', body, grants.get(request)) as NamespaceInfo;
+      reply.code(201).header('location', `${API_PREFIX}/namespaces/${encodeURIComponent(created.name)}`);
+      return created;
+    });
+    api.get('/namespaces', async (request) => ops.call(DEFAULT_NAMESPACE, 'listNamespaces', {}, grants.get(request)));
+    api.get<{ Params: NsParams }>('/namespaces/:ns', async (request) =>
+      ops.call(DEFAULT_NAMESPACE, 'describeNamespace', { name: request.params.ns }, grants.get(request)));
+    api.patch<{ Params: NsParams }>('/namespaces/:ns', async (request) => {
+      const body = objectBody(request.body, '{ "description"?: "…", "retention"?: "7d" }');
+      if (body.name !== undefined && body.name !== request.params.ns) throw new InvalidArgumentError('name: a namespace cannot be renamed; leave "name" out of the body');
+      return ops.call(DEFAULT_NAMESPACE, 'updateNamespace', { ...body, name: request.params.ns }, grants.get(request));
+    });
 
     api.get('/workflow-types', async (request) => {
       const grant = grants.get(request);

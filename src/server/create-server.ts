@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { Engine } from '../engine/engine.ts';
+import type { RetentionOptions } from '../engine/retention-sweeper.ts';
 import type { Durability } from '../store/store.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   logger?: Logger | false;
   /** Log every HTTP request (fastify's "incoming request" / "request completed" at info). Default true. */
   logRequests?: boolean;
+  /** The retention sweep (interval, batch size); its reports are logged. See docs/namespaces.md. */
+  retention?: RetentionOptions;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -81,8 +84,13 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const engine = await Engine.start({
     workflows: options.workflows, dataDir, durability: options.durability,
     observer: metrics.engineObserver, onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs,
+    retention: { ...options.retention, onSweep: (report) => {
+      if (report.error) logger.error({ component: 'retention', err: report.error, deleted: report.deleted }, 'retention sweep failed');
+      else if (report.deleted > 0) logger.info({ component: 'retention', deleted: report.deleted, byNamespace: report.byNamespace }, `retention: deleted ${report.deleted} closed executions`);
+      options.retention?.onSweep?.(report);
+    } },
   });
-  const ops = new ClientOps(engine);
+  const ops = new ClientOps(engine, auth);
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });

@@ -13,6 +13,8 @@ const {
   ProtocolError,
   UnauthorizedError,
   ForbiddenError,
+  NamespaceNotFoundError,
+  NamespaceAlreadyExistsError,
 } = errors;
 const { Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure } = failures;
 
@@ -39,6 +41,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   ProtocolError: [new ProtocolError('PROTOCOL_VERSION', 'protocol version 9 is not supported (supported: 1)', [1]), 'PROTOCOL_VERSION'],
   UnauthorizedError: [new UnauthorizedError(), 'UNAUTHORIZED'],
   ForbiddenError: [new ForbiddenError('token is not valid for namespace "billing"'), 'FORBIDDEN'],
+  NamespaceNotFoundError: [new NamespaceNotFoundError('billing'), 'NAMESPACE_NOT_FOUND'],
+  NamespaceAlreadyExistsError: [new NamespaceAlreadyExistsError('billing'), 'NAMESPACE_ALREADY_EXISTS'],
 };
 
 /** One instance of every concrete failure class, and the code it must carry. */
