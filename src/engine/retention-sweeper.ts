@@ -1,14 +1,15 @@
-import { PerdureError } from '../common/errors.ts';
+import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import type { ClosedRunRef, Store } from '../store/store.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import { MAX_TIMEOUT_MS, type Clock } from './clock.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
 
 /** Options of the retention sweeper (`EngineOptions.retention`). */
 export interface RetentionOptions {
   /**
-   * How often closed executions past their namespace's retention are looked for. Default 10
-   * minutes; the first sweep runs one minute after start (or after the interval, if shorter).
-   * `0` turns the background sweep off (`engine.retention.sweepNow()` still works).
+   * How often (in real time) closed executions past their namespace's retention are looked
+   * for. Default 10 minutes, at most ~24.8 days; the first sweep runs one minute after start (or
+   * after the interval, if shorter). `0` turns the background sweep off
+   * (`engine.retention.sweepNow()` still works).
    */
   sweepEveryMs?: number;
   /** Runs deleted per batch. Each run's deletion is atomic; a batch's deletions share group commits. Default 100. */
@@ -40,8 +41,13 @@ const DEFAULT_BATCH = 100;
  *
  * A sweep reads, per namespace, only the expired part of the store's close-time index, in
  * batches of `batchSize`; each run is deleted atomically, so a crash mid-sweep leaves every run
- * either whole or gone, and the next sweep goes on. Time comes from the engine's Clock, so a
- * test moves past a retention with `TestClock.advance`.
+ * either whole or gone, and the next sweep goes on.
+ *
+ * What is expired is judged on the engine's Clock, so a test moves past a retention with
+ * `TestClock.advance` and then sweeps (`sweepNow()`, or waits for the next background sweep).
+ * The background sweeps themselves are paced on real time, like idle eviction: a recurring timer
+ * on a virtual clock would never let `runUntilIdle()` finish, and auto-skipping would jump time
+ * forward by whole intervals (deleting runs a test still reads).
  *
  * @example
  * const engine = await Engine.start({ workflows, dataDir, clock, retention: { sweepEveryMs: 60_000 } });
@@ -50,7 +56,7 @@ const DEFAULT_BATCH = 100;
 export class RetentionSweeper {
   private readonly sweepEveryMs: number;
   private readonly batchSize: number;
-  private timer: TimerHandle;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private running: Promise<SweepReport> | undefined;
   private stopped = false;
 
@@ -82,17 +88,18 @@ export class RetentionSweeper {
   /** Stops sweeping; resolves once a sweep in flight has finished its current batch. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.clock.clearTimeout(this.timer);
+    clearTimeout(this.timer);
     await this.running;
   }
 
   private arm(ms: number): void {
-    this.timer = this.clock.setTimeout(() => {
+    // One timer after another (not setInterval): sweeps never overlap, however long one takes.
+    this.timer = setTimeout(() => {
       void this.sweepNow().then(() => {
         if (!this.stopped) this.arm(this.sweepEveryMs);
       });
     }, ms);
-    if (typeof this.timer === 'object') this.timer?.unref?.();
+    this.timer.unref();
   }
 
   private async sweep(): Promise<SweepReport> {
@@ -138,8 +145,8 @@ export class RetentionSweeper {
 
 function positive(value: number | undefined, fallback: number, field: string, zeroAllowed: boolean): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < (zeroAllowed ? 0 : 1)) {
-    throw new PerdureError('INVALID_ARGUMENT', `${field} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < (zeroAllowed ? 0 : 1) || value > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(`${field} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer of at most ${MAX_TIMEOUT_MS}, got ${value}`);
   }
   return value;
 }
