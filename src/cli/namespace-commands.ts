@@ -104,18 +104,13 @@ function describeBlock(n: NamespaceInfo): string {
 const UNITS: readonly (readonly [string, number])[] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]];
 
 /**
- * A retention in ms the way it was likely typed: `30d`, `72h`, `1d12h`.
+ * A retention in ms in the largest unit that divides it exactly, so it can be typed back to
+ * `--retention` (a Duration has one unit): `30d`, `36h`, `90m`.
  *
  * @example formatRetention(2_592_000_000) // '30d'
  */
 export function formatRetention(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) return String(ms);
-  let left = ms;
-  let text = '';
-  for (const [unit, size] of UNITS) {
-    const count = Math.floor(left / size);
-    if (count > 0) text += `${count}${unit}`;
-    left -= count * size;
-  }
-  return text;
+  if (!Number.isSafeInteger(ms) || ms <= 0) return String(ms);
+  const [unit, size] = UNITS.find(([, size]) => ms % size === 0)!;
+  return `${ms / size}${unit}`;
 }
