@@ -12,7 +12,7 @@ export interface RetentionOptions {
    * (`engine.retention.sweepNow()` still works).
    */
   sweepEveryMs?: number;
-  /** Runs deleted per batch. Each run's deletion is atomic; a batch's deletions share group commits. Default 100. */
+  /** Runs deleted per batch. Each run's deletion is atomic; a batch's deletions share group commits. Default 500. */
   batchSize?: number;
   /** Told after every sweep, including one that failed (`error`): for logs. Must not throw. */
   onSweep?(report: SweepReport): void;
@@ -32,7 +32,7 @@ export interface SweepReport {
 
 const DEFAULT_SWEEP_EVERY_MS = 10 * 60_000;
 const FIRST_SWEEP_MAX_DELAY_MS = 60_000;
-const DEFAULT_BATCH = 100;
+const DEFAULT_BATCH = 500;
 
 /**
  * Deletes closed executions older than their namespace's retention: the run record, its whole

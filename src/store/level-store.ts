@@ -340,9 +340,8 @@ export class LevelStore implements Store {
       const run = await this.getRun(runId);
       if (!run) return false;
       if (!CLOSED.has(run.status)) throw new InvalidArgumentError(`run "${runId}" is ${run.status}: only a closed run can be deleted.`);
-      const operations = await runDeletions(db, run);
-      // From here to submit without an await: see pointerDeletions.
-      operations.push(...pointerDeletions(db, run, this.pointerHolds));
+      // From the pointer reads to submit without an await: see pointerDeletions.
+      const operations = [...runDeletions(run), ...pointerDeletions(db, run, this.pointerHolds)];
       await this.committer!.submit(operations);
       return true;
     });
