@@ -10,7 +10,7 @@ import { WsTransport } from './ws-transport.ts';
 export interface ClientOptions {
   /** The server: `host:port`, `http://host:port`, or `ws://host:port/ws`. */
   address: string;
-  /** Default 'default'. */
+  /** Default 'default'. Others must exist: calls in a namespace never created answer NAMESPACE_NOT_FOUND (see `client.namespaces.create`). */
   namespace?: string;
   /** Bearer token, when the server requires one (a client or admin token for the namespace). */
   token?: string;

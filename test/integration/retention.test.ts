@@ -5,6 +5,8 @@ import { DEFAULT_RETENTION_MS } from '../../src/common/namespaces.ts';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { SweepReport } from '../../src/engine/retention-sweeper.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/test-engine.ts';
+import { createTestEnvironment } from '../../src/testing/test-environment.ts';
+import { flakyActivities, flakyWorkflow } from '../../machines/flaky.ts';
 import type { TestClock } from '../../src/testing/test-clock.ts';
 
 // Retention on a real LevelDB store, with virtual time: closed runs older than their
@@ -153,6 +155,21 @@ describe('namespaces in the engine', () => {
     }
     await engine.namespaces.create({ name: 'ghost' });
     expect((await engine.start('approval', { namespace: 'ghost', input: waiting('now') })).started).toBe(true);
+  });
+
+  it('makes the namespace a test environment\'s worker names, and runs activities there', async () => {
+    const env = await createTestEnvironment({
+      workflows: [flakyWorkflow], timeSkipping: true, workers: [{ namespace: 'kit-ns', taskQueue: 'flaky', activities: flakyActivities }],
+    });
+    try {
+      expect(env.engine.namespaces.require('kit-ns').name).toBe('kit-ns');
+      const { workflowId } = await env.engine.start('flaky', { namespace: 'kit-ns', input: { key: 'k', failTimes: 1 } });
+      expect((await env.engine.result({ namespace: 'kit-ns', workflowId })).output).toMatchObject({ attempts: 2 });
+      await env.restart();
+      expect(env.engine.namespaces.has('kit-ns')).toBe(true);
+    } finally {
+      await env.cleanup();
+    }
   });
 
   it('validates names, retentions and duplicates', async () => {
