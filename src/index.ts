@@ -34,7 +34,7 @@ export {
 } from './common/failures.ts';
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
-  WorkflowIdReuseRejectedError,
+  WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError, StoreFailedError,
   StoreClosedError, HistoryCorruptedError, PayloadTooLargeError, NonDeterminismError, VersionMissingError, EngineStoppedError, TimeoutError,
 } from './common/errors.ts';

@@ -7,6 +7,7 @@
  * perdure workflow start approval --id a-1 --input '{"request":"laptop","timeoutMs":60000}'
  * perdure workflow signal a-1 APPROVE --data '{"approver":"ana"}'
  * perdure workflow list
+ * perdure namespace create billing --retention 7d
  * perdure machine export approval > approval.machine.ts
  * perdure replay a-1 --workflows machines/index.ts
  * ```
@@ -18,6 +19,7 @@ import { Command, CommanderError } from 'commander';
 import { PerdureError } from '../common/errors.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { machineCommands } from './machine-commands.ts';
+import { namespaceCommands } from './namespace-commands.ts';
 import { replayCommand } from './replay-command.ts';
 import { serverCommand } from './server-command.ts';
 import { workerCommand } from './worker-command.ts';
@@ -35,6 +37,7 @@ function buildProgram(): Command {
     .addCommand(serverCommand())
     .addCommand(workerCommand())
     .addCommand(workflowCommands())
+    .addCommand(namespaceCommands())
     .addCommand(machineCommands())
     .addCommand(replayCommand());
   const configure = (command: Command) => {

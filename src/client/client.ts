@@ -6,12 +6,13 @@ import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts'
 import { CodecTransport, type ClientTransport } from './codec-transport.ts';
 import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
+import { NamespaceClient } from './namespace-client.ts';
 import { WsTransport } from './ws-transport.ts';
 
 export interface ClientOptions {
   /** The server: `host:port`, `http://host:port`, or `ws://host:port/ws`. */
   address: string;
-  /** Default 'default'. */
+  /** Default 'default'. Others must exist: calls in a namespace never created answer NAMESPACE_NOT_FOUND (see `client.namespaces.create`). */
   namespace?: string;
   /** Bearer token, when the server requires one (a client or admin token for the namespace). */
   token?: string;
@@ -105,7 +106,12 @@ export interface ListWorkflowsOptions extends CountWorkflowsOptions {
  * await client.close();
  */
 export class Client {
-  private constructor(private readonly transport: ClientTransport, readonly namespace: string) {}
+  /** Create, list, describe and update the server's namespaces (see {@link NamespaceClient}). */
+  readonly namespaces: NamespaceClient;
+
+  private constructor(private readonly transport: ClientTransport, readonly namespace: string) {
+    this.namespaces = new NamespaceClient(transport);
+  }
 
   /**
    * Connects and says hello as a client. Rejects when the server cannot be reached

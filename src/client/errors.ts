@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../common/error-codes.ts';
 import {
   EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, ForbiddenError,
-  InvalidArgumentError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
+  InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
   UpdateRejectedError, PayloadTooLargeError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
 } from '../common/errors.ts';
 
@@ -29,6 +29,8 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   EXECUTION_CLOSED: ExecutionClosedError,
   WORKFLOW_ID_REUSE_REJECTED: WorkflowIdReuseRejectedError,
   WORKFLOW_TYPE_NOT_FOUND: WorkflowTypeNotFoundError,
+  NAMESPACE_NOT_FOUND: NamespaceNotFoundError,
+  NAMESPACE_ALREADY_EXISTS: NamespaceAlreadyExistsError,
   INVALID_ARGUMENT: InvalidArgumentError,
   UPDATE_REJECTED: UpdateRejectedError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,
@@ -70,7 +72,8 @@ export function remoteError(code: string, message: string, context: ErrorContext
   const Class = CLASS_OF[known] ?? PerdureError;
   const error = Reflect.construct(PerdureError, [known, text], Class) as PerdureError;
   const fields: Record<string, unknown> = {};
-  if (context.namespace !== undefined && (Class === ExecutionNotFoundError || Class === ExecutionAlreadyStartedError || Class === WorkflowIdReuseRejectedError)) fields.namespace = context.namespace;
+  if (context.namespace !== undefined && (Class === ExecutionNotFoundError || Class === ExecutionAlreadyStartedError || Class === WorkflowIdReuseRejectedError
+    || Class === NamespaceNotFoundError || Class === NamespaceAlreadyExistsError)) fields.namespace = context.namespace;
   if (context.workflowId !== undefined && NAMES_WORKFLOW.has(known)) fields.workflowId = context.workflowId;
   if (context.eventType !== undefined && known === 'UPDATE_REJECTED') fields.eventType = context.eventType;
   if (supported && Class === ProtocolError) fields.supported = supported;

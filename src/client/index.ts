@@ -18,6 +18,8 @@ export {
   type CountWorkflowsOptions,
 } from './client.ts';
 export { WorkflowHandle } from './workflow-handle.ts';
+export { NamespaceClient, type NamespaceOptions } from './namespace-client.ts';
+export type { NamespaceInfo } from '../common/namespaces.ts';
 export { ConnectionLostError } from './errors.ts';
 export { webSocketUrl } from '../common/address.ts';
 export type {
@@ -30,7 +32,7 @@ export {
 } from '../common/failures.ts';
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
-  WorkflowIdReuseRejectedError,
+  WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError,
   InvalidArgumentError, UpdateRejectedError, PayloadTooLargeError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';

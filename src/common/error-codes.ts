@@ -24,6 +24,14 @@ export const ERROR_CODES = {
     meaning: 'No workflow type of that name is registered with the engine.',
     fix: 'Register the machine with workflow(machine) and pass it to the engine (or server) at start.',
   },
+  NAMESPACE_NOT_FOUND: {
+    meaning: 'The namespace named by the request does not exist: namespaces other than `default` must be created before use.',
+    fix: 'Create it (`perdure namespace create <name>`, POST /api/v1/namespaces, or client.namespaces.create), or check its spelling with `perdure namespace list`.',
+  },
+  NAMESPACE_ALREADY_EXISTS: {
+    meaning: 'A namespace of that name already exists.',
+    fix: 'Use it as it is, change it with `perdure namespace update`, or pick another name.',
+  },
   INVALID_DEFINITION: {
     meaning: 'The machine uses something the engine cannot make durable.',
     fix: 'Follow the message: use activity() or fromPromise actors with explicit ids, and give every delayed event an id.',

@@ -197,3 +197,27 @@ export class ForbiddenError extends PerdureError {
     super('FORBIDDEN', message);
   }
 }
+
+/**
+ * The request named a namespace that does not exist. Every namespace but `default` is created
+ * before use; the message says how.
+ *
+ * @example
+ * try { await engine.start('order', { namespace: 'billing' }) }
+ * catch (e) { if (e instanceof NamespaceNotFoundError) await engine.namespaces.create({ name: e.namespace }) }
+ */
+export class NamespaceNotFoundError extends PerdureError {
+  constructor(readonly namespace: string) {
+    super(
+      'NAMESPACE_NOT_FOUND',
+      `namespace "${namespace}" does not exist. Create it first: \`perdure namespace create ${namespace}\` ` +
+        `(or POST /api/v1/namespaces {"name":"${namespace}"}, or client.namespaces.create('${namespace}')).`,
+    );
+  }
+}
+
+export class NamespaceAlreadyExistsError extends PerdureError {
+  constructor(readonly namespace: string) {
+    super('NAMESPACE_ALREADY_EXISTS', `namespace "${namespace}" already exists. Change it with \`perdure namespace update ${namespace}\`, or pick another name.`);
+  }
+}

@@ -27,6 +27,8 @@ import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult 
 import type { MigrateResult } from '../common/execution-types.ts';
 
 export type { MigrateResult };
+import { NamespaceRegistry } from './namespaces.ts';
+import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -50,6 +52,8 @@ export interface EngineOptions {
   historyLimits?: Partial<HistoryLimits>;
   /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
   maxPayloadBytes?: number;
+  /** The sweep that deletes closed executions past their namespace's retention (see docs/namespaces.md). */
+  retention?: RetentionOptions;
 }
 
 export interface EngineObserver {
@@ -118,6 +122,10 @@ const DEFAULT_NAMESPACE = 'default';
  */
 export class Engine implements WorkerConnection {
   readonly registry: WorkflowRegistry;
+  /** Create, list, describe and update namespaces; every other call checks its namespace here. */
+  readonly namespaces: NamespaceRegistry;
+  /** Deletes closed executions past their namespace's retention; `sweepNow()` for scripts and tests. */
+  readonly retention: RetentionSweeper;
   private readonly dispatcher: ActivityDispatcher;
   private readonly executions: ExecutionCache;
   private readonly router: TaskRouter;
@@ -134,6 +142,8 @@ export class Engine implements WorkerConnection {
 
   private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
     this.registry = new WorkflowRegistry(options.workflows);
+    this.namespaces = new NamespaceRegistry(store, clock);
+    this.retention = new RetentionSweeper(store, this.namespaces, clock, options.retention);
     this.evictEveryMs = options.evictEveryMs ?? 5_000;
     this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
@@ -165,7 +175,9 @@ export class Engine implements WorkerConnection {
     await store.open();
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {
+      await engine.namespaces.load();
       await engine.recover();
+      engine.retention.start();
     } catch (error) {
       await store.close();
       throw error;
@@ -344,11 +356,13 @@ export class Engine implements WorkerConnection {
   }
 
   async list(query: Partial<ListRunsQuery> = {}): Promise<ListRunsPage> {
+    this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
     return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
   /** How many runs match the filters of a listing (`limit` and `pageToken` are ignored). */
   async count(query: Partial<ListRunsQuery> = {}): Promise<CountRunsResult> {
+    this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
     return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
   }
 
@@ -363,6 +377,8 @@ export class Engine implements WorkerConnection {
   /** In-process worker connection: the same contract the WebSocket hub serves. */
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     this.assertRunning();
+    // A malformed registration is the dispatcher's to refuse (INVALID_ARGUMENT); a well-formed one needs its namespace.
+    if (typeof registration?.namespace === 'string') this.namespaces.require(registration.namespace);
     return this.dispatcher.openSession(registration, handlers);
   }
 
@@ -371,6 +387,7 @@ export class Engine implements WorkerConnection {
     if (this.stopped) return;
     this.stopped = true;
     if (this.evictTimer) clearInterval(this.evictTimer);
+    await this.retention.stop();
     this.timers.stop();
     this.local.close();
     this.dispatcher.stop();
@@ -407,6 +424,7 @@ export class Engine implements WorkerConnection {
   private startTarget(options: StartOptions): { namespace: string; workflowId: string } {
     this.assertRunning();
     const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    this.namespaces.require(namespace);
     const workflowId = validateId(options.workflowId ?? randomUUID(), 'workflowId');
     if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
     validatePayloadSize(options.input, 'input', this.maxPayloadBytes);
@@ -541,6 +559,7 @@ export class Engine implements WorkerConnection {
   private async runIdOf(ref: ExecutionRef): Promise<string> {
     if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass { workflowId, namespace? }');
     const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    this.namespaces.require(namespace);
     const workflowId = validateId(ref.workflowId, 'workflowId');
     const live = this.executions.openByWorkflow(namespace, workflowId);
     if (live) return live.runId;

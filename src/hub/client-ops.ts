@@ -3,6 +3,9 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionDetail } from '../common/execution-types.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { Engine } from '../engine/engine.ts';
+import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
+import { Authenticator, type TokenGrant } from './auth.ts';
+import { namespaceOp } from './namespace-ops.ts';
 
 /** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
 export const MAX_RESULT_WAIT_MS = 60_000;
@@ -12,13 +15,18 @@ export const MAX_RESULT_WAIT_MS = 60_000;
  * HTTP API. Arguments from outside are validated here; errors keep their stable codes.
  */
 export class ClientOps {
-  constructor(private readonly engine: Engine) {}
+  /** `auth` decides the namespace operations (the others are authorized by the transport). */
+  constructor(private readonly engine: Engine, private readonly auth: Authenticator = new Authenticator()) {}
 
-  /** Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`. */
-  async call(namespace: string, op: ClientOp, args: unknown): Promise<unknown> {
+  /**
+   * Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`.
+   * `grant` is the caller's token: namespace operations check it themselves.
+   */
+  async call(namespace: string, op: ClientOp, args: unknown, grant?: TokenGrant): Promise<unknown> {
     const schema = callArgs[op] as z.ZodType;
     const parsed = schema.safeParse(args ?? {});
     if (!parsed.success) throw new InvalidArgumentError(`${op}: ${describeZodError(parsed.error)}`);
+    if (isNamespaceOp(op)) return namespaceOp(this.engine, this.auth, grant, op, parsed.data);
     return this.run(namespace, op, parsed.data as never);
   }
 
@@ -80,3 +88,7 @@ export class ClientOps {
   }
 }
 
+
+function isNamespaceOp(op: ClientOp): op is NamespaceOp {
+  return (NAMESPACE_OPS as readonly string[]).includes(op);
+}

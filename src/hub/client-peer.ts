@@ -30,7 +30,7 @@ export function clientPeer(context: PeerContext, ops: ClientOps, onConnectionCha
         context.send({ t: 'error', id, code: e.code, message: e.message });
         return;
       }
-      ops.call(context.hello.namespace, op, args).then(
+      ops.call(context.hello.namespace, op, args, context.grant).then(
         (value) => open && context.send({ t: 'ok', id, value }),
         (error: unknown) => open && context.send(errorFrame(id, error)),
       ).finally(release);

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
 import type { ClientOp } from '../common/wire.ts';
+import { DEFAULT_NAMESPACE, type NamespaceInfo } from '../common/namespaces.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
@@ -28,6 +29,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   EXECUTION_NOT_FOUND: 404,
   WORKFLOW_TYPE_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  NAMESPACE_NOT_FOUND: 404,
+  NAMESPACE_ALREADY_EXISTS: 409,
   EXECUTION_ALREADY_STARTED: 409,
   EXECUTION_CLOSED: 409,
   WORKFLOW_ID_REUSE_REJECTED: 409,
@@ -100,6 +103,10 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * GET  /api/v1/workflow-types                                   200 { types }
  * POST /api/v1/namespaces/{ns}/workflow-types/{type}/migrate {fromVersion, toVersion?, workflowIds?}
  *                                                               200 { toVersion, migrated, failed }
+ * POST /api/v1/namespaces  {name, description?, retention?}     201 namespace | 409 NAMESPACE_ALREADY_EXISTS
+ * GET  /api/v1/namespaces                                       200 { namespaces }
+ * GET  /api/v1/namespaces/{ns}                                  200 namespace | 404 NAMESPACE_NOT_FOUND
+ * PATCH /api/v1/namespaces/{ns}  {description?, retention?}     200 namespace
  * GET  /healthz (open)   GET /metrics (Prometheus text)
  * ```
  *
@@ -109,6 +116,8 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * it. `/healthz` stays open for load balancers. `/metrics` needs a token valid for every
  * namespace (`*`, any role): its labels name every namespace and workflow type, which a token
  * scoped to one namespace must not learn; Prometheus sends one with `authorization.credentials`.
+ * Namespace routes decide for themselves (hub/namespace-ops.ts): creating needs an admin token for
+ * `*`, updating an admin token for the namespace.
  */
 export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
   const { auth, ops } = deps;
@@ -235,6 +244,23 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     api.post<{ Params: NsParams & { type: string } }>('/namespaces/:ns/workflow-types/:type/migrate', async (request) => {
       const body = objectBody(request.body, '{ "fromVersion": "3f2a…", "toVersion"?: "…", "workflowIds"?: ["…"] }');
       return call(request, 'migrate', { ...body, type: request.params.type });
+    });
+
+    // Namespaces: not scoped by the path's namespace like the routes above; namespace-ops.ts
+    // authorizes each (creating needs an admin token for "*").
+    api.post('/namespaces', async (request, reply) => {
+      const body = objectBody(request.body, '{ "name": "billing", "description"?: "…", "retention"?: "30d" }');
+      const created = await ops.call(DEFAULT_NAMESPACE, 'createNamespace', body, grants.get(request)) as NamespaceInfo;
+      reply.code(201).header('location', `${API_PREFIX}/namespaces/${encodeURIComponent(created.name)}`);
+      return created;
+    });
+    api.get('/namespaces', async (request) => ops.call(DEFAULT_NAMESPACE, 'listNamespaces', {}, grants.get(request)));
+    api.get<{ Params: NsParams }>('/namespaces/:ns', async (request) =>
+      ops.call(DEFAULT_NAMESPACE, 'describeNamespace', { name: request.params.ns }, grants.get(request)));
+    api.patch<{ Params: NsParams }>('/namespaces/:ns', async (request) => {
+      const body = objectBody(request.body, '{ "description"?: "…", "retention"?: "7d" }');
+      if (body.name !== undefined && body.name !== request.params.ns) throw new InvalidArgumentError('name: a namespace cannot be renamed; leave "name" out of the body');
+      return ops.call(DEFAULT_NAMESPACE, 'updateNamespace', { ...body, name: request.params.ns }, grants.get(request));
     });
 
     api.get('/workflow-types', async (request) => {

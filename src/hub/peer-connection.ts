@@ -16,6 +16,8 @@ export interface PeerRole {
 
 export interface PeerContext {
   hello: HelloFrame;
+  /** The token the connection was opened with (undefined when the server has none). */
+  grant: TokenGrant | undefined;
   send(frame: ServerFrame): void;
   /** Sends an error frame and closes the connection (for errors a peer cannot recover from). */
   fail(error: PerdureError, closeCode?: number): void;
@@ -127,6 +129,7 @@ export class PeerConnection {
     }
     this.role = this.options.makeRole({
       hello,
+      grant: this.options.grant,
       send: (f) => this.send(f),
       fail: (error, code) => this.fail(error, code),
       track: () => this.track(),

@@ -9,6 +9,7 @@ import { Engine } from '../engine/engine.ts';
 import type { Durability, Store } from '../store/store.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { HistoryLimits } from '../engine/history-limits.ts';
+import type { RetentionOptions } from '../engine/retention-sweeper.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
 import { clientPeer } from '../hub/client-peer.ts';
@@ -49,6 +50,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** A store to use instead of the embedded LevelDB store in `dataDir`. */
   store?: Store;
+  /** The retention sweep (interval, batch size); its reports are logged. See docs/namespaces.md. */
+  retention?: RetentionOptions;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -99,8 +102,13 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         'history of %s is long (%d events): have the machine continue as new before it reaches the limit', run.workflowId, run.lastSeq,
       ),
     },
+    retention: { ...options.retention, onSweep: (report) => {
+      if (report.error) logger.error({ component: 'retention', err: report.error, deleted: report.deleted }, 'retention sweep failed');
+      else if (report.deleted > 0) logger.info({ component: 'retention', deleted: report.deleted, byNamespace: report.byNamespace }, `retention: deleted ${report.deleted} closed executions`);
+      options.retention?.onSweep?.(report);
+    } },
   });
-  const ops = new ClientOps(engine);
+  const ops = new ClientOps(engine, auth);
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });

@@ -13,3 +13,6 @@ export { replayHistory, assertReplays, type ReplayResult, type Divergence } from
 export { LevelStore } from '../store/level-store.ts';
 export type { Store, Durability } from '../store/store.ts';
 export { systemClock, type Clock } from '../engine/clock.ts';
+export { NamespaceRegistry, type CreateNamespaceOptions, type UpdateNamespaceOptions } from '../engine/namespaces.ts';
+export { RetentionSweeper, type RetentionOptions, type SweepReport } from '../engine/retention-sweeper.ts';
+export { DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, type NamespaceInfo } from '../common/namespaces.ts';

@@ -16,6 +16,9 @@ import type { ExecutionStatus } from '../common/history.ts';
  * vis-status/<ns>/<status>/<newest>/<runId>       → RunSummary
  * vis-type/<ns>/<type>/<newest>/<runId>           → RunSummary
  * vis-status-type/<ns>/<status>/<type>/<newest>/<runId> → RunSummary
+ * ns/<name>                                       → NamespaceRecord
+ * closed/<ns>/<closedAt>/<runId>                  → (empty)          (retention: oldest closed first)
+ * meta/<name>                                     → store metadata (which one-time upgrades ran)
  * ```
  *
  * Every string component goes through `encodeURIComponent`, so it never contains `/` (workflow
@@ -115,6 +118,19 @@ export const keys = {
       : prefix + num(clampTime(Number.MAX_SAFE_INTEGER - Math.ceil(startedAfter) + 1), 'startedAfter');
     return { gte, lt };
   },
+  ns: (name: string) => `ns/${part(name, 'namespace')}`,
+  nsPrefix: () => 'ns/',
+  /** The close-time index of a namespace: a closed run's entry, written by the commit that closes it. */
+  closedPrefix: (ns: string) => `closed/${part(ns, 'namespace')}/`,
+  closed: (ns: string, closedAt: number, runId: string) => `closed/${part(ns, 'namespace')}/${num(closedAt, 'run closedAt')}/${part(runId, 'run id')}`,
+  /** Every entry of runs closed before `closedBefore` sorts below this key (numbers have one width). */
+  closedBound: (ns: string, closedBefore: number) => `closed/${part(ns, 'namespace')}/${num(clampTime(Math.ceil(closedBefore)), 'closedBefore')}`,
+  /** The run id and close time an entry of the close-time index names. */
+  closedEntry: (key: string): { runId: string; closedAt: number } => {
+    const [, , closedAt = '', runId = ''] = key.split('/');
+    return { runId: decodeURIComponent(runId), closedAt: Number(closedAt) };
+  },
+  meta: (name: string) => `meta/${part(name, 'meta key')}`,
   /** The four listing keys of a run in a given status (one per index). */
   vis: (run: { namespace: string; status: ExecutionStatus; type: string; startedAt: number; runId: string }): string[] => {
     const tail = `${newest(run.startedAt)}/${part(run.runId, 'run id')}`;

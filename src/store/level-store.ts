@@ -11,9 +11,13 @@ import { type BatchObserver, type BatchOperation, GroupCommitter } from './group
 import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
 import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
+import { defaultNamespaceOperations, namespacePut } from './level-namespaces.ts';
+import {
+  backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
+} from './level-retention.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
-  CountRunsResult, Durability, ListRunsPage, ListRunsQuery, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
+  ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
 } from './store.ts';
 import { validateCommit } from './validate-commit.ts';
 
@@ -71,6 +75,8 @@ export class LevelStore implements Store {
    * read per commit. Valid because one process owns the directory (the LevelDB lock).
    */
   private readonly tails = new Map<string, { lastSeq: number; status: RunRecord['status']; summary: Parameters<typeof keys.vis>[0] }>();
+  /** Pointer keys a first commit is writing: a retention delete leaves them alone (see level-retention.ts). */
+  private readonly pointerHolds = new PointerHolds();
 
   constructor(options: LevelStoreOptions) {
     if (!options || typeof options.directory !== 'string' || options.directory === '') {
@@ -110,6 +116,16 @@ export class LevelStore implements Store {
       await db.close(); // do not keep the lock of a store we report as unopened
       throw new StoreFailedError(`cannot write the OWNER file in "${this.directory}": ${messageOf(cause)}`, { cause });
     }
+    try {
+      // `default` exists from the first open; older directories get their close-time index once.
+      const operations = defaultNamespaceOperations(db, Date.now());
+      if (operations.length > 0) await db.batch(operations, { sync: true });
+      await backfillCloseIndex(db);
+    } catch (cause) {
+      await removeOwner(this.directory);
+      await db.close();
+      throw new StoreFailedError(`cannot prepare the data directory "${this.directory}": ${messageOf(cause)}`, { cause });
+    }
     this.db = db;
     this.closing = false;
     this.closingDone = undefined;
@@ -141,9 +157,13 @@ export class LevelStore implements Store {
     } catch (error) {
       return Promise.reject(error);
     }
-    const runId = commit.run.runId;
+    return this.inRunOrder(commit.run.runId, () => this.checkAndWrite(commit));
+  }
+
+  /** Runs `work` after every commit (or delete) of the run accepted before it. */
+  private inRunOrder<T>(runId: string, work: () => Promise<T>): Promise<T> {
     const previous = this.runTails.get(runId);
-    const mine = (previous ?? Promise.resolve()).then(() => this.checkAndWrite(commit));
+    const mine = (previous ?? Promise.resolve()).then(work);
     const tail = mine.then(noop, noop);
     this.runTails.set(runId, tail);
     void tail.then(() => {
@@ -291,6 +311,44 @@ export class LevelStore implements Store {
     return { count, capped: true };
   }
 
+  async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
+    return this.readValue<NamespaceRecord>(keys.ns(name), `namespace "${name}"`);
+  }
+
+  async listNamespaces(): Promise<NamespaceRecord[]> {
+    const values = await this.requireOpen().values(prefixRange(keys.nsPrefix())).all();
+    return values.map((v) => this.decodeValue<NamespaceRecord>(v, 'namespace record'));
+  }
+
+  async putNamespace(record: NamespaceRecord): Promise<void> {
+    this.requireOpen();
+    await this.committer!.submit([namespacePut(record)]);
+  }
+
+  async listClosedRuns(namespace: string, options: { closedBefore: number; limit: number; after?: ClosedRunRef }): Promise<ClosedRunRef[]> {
+    return listClosedRuns(this.requireOpen(), namespace, options);
+  }
+
+  deleteRun(runId: string): Promise<boolean> {
+    try {
+      this.requireOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.inRunOrder(runId, async () => {
+      const db = this.requireOpen();
+      const run = await this.getRun(runId);
+      if (!run) return false;
+      if (!CLOSED_STATUSES.has(run.status)) throw new InvalidArgumentError(`run "${runId}" is ${run.status}: only a closed run can be deleted.`);
+      // Work the run still asks for (tell its parent, close its children, start its successor) keeps it until done.
+      if (Object.keys(run.outbox ?? {}).length > 0) return false;
+      // From the pointer reads to submit without an await: see pointerDeletions.
+      const operations = [...runDeletions(run), ...pointerDeletions(db, run, this.pointerHolds)];
+      await this.committer!.submit(operations);
+      return true;
+    });
+  }
+
   // ── implementation ──
 
   private requireOpen(): Db {
@@ -318,7 +376,13 @@ export class LevelStore implements Store {
     }
     // A first commit of a run this process has not seen is not probed: run ids are new UUIDs
     // made by the engine, and a probe would cost a read on every start.
-    await committer.submit(operations);
+    // A first commit holds its pointer keys until durable, so a retention delete cannot remove them.
+    const release = previousLastSeq === 0 ? this.pointerHolds.hold(pointerKeysOf(run)) : undefined;
+    try {
+      await committer.submit(operations);
+    } finally {
+      release?.();
+    }
     if (CLOSED_STATUSES.has(run.status)) this.tails.delete(run.runId);
     else this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary: { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId } });
   }
@@ -363,6 +427,8 @@ export class LevelStore implements Store {
       if (previousLastSeq === 0 || previousStatus !== run.status) {
         const summary = encode(summaryOf(run));
         for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: summary });
+        const closed = closeIndexPut(run);
+        if (closed) ops.push(closed);
       }
       return ops;
     } catch (error) {

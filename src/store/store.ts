@@ -3,6 +3,7 @@ import type { FailureInfo } from '../common/failures.ts';
 import type { ActivityOptions } from '../common/activity-options.ts';
 import type { RunSummary } from '../common/execution-types.ts';
 import type { ParentClosePolicy } from '../common/parent-close-policy.ts';
+import type { NamespaceInfo } from '../common/namespaces.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -46,6 +47,32 @@ export interface Store {
    * ignored). A backend may stop counting at a cap and say so with `capped: true`.
    */
   countRuns(query: ListRunsQuery): Promise<CountRunsResult>;
+
+  /**
+   * Namespaces. A store has `default` (with `DEFAULT_RETENTION_MS`) from its first open; an
+   * open never changes an existing `default`. Names are compared exactly.
+   */
+  getNamespace(name: string): Promise<NamespaceRecord | undefined>;
+  /** Every namespace, by name. */
+  listNamespaces(): Promise<NamespaceRecord[]>;
+  /** Creates or replaces a namespace record, durably and atomically (the caller checks existence). */
+  putNamespace(record: NamespaceRecord): Promise<void>;
+
+  /**
+   * Retention: closed runs of a namespace closed before `closedBefore`, oldest first, from a
+   * close-time index (a sweep reads only expired runs, never every run). `after` continues a
+   * previous call: only runs sorting after it are returned.
+   */
+  listClosedRuns(namespace: string, options: { closedBefore: number; limit: number; after?: ClosedRunRef }): Promise<ClosedRunRef[]>;
+  /**
+   * Deletes a closed run atomically: its record, its whole history, its listing entries, its
+   * close-time entry, its idempotency key and its workflow id's current-run pointer (each only
+   * while it still points at this run). Resolves false when there is no such run, or while its
+   * outbox still holds work (a later sweep takes it); refuses an open run (INVALID_ARGUMENT).
+   * Safe against concurrent commits: a new run of the same workflow id started meanwhile keeps
+   * its pointer.
+   */
+  deleteRun(runId: string): Promise<boolean>;
 }
 
 export type Durability = 'fsync' | 'os';
@@ -209,4 +236,13 @@ export interface ListRunsPage {
 export interface CountRunsResult {
   count: number;
   capped?: boolean;
+}
+
+/** A namespace as the store keeps it (`retention` in ms). */
+export type NamespaceRecord = NamespaceInfo;
+
+/** An entry of the close-time index: a closed run and when it closed. */
+export interface ClosedRunRef {
+  runId: string;
+  closedAt: number;
 }

@@ -13,7 +13,7 @@ import type { TestClock } from './test-clock.ts';
 export interface TestWorkerOptions {
   taskQueue: string;
   activities: Record<string, ActivityFunction>;
-  /** Default 'default'. */
+  /** Default 'default'. Created on the test engine if it does not exist. */
   namespace?: string;
   /** Default 100. */
   maxConcurrentActivities?: number;
@@ -60,7 +60,7 @@ export async function createTestEnvironment(options: TestEnvironmentOptions): Pr
   const { workers: specs = [], server, ...engineOptions } = options;
   if (server) return withServer(engineOptions, specs);
   const t = await createTestEngine(engineOptions);
-  let workers = startWorkers(t.engine, specs);
+  let workers = await startWorkers(t.engine, specs);
   const stopWorkers = async () => {
     await Promise.all(workers.map((w) => w.shutdown()));
     workers = [];
@@ -71,7 +71,7 @@ export async function createTestEnvironment(options: TestEnvironmentOptions): Pr
   env.restart = async (more: Partial<EngineOptions> = {}) => {
     await stopWorkers();
     const engine = await restart(more);
-    workers = startWorkers(engine, specs);
+    workers = await startWorkers(engine, specs);
     return engine;
   };
   env.cleanup = async () => {
@@ -97,7 +97,7 @@ async function withServer(options: TestEngineOptions, specs: readonly TestWorker
     workerLostGraceMs: options.workerLostGraceMs,
   });
   let server = await start();
-  let workers = startWorkers(server.engine, specs);
+  let workers = await startWorkers(server.engine, specs);
   const stopWorkers = async () => {
     await Promise.all(workers.map((w) => w.shutdown()));
     workers = [];
@@ -123,7 +123,7 @@ async function withServer(options: TestEngineOptions, specs: readonly TestWorker
       await stopWorkers();
       await server.close();
       server = await start(server.port); // the same port: clients and workers reconnect
-      workers = startWorkers(server.engine, specs);
+      workers = await startWorkers(server.engine, specs);
       return server.engine;
     },
     async cleanup() {
@@ -134,7 +134,11 @@ async function withServer(options: TestEngineOptions, specs: readonly TestWorker
   };
 }
 
-function startWorkers(engine: Engine, specs: readonly TestWorkerOptions[]): Worker[] {
+async function startWorkers(engine: Engine, specs: readonly TestWorkerOptions[]): Promise<Worker[]> {
+  // A namespace a test's worker names is made for it: the test declared it by naming it.
+  for (const name of new Set(specs.map((s) => s.namespace).filter((n): n is string => n !== undefined))) {
+    if (!engine.namespaces.has(name)) await engine.namespaces.create({ name });
+  }
   return specs.map((spec) => {
     const worker = Worker.create({ connection: engine, ...spec });
     // run() settles when shutdown() has drained; its rejection would only repeat a failed start.

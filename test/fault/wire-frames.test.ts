@@ -3,6 +3,7 @@ import { ForbiddenError, UnauthorizedError, Worker } from '../../src/worker/inde
 import { flakyActivities } from '../../machines/flaky.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { healthz, UpgradeRefused, WireClient, WireSocket, type WireFrame } from '../helpers/wire-client.ts';
+import { createNamespace } from '../helpers/namespaces.ts';
 
 // Bad input against a running server (a child process): each case is answered with its error
 // code, and afterwards the server is alive and serves a fresh client.
@@ -18,6 +19,7 @@ let secured: ServerProcess;
 
 beforeAll(async () => {
   [open, secured] = await Promise.all([startServerProcess(), startServerProcess({ tokens: TOKENS })]);
+  await createNamespace(open.url, 'other');
 });
 
 afterAll(async () => {

@@ -180,6 +180,7 @@ describe('the client SDK against a server process', () => {
   });
 
   it('lists a namespace\'s executions by page, status and type', async () => {
+    await client.namespaces.create('sdk-list');
     const scoped = await Client.connect({ address: server.url, namespace: 'sdk-list' });
     try {
       for (const id of ['l-1', 'l-2', 'l-3']) await scoped.start('approval', { workflowId: id, input: approvalInput(id) });

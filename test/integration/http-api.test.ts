@@ -284,6 +284,7 @@ describe('the HTTP API', () => {
 
   it('GET /namespaces/{ns}/workflows lists by page, status and type', async () => {
     const ns = '/api/v1/namespaces/h-list/workflows';
+    expect((await api('POST', '/api/v1/namespaces', { body: { name: 'h-list' } })).status).toBe(201);
     for (const id of ['a', 'b', 'c']) {
       expect((await api('POST', ns, { body: { type: 'approval', workflowId: id, input: approvalInput(id) } })).status).toBe(201);
     }
@@ -366,6 +367,7 @@ describe('the HTTP API with tokens', () => {
         { token: tokens.adminDefault, namespace: 'default', role: 'admin' },
       ],
     });
+    expect((await api('POST', '/api/v1/namespaces', { token: tokens.admin, body: { name: 'billing' } })).status).toBe(201);
   });
   afterAll(async () => {
     await server?.cleanup();

@@ -206,6 +206,7 @@ describe('keys that do not match', () => {
 
   /** Starts an order in its own namespace, encrypted with `clientCodec`, worked by a worker with `workerCodec`; resolves with the closed run. */
   async function orderWith(namespace: string, clientCodec: PayloadCodec, workerCodec: PayloadCodec) {
+    await server.engine.namespaces.create({ name: namespace });
     const client = await Client.connect({ address: server.url, namespace, payloadCodec: { codec: clientCodec, encodeFields: ['card'] } });
     const worker = startWorker(server, workerCodec, namespace);
     try {

@@ -13,6 +13,9 @@ const {
   ProtocolError,
   UnauthorizedError,
   ForbiddenError,
+  NamespaceNotFoundError,
+  NamespaceAlreadyExistsError,
+  PayloadTooLargeError,
 } = errors;
 const { Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure } = failures;
 
@@ -27,6 +30,7 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   InvalidDefinitionError: [new InvalidDefinitionError('checkout', ['state "checkout.a": no']), 'INVALID_DEFINITION'],
   InvalidArgumentError: [new InvalidArgumentError('workflowId must be a non-empty string'), 'INVALID_ARGUMENT'],
   UpdateRejectedError: [new UpdateRejectedError('order-42', 'APPROVE', ['CANCEL']), 'UPDATE_REJECTED'],
+  PayloadTooLargeError: [new PayloadTooLargeError('input', 3_000_000, 2_097_152), 'PAYLOAD_TOO_LARGE'],
   TaskTokenStaleError: [new TaskTokenStaleError('abc'), 'TASK_TOKEN_STALE'],
   StoreLockedError: [new StoreLockedError('./.perdure', { cause: new Error('LOCK held') }), 'STORE_LOCKED'],
   StoreFailedError: [new StoreFailedError('write failed: ENOSPC'), 'STORE_FAILED'],
@@ -39,6 +43,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   ProtocolError: [new ProtocolError('PROTOCOL_VERSION', 'protocol version 9 is not supported (supported: 1)', [1]), 'PROTOCOL_VERSION'],
   UnauthorizedError: [new UnauthorizedError(), 'UNAUTHORIZED'],
   ForbiddenError: [new ForbiddenError('token is not valid for namespace "billing"'), 'FORBIDDEN'],
+  NamespaceNotFoundError: [new NamespaceNotFoundError('billing'), 'NAMESPACE_NOT_FOUND'],
+  NamespaceAlreadyExistsError: [new NamespaceAlreadyExistsError('billing'), 'NAMESPACE_ALREADY_EXISTS'],
 };
 
 /** One instance of every concrete failure class, and the code it must carry. */
