@@ -3,3 +3,6 @@ export { orderWorkflow } from './order.ts';
 export { approvalWorkflow } from './approval.ts';
 export { flakyWorkflow } from './flaky.ts';
 export { threeStepWorkflow } from './three-step.ts';
+export { fulfillmentWorkflow, shipmentWorkflow } from './fulfillment.ts';
+export { counterWorkflow } from './counter.ts';
+export { cartWorkflow } from './cart.ts';

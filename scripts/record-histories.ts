@@ -15,6 +15,9 @@ import { flakyActivities, flakyWorkflow } from '../machines/flaky.ts';
 import { orderActivityImplementations } from '../machines/order-activities.ts';
 import { orderWorkflow } from '../machines/order.ts';
 import { threeStepActivities, threeStepWorkflow } from '../machines/three-step.ts';
+import { cartWorkflow } from '../machines/cart.ts';
+import { counterWorkflow } from '../machines/counter.ts';
+import { fulfillmentWorkflow, shipmentWorkflow } from '../machines/fulfillment.ts';
 import type { HistoryEvent } from '../src/index.ts';
 import { createTestEngine } from '../src/testing/index.ts';
 import { Worker, type ActivityFunction } from '../src/worker/index.ts';
@@ -37,6 +40,8 @@ interface Scenario {
   type: string;
   /** Starts the execution (and signals it, if the path needs it). */
   drive(engine: Engine, workflowId: string): Promise<void>;
+  /** Record the chain's first run (one that continued as new), not the run result() ends at. */
+  firstRun?: boolean;
 }
 
 const scenarios: Scenario[] = [
@@ -67,6 +72,41 @@ const scenarios: Scenario[] = [
     name: 'three-step', type: 'threeStep', description: 'three activities in sequence',
     drive: async (engine, workflowId) => void (await engine.start('threeStep', { workflowId, input: { n: 7 } })),
   },
+  {
+    name: 'shipment-delivered', type: 'shipment', description: 'picked up by a carrier, then delivered',
+    drive: async (engine, workflowId) => {
+      await engine.start('shipment', { workflowId, input: { orderId: 's-1' } });
+      await engine.signal({ workflowId }, { type: 'PICKED_UP', carrier: 'DHL' });
+      await engine.signal({ workflowId }, { type: 'DELIVERED' });
+    },
+  },
+  {
+    name: 'fulfillment-delivered', type: 'fulfillment', description: 'the shipment child workflow is started, delivered, and its output handed to the parent',
+    drive: async (engine, workflowId) => {
+      await engine.start('fulfillment', { workflowId, input: { orderId: 'f-1' } });
+      const child = { workflowId: 'shipment-f-1' };
+      while ((await engine.list({ type: 'shipment', status: 'running' })).runs.every((r) => r.workflowId !== child.workflowId)) await new Promise((r) => setTimeout(r, 5));
+      await engine.signal(child, { type: 'PICKED_UP', carrier: 'UPS' });
+      await engine.signal(child, { type: 'DELIVERED' });
+    },
+  },
+  {
+    name: 'counter-continued', type: 'counter', description: 'the history reaches rollAt: the run continues as new with its total',
+    drive: async (engine, workflowId) => {
+      await engine.start('counter', { workflowId, input: { rollAt: 4 } });
+      for (let i = 0; i < 3; i++) await engine.signal({ workflowId }, { type: 'ADD', amount: 5 });
+    },
+    firstRun: true,
+  },
+  {
+    name: 'cart-checked-out', type: 'cart', description: 'two items added by validated updates, then checkout',
+    drive: async (engine, workflowId) => {
+      await engine.start('cart', { workflowId });
+      await engine.update({ workflowId }, { type: 'ADD_ITEM', sku: 'tea', quantity: 2 });
+      await engine.update({ workflowId }, { type: 'ADD_ITEM', sku: 'cup', quantity: 1 });
+      await engine.signal({ workflowId }, { type: 'CHECKOUT' });
+    },
+  },
 ];
 
 const workers: [taskQueue: string, activities: Record<string, ActivityFunction>][] = [
@@ -77,7 +117,7 @@ const workers: [taskQueue: string, activities: Record<string, ActivityFunction>]
 
 const outDir = new URL('../test/replay/histories/', import.meta.url);
 await mkdir(outDir, { recursive: true });
-const definitions = [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow];
+const definitions = [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow, fulfillmentWorkflow, shipmentWorkflow, counterWorkflow, cartWorkflow];
 const t = await createTestEngine({ workflows: definitions });
 const running = workers.map(([taskQueue, activities]) => Worker.create({ connection: t.engine, taskQueue, activities }));
 for (const worker of running) void worker.run();
@@ -85,12 +125,13 @@ try {
   for (const scenario of scenarios) {
     const workflowId = scenario.name;
     await scenario.drive(t.engine, workflowId);
-    const result = await t.engine.result({ workflowId }, { timeoutMs: 10_000 });
+    const first = (await t.engine.list({ workflowIdPrefix: workflowId, limit: 1000 })).runs.at(-1)!; // newest first
+    const result = scenario.firstRun ? await t.engine.describe({ workflowId }) : await t.engine.result({ workflowId }, { timeoutMs: 10_000 });
     const fixture: HistoryFixture = {
       description: scenario.description,
       workflowType: scenario.type,
       recordedOnVersion: definitions.find((d) => d.type === scenario.type)!.version,
-      history: await t.engine.history({ workflowId }),
+      history: scenario.firstRun ? await t.engine.store.readHistory(first.runId) : await t.engine.history({ workflowId }),
     };
     const file = new URL(`${scenario.name}.json`, outDir);
     await writeFile(file, JSON.stringify(fixture, null, 2) + '\n');

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { LevelStore } from '../store/level-store.ts';
+import type { Store } from '../store/store.ts';
 import { EngineWatch } from './engine-watch.ts';
 import { TestClock } from './test-clock.ts';
 
@@ -96,19 +97,15 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
     return t;
   }
 
-  // The clock's idle hook and the watch refer to each other; the hook runs only after both exist.
-  let watch: EngineWatch;
-  const clock = new TestClock({ startAt, idle: () => watch.idle() });
-  watch = new EngineWatch(clock, activityHoldMs);
+  const time = virtualTime(startAt, activityHoldMs);
   let stopped = false;
+  const { clock } = time;
 
   const open = async (more: Partial<EngineOptions>): Promise<Engine> => {
     const options = { ...base, ...more, clock };
-    // The engine gets the store through the watch, so the watch sees every step it takes.
-    const store = watch.wrap(options.store ?? new LevelStore({ directory: dataDir, durability: options.durability, onBatch: options.onStoreBatch }));
+    const store = time.watchStore(options.store ?? new LevelStore({ directory: dataDir, durability: options.durability, onBatch: options.onStoreBatch }));
     const engine = await Engine.start({ ...options, store });
-    await watch.reset(store);
-    skipWhileAwaitingResults(engine, clock, () => stopped || t.engine !== engine);
+    await time.attach(engine, store, () => stopped || t.engine !== engine);
     return engine;
   };
 
@@ -132,6 +129,33 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
   };
   t.engine = await open({});
   return t;
+}
+
+/**
+ * Virtual time for an engine (in-process, or inside a test server): a TestClock that skips while
+ * the engine is idle, and the watch over its store that tells when it is.
+ */
+export interface VirtualTime {
+  readonly clock: TestClock;
+  /** The store the engine must be given, so the watch sees every step it takes. */
+  watchStore(store: Store): Store;
+  /** Call once the engine on that store has started; `gone` says when it was replaced or stopped. */
+  attach(engine: Engine, store: Store, gone: () => boolean): Promise<void>;
+}
+
+export function virtualTime(startAt: number | Date | undefined, activityHoldMs: number): VirtualTime {
+  // The clock's idle hook and the watch refer to each other; the hook runs only after both exist.
+  let watch: EngineWatch;
+  const clock = new TestClock({ startAt, idle: () => watch.idle() });
+  watch = new EngineWatch(clock, activityHoldMs);
+  return {
+    clock,
+    watchStore: (store) => watch.wrap(store),
+    async attach(engine, store, gone) {
+      await watch.reset(store);
+      skipWhileAwaitingResults(engine, clock, gone);
+    },
+  };
 }
 
 /**

@@ -6,7 +6,8 @@ import { systemClock, type Clock } from '../engine/clock.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { PerdureServer } from '../server/create-server.ts';
 import { Worker, type ActivityFunction } from '../worker/index.ts';
-import { createTestEngine, type TestEngine, type TestEngineOptions } from './test-engine.ts';
+import { createTestEngine, virtualTime, type TestEngine, type TestEngineOptions } from './test-engine.ts';
+import { LevelStore } from '../store/level-store.ts';
 import type { TestClock } from './test-clock.ts';
 
 /** Activities served in-process on one task queue. */
@@ -24,7 +25,7 @@ export interface TestEnvironmentOptions extends TestEngineOptions {
   workers?: readonly TestWorkerOptions[];
   /**
    * Also serve the engine on a real server (WebSocket hub and HTTP API, on a free loopback
-   * port), for tests of clients and remote workers. Real time only for now.
+   * port), for tests of clients and remote workers; with `timeSkipping`, on virtual time.
    */
   server?: boolean;
 }
@@ -82,28 +83,38 @@ export async function createTestEnvironment(options: TestEnvironmentOptions): Pr
 }
 
 /**
- * The environment on a real server. The server makes its own engine on the system clock, so
- * time skipping is refused here: it needs the server to take a clock (see the README).
+ * The environment on a real server (in this process, on a free loopback port). With
+ * `timeSkipping`, the server's engine runs on the test's virtual time: a client's `result()`
+ * skips timers while the engine is idle, as `engine.result()` does in process.
  */
 async function withServer(options: TestEngineOptions, specs: readonly TestWorkerOptions[]): Promise<TestEnvironment> {
-  if (options.timeSkipping || options.clock) {
-    throw new InvalidArgumentError('createTestEnvironment: a server runs on real time; drop timeSkipping (or server) — virtual time is in-process only for now');
+  if (options.timeSkipping && options.clock) {
+    throw new InvalidArgumentError('createTestEnvironment: give timeSkipping or a clock, not both (time skipping brings its own TestClock)');
   }
   // Loaded only here: tests that need no server do not load the hub, HTTP API and UI.
   const { createServer } = await import('../server/create-server.ts');
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'perdure-test-')));
-  const start = (port = 0) => createServer({
-    workflows: options.workflows, dataDir, durability: options.durability ?? 'os', port, logger: false,
-    workerLostGraceMs: options.workerLostGraceMs,
-  });
-  let server = await start();
+  const durability = options.durability ?? 'os';
+  const time = options.timeSkipping ? virtualTime(options.startAt, options.activityHoldMs ?? 500) : undefined;
+  let stopped = false;
+  let server: PerdureServer;
+  const start = async (port = 0) => {
+    const store = time?.watchStore(new LevelStore({ directory: dataDir, durability }));
+    const started = await createServer({
+      workflows: options.workflows, dataDir, durability, port, logger: false, store, clock: time?.clock ?? options.clock,
+      workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
+    });
+    if (time) await time.attach(started.engine, store!, () => stopped || server !== started);
+    return started;
+  };
+  server = await start();
   let workers = await startWorkers(server.engine, specs);
   const stopWorkers = async () => {
     await Promise.all(workers.map((w) => w.shutdown()));
     workers = [];
   };
   const needsTimeSkipping = (): Promise<never> =>
-    Promise.reject(new InvalidArgumentError('skip() and runUntilIdle() need virtual time, which a test server does not have yet'));
+    Promise.reject(new InvalidArgumentError('skip() and runUntilIdle() need virtual time: createTestEnvironment({ …, server: true, timeSkipping: true })'));
   return {
     get engine() {
       return server.engine;
@@ -115,10 +126,10 @@ async function withServer(options: TestEngineOptions, specs: readonly TestWorker
       return workers;
     },
     dataDir,
-    clock: systemClock,
-    timeSkipping: false,
-    skip: needsTimeSkipping,
-    runUntilIdle: needsTimeSkipping,
+    clock: time?.clock ?? options.clock ?? systemClock,
+    timeSkipping: time !== undefined,
+    skip: time ? (duration) => time.clock.advance(duration) : needsTimeSkipping,
+    runUntilIdle: time ? (more) => time.clock.runUntilIdle(more) : needsTimeSkipping,
     async restart() {
       await stopWorkers();
       await server.close();
@@ -127,6 +138,7 @@ async function withServer(options: TestEngineOptions, specs: readonly TestWorker
       return server.engine;
     },
     async cleanup() {
+      stopped = true;
       await stopWorkers();
       await server.close();
       if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });

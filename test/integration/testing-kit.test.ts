@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { flakyActivities, flakyWorkflow } from '../../machines/flaky.ts';
-import { createTestEngine, createTestEnvironment, replayHistory, type TestEngine } from '../../src/testing/index.ts';
+import { createTestEngine, createTestEnvironment, replayHistory, TestClock, type TestEngine } from '../../src/testing/index.ts';
 import type { HistoryEvent } from '../../src/index.ts';
 import { Client } from '../../src/client/index.ts';
 
@@ -138,7 +138,26 @@ describe('testing kit: a test server', () => {
     }
   });
 
-  it('refuses virtual time on a server, saying why', async () => {
-    await expect(createTestEnvironment({ workflows: [flakyWorkflow], server: true, timeSkipping: true })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  it('runs a server on virtual time: a client waiting for a day-long timer gets its result at once', async () => {
+    const env = await createTestEnvironment({ workflows: [approvalWorkflow], server: true, timeSkipping: true });
+    let client: Client | undefined;
+    try {
+      client = await Client.connect({ address: env.server!.url });
+      const day = 86_400_000;
+      const before = env.clock.now();
+      const handle = await client.start('approval', { workflowId: 'slow-approval', input: { request: 'visa', timeoutMs: day } });
+      expect(await handle.result({ timeoutMs: 10_000 })).toMatchObject({ decision: 'expired', reminders: 1 });
+      const fired = (await handle.history()).filter((e) => e.kind === 'TimerFired');
+      expect(fired.map((e) => e.at - before)).toEqual([day / 2, day]);
+      await env.restart(); // the same virtual clock goes on
+      expect(env.clock.now() - before).toBe(day);
+    } finally {
+      await client?.close();
+      await env.cleanup();
+    }
+  });
+
+  it('refuses a clock together with time skipping, saying why', async () => {
+    await expect(createTestEnvironment({ workflows: [flakyWorkflow], server: true, timeSkipping: true, clock: new TestClock() })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
