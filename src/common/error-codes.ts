@@ -108,6 +108,14 @@ export const ERROR_CODES = {
     meaning: 'An SDK lost its connection to the server (or could not reach it) while a request was waiting; whether a request already sent took effect is unknown.',
     fix: 'Retry: the SDK reconnects by itself. Reads are safe to repeat; repeat a start with the same idempotencyKey to get the same run back.',
   },
+  SCHEDULE_NOT_FOUND: {
+    meaning: 'No schedule with that id exists in the namespace.',
+    fix: 'Check the namespace and schedule id; list schedules to see what exists.',
+  },
+  SCHEDULE_ALREADY_EXISTS: {
+    meaning: 'A schedule with that id already exists in the namespace.',
+    fix: 'Pick another schedule id, update the existing schedule, or delete it first.',
+  },
   // The `perdure` command's own codes (the server's pass through it unchanged).
   USAGE: {
     meaning: 'The command line was not valid: an unknown option, a missing argument, bad JSON.',

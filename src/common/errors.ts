@@ -188,3 +188,26 @@ export class ForbiddenError extends PerdureError {
     super('FORBIDDEN', message);
   }
 }
+
+/**
+ * No schedule of that id in the namespace.
+ *
+ * @example
+ * try { await client.schedules.getHandle('nightly').describe() }
+ * catch (e) { if (e instanceof ScheduleNotFoundError) … }
+ */
+export class ScheduleNotFoundError extends PerdureError {
+  constructor(readonly namespace: string, readonly scheduleId: string) {
+    super('SCHEDULE_NOT_FOUND', `no schedule "${scheduleId}" in namespace "${namespace}". List schedules to see what exists.`);
+  }
+}
+
+/** A create named a schedule id the namespace already has. */
+export class ScheduleAlreadyExistsError extends PerdureError {
+  constructor(readonly namespace: string, readonly scheduleId: string) {
+    super(
+      'SCHEDULE_ALREADY_EXISTS',
+      `schedule "${scheduleId}" already exists in namespace "${namespace}". Pick another id, update it, or delete it first.`,
+    );
+  }
+}
