@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Duration } from './activity-options.ts';
 import { OVERLAP_POLICIES } from './schedule-types.ts';
 
 /**
@@ -13,10 +14,11 @@ import { OVERLAP_POLICIES } from './schedule-types.ts';
 /** A schedule id: also the default workflow id prefix, so it leaves room for the time suffix. */
 export const scheduleId = z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 
+const DURATION_HINT = 'expected a duration like "30s", "5m", "1h", "7d", or a number of ms';
 const duration = z.union([
   z.number().finite().nonnegative(),
-  z.string().regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'expected a duration like "30s", "5m", "1h", "7d", or a number of ms'),
-]);
+  z.string().regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/).transform((text) => text as Duration),
+], { error: DURATION_HINT });
 
 const cronExpression = z.string().min(1).max(200);
 

@@ -101,6 +101,13 @@ export function recordUnpaused(record: ScheduleRecord, note: string | undefined,
   return { ...record, state, updatedAt: now };
 }
 
+/** A new spec: the schedule moves on to its first time after now (`next`). */
+export function recordSpecChanged(record: ScheduleRecord, spec: ScheduleRecord['spec'], next: number | undefined): ScheduleRecord {
+  const state = copyState(record.state);
+  setNext(state, next);
+  return { ...record, spec, state };
+}
+
 function copyState(state: ScheduleState): ScheduleState {
   return { ...state, counts: { ...state.counts }, recentActions: [...state.recentActions] };
 }
