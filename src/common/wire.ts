@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
+import { scheduleArgs } from './schedule-schema.ts';
 
 /**
  * The WebSocket protocol between the server and its workers and clients: one msgpack map per
@@ -68,7 +69,10 @@ export const completeFrame = z.object({ t: z.literal('complete'), id: requestId,
 export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
 export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestId, taskToken: z.string().min(1).max(10_000), details: z.unknown() });
 
-export const CLIENT_OPS = ['start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'result', 'describe', 'history', 'list', 'count', 'types'] as const;
+export const CLIENT_OPS = [
+  'start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'result', 'describe', 'history', 'list', 'count', 'types',
+  'createSchedule', 'describeSchedule', 'listSchedules', 'updateSchedule', 'pauseSchedule', 'unpauseSchedule', 'triggerSchedule', 'deleteSchedule',
+] as const;
 export type ClientOp = (typeof CLIENT_OPS)[number];
 
 export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
@@ -125,6 +129,7 @@ export const callArgs = {
   list: listFilters.extend({ pageToken: z.string().max(10_000).optional(), limit: z.number().int().min(1).max(1000).optional() }),
   count: listFilters,
   types: z.object({}),
+  ...scheduleArgs,
 } satisfies Record<ClientOp, z.ZodType>;
 
 export type CallArgs<Op extends ClientOp> = z.infer<(typeof callArgs)[Op]>;

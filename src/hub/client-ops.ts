@@ -3,6 +3,8 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionDetail } from '../common/execution-types.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { ScheduleService } from '../schedules/schedule-service.ts';
+import { isScheduleOp, runScheduleOp } from './schedule-ops.ts';
 
 /** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
 export const MAX_RESULT_WAIT_MS = 60_000;
@@ -12,7 +14,7 @@ export const MAX_RESULT_WAIT_MS = 60_000;
  * HTTP API. Arguments from outside are validated here; errors keep their stable codes.
  */
 export class ClientOps {
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly engine: Engine, private readonly schedules?: ScheduleService) {}
 
   /** Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`. */
   async call(namespace: string, op: ClientOp, args: unknown): Promise<unknown> {
@@ -23,6 +25,7 @@ export class ClientOps {
   }
 
   private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {
+    if (isScheduleOp(op)) return runScheduleOp(this.schedules, namespace, op, args);
     const e = this.engine;
     const a = args as Record<string, never>;
     const ref = { namespace, workflowId: a.workflowId };

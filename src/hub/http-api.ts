@@ -9,6 +9,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
 import type { Metrics } from './metrics.ts';
+import { registerScheduleRoutes } from './schedule-routes.ts';
 
 export interface HttpApiDeps {
   engine: Engine;
@@ -94,6 +95,7 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/result?wait=30s   200 { status, output?, failure? } | 202 { status }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}/history           200 { events }
  * GET  /api/v1/workflow-types                                   200 { types }
+ * …/namespaces/{ns}/schedules[/{id}[/update|/pause|/unpause|/trigger]]  schedules: see schedule-routes.ts
  * GET  /healthz (open)   GET /metrics (Prometheus text)
  * ```
  *
@@ -224,6 +226,8 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     });
 
     api.get<{ Params: WorkflowParams }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId }));
+
+    registerScheduleRoutes(api, call, API_PREFIX);
 
     api.get('/workflow-types', async (request) => {
       const grant = grants.get(request);

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { Engine } from '../engine/engine.ts';
+import { ScheduleService } from '../schedules/schedule-service.ts';
 import type { Durability } from '../store/store.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
@@ -44,6 +45,8 @@ export interface ServerOptions {
 /** A running server: its address, its engine, and a graceful close. */
 export interface PerdureServer {
   readonly engine: Engine;
+  /** Durable schedules that start workflows on cron expressions or intervals. */
+  readonly schedules: ScheduleService;
   readonly host: string;
   readonly port: number;
   /** `http://host:port` */
@@ -82,7 +85,14 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     workflows: options.workflows, dataDir, durability: options.durability,
     observer: metrics.engineObserver, onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs,
   });
-  const ops = new ClientOps(engine);
+  let schedules: ScheduleService;
+  try {
+    schedules = await ScheduleService.start({ engine, store: engine.store, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  const ops = new ClientOps(engine, schedules);
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });
@@ -106,6 +116,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   try {
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
   } catch (error) {
+    await schedules.stop();
     await engine.stop();
     throw error;
   }
@@ -117,13 +128,14 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
 
   let closing: Promise<void> | undefined;
   return {
-    engine, host: address.address, port: address.port, logger,
+    engine, schedules, host: address.address, port: address.port, logger,
     url: `http://${urlHost}:${address.port}`,
     wsUrl: `ws://${urlHost}:${address.port}${WS_PATH}`,
     close() {
       closing ??= (async () => {
         await hub.close();
         await app.close();
+        await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
         logger.info('Perdure stopped');
       })();
