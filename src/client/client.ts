@@ -4,6 +4,7 @@ import type { ExecutionStatus } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
+import { ScheduleClient } from './schedule-client.ts';
 import { WsTransport } from './ws-transport.ts';
 
 export interface ClientOptions {
@@ -95,7 +96,12 @@ export interface ListWorkflowsOptions extends CountWorkflowsOptions {
  * await client.close();
  */
 export class Client {
-  private constructor(private readonly transport: WsTransport, readonly namespace: string) {}
+  /** Schedules of the client's namespace: create, list, and handles to describe, pause, trigger, update, delete. */
+  readonly schedules: ScheduleClient;
+
+  private constructor(private readonly transport: WsTransport, readonly namespace: string) {
+    this.schedules = new ScheduleClient(transport, namespace);
+  }
 
   /**
    * Connects and says hello as a client. Rejects when the server cannot be reached

@@ -18,6 +18,12 @@ export {
   type CountWorkflowsOptions,
 } from './client.ts';
 export { WorkflowHandle } from './workflow-handle.ts';
+export { ScheduleClient } from './schedule-client.ts';
+export { ScheduleHandle } from './schedule-handle.ts';
+export type {
+  ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleUpdate, ScheduleDescription, ScheduleSummary, SchedulePage,
+  ScheduleActionResult, ScheduleCounts, ScheduleState, ScheduleFailure, TriggerResult, OverlapPolicy,
+} from '../common/schedule-types.ts';
 export { ConnectionLostError } from './errors.ts';
 export { webSocketUrl } from '../common/address.ts';
 export type {
@@ -30,7 +36,7 @@ export {
 } from '../common/failures.ts';
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
-  WorkflowIdReuseRejectedError,
+  WorkflowIdReuseRejectedError, ScheduleNotFoundError, ScheduleAlreadyExistsError,
   InvalidArgumentError, UpdateRejectedError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';
