@@ -7,6 +7,7 @@
  * perdure workflow start approval --id a-1 --input '{"request":"laptop","timeoutMs":60000}'
  * perdure workflow signal a-1 APPROVE --data '{"approver":"ana"}'
  * perdure workflow list
+ * perdure schedule create nightly --type report --cron '0 2 * * *'
  * perdure machine export approval > approval.machine.ts
  * perdure replay a-1 --workflows machines/index.ts
  * ```
@@ -19,6 +20,7 @@ import { PerdureError } from '../common/errors.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { machineCommands } from './machine-commands.ts';
 import { replayCommand } from './replay-command.ts';
+import { scheduleCommands } from './schedule-commands.ts';
 import { serverCommand } from './server-command.ts';
 import { workerCommand } from './worker-command.ts';
 import { workflowCommands } from './workflow-commands.ts';
@@ -35,6 +37,7 @@ function buildProgram(): Command {
     .addCommand(serverCommand())
     .addCommand(workerCommand())
     .addCommand(workflowCommands())
+    .addCommand(scheduleCommands())
     .addCommand(machineCommands())
     .addCommand(replayCommand());
   const configure = (command: Command) => {

@@ -86,7 +86,7 @@ function checkCron(expression: string, field: string, timezone: string, now: num
   try {
     cron = new Cron(expression, { timezone, paused: true });
   } catch (error) {
-    const reason = ((error as Error).message ?? String(error)).replace(/^CronPattern: /, '');
+    const reason = ((error as Error).message ?? String(error)).replace(/^CronPattern: /, '').replace(/\.$/, '');
     throw new InvalidArgumentError(
       `${field}: "${expression}" is not a valid cron expression (${reason}). ` +
         'Use 5 fields "minute hour day-of-month month day-of-week" (e.g. "0 9 * * MON-FRI"), 6 with seconds first, or @hourly/@daily/@weekly/@monthly.',
