@@ -13,6 +13,8 @@ const {
   ProtocolError,
   UnauthorizedError,
   ForbiddenError,
+  ScheduleNotFoundError,
+  ScheduleAlreadyExistsError,
 } = errors;
 const { Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure } = failures;
 
@@ -39,6 +41,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   ProtocolError: [new ProtocolError('PROTOCOL_VERSION', 'protocol version 9 is not supported (supported: 1)', [1]), 'PROTOCOL_VERSION'],
   UnauthorizedError: [new UnauthorizedError(), 'UNAUTHORIZED'],
   ForbiddenError: [new ForbiddenError('token is not valid for namespace "billing"'), 'FORBIDDEN'],
+  ScheduleNotFoundError: [new ScheduleNotFoundError('default', 'nightly'), 'SCHEDULE_NOT_FOUND'],
+  ScheduleAlreadyExistsError: [new ScheduleAlreadyExistsError('default', 'nightly'), 'SCHEDULE_ALREADY_EXISTS'],
 };
 
 /** One instance of every concrete failure class, and the code it must carry. */
