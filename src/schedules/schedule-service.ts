@@ -8,6 +8,7 @@ import { systemClock, type Clock, type TimerHandle } from '../engine/clock.ts';
 import { validateId } from '../engine/validate-input.ts';
 import type { Store } from '../store/store.ts';
 import { ActionTaker } from './action-taker.ts';
+import { KeyedQueue } from './keyed-queue.ts';
 import { ScheduleCalendar } from './schedule-calendar.ts';
 import type { ScheduleEngine } from './schedule-engine.ts';
 import {
@@ -74,8 +75,8 @@ const SKIP_BATCH = 1_000;
  */
 export class ScheduleService {
   private readonly entries = new Map<string, Entry>();
-  /** Per schedule key, the tail of its queue of work. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Each schedule's work, one job at a time. */
+  private readonly queue = new KeyedQueue();
   private readonly taker: ActionTaker;
   private readonly clock: Clock;
   private stopped = false;
@@ -112,7 +113,7 @@ export class ScheduleService {
     const action = resolveAction(args.action, args.scheduleId);
     const policies = resolvePolicies(args.policies);
     const key = keyOf(namespace, args.scheduleId);
-    return this.serial(key, async () => {
+    return this.queue.run(key, async () => {
       if (this.entries.has(key) || (await this.store.getSchedule(namespace, args.scheduleId))) throw new ScheduleAlreadyExistsError(namespace, args.scheduleId);
       const calendar = new ScheduleCalendar(spec);
       const record: ScheduleRecord = {
@@ -192,7 +193,7 @@ export class ScheduleService {
   async trigger(ref: ScheduleRef, options: { overlap?: OverlapPolicy } = {}): Promise<TriggerResult> {
     const args = parseScheduleArgs('triggerSchedule', { scheduleId: ref?.scheduleId, overlap: options?.overlap });
     const { key, namespace } = this.find(ref);
-    return this.serial(key, async () => {
+    return this.queue.run(key, async () => {
       const entry = this.entryOf(key, namespace, args.scheduleId);
       const outcome = (await this.taker.take(entry.record, this.clock.now(), args.overlap ?? entry.record.policies.overlap, { triggered: true })) as ActionOutcome;
       await this.save(entry, recordOutcome(entry.record, outcome, { from: 'trigger' }));
@@ -215,7 +216,7 @@ export class ScheduleService {
   /** Deletes the schedule; workflows it started are not touched. */
   async delete(ref: ScheduleRef): Promise<void> {
     const { key, namespace, scheduleId } = this.find(ref);
-    await this.serial(key, async () => {
+    await this.queue.run(key, async () => {
       const entry = this.entryOf(key, namespace, scheduleId);
       await this.store.deleteSchedule(namespace, scheduleId);
       this.clock.clearTimeout(entry.timer);
@@ -226,12 +227,12 @@ export class ScheduleService {
 
   /** True while some schedule has work under way or queued (a test clock waits for it before moving time). */
   get busy(): boolean {
-    return this.queues.size > 0;
+    return this.queue.busy;
   }
 
   /** Resolves once no schedule has work under way (tests wait for catch-up and timer firings with it). */
   async idle(): Promise<void> {
-    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+    await this.queue.idle();
   }
 
   /** Disarms every timer and waits for work under way. Stop it before the engine. */
@@ -326,7 +327,7 @@ export class ScheduleService {
     const entry = this.entries.get(key);
     if (!entry || this.stopped || entry.wakeQueued) return;
     entry.wakeQueued = true;
-    this.serial(key, async () => {
+    this.queue.run(key, async () => {
       entry.wakeQueued = false;
       await this.process(key);
     }).catch((error: unknown) => this.logger?.error({ err: error, key }, 'schedule processing failed'));
@@ -361,7 +362,7 @@ export class ScheduleService {
   /** A change of a schedule's definition or pause state: written, then the timer re-armed and a pass queued. */
   private async mutate(ref: ScheduleRef, change: (entry: Entry, now: number) => { record: ScheduleRecord; calendar?: ScheduleCalendar }): Promise<ScheduleDescription> {
     const { key, namespace, scheduleId } = this.find(ref);
-    return this.serial(key, async () => {
+    return this.queue.run(key, async () => {
       const entry = this.entryOf(key, namespace, scheduleId);
       const { record, calendar } = change(entry, this.clock.now());
       await this.save(entry, record);
@@ -375,16 +376,6 @@ export class ScheduleService {
   private async save(entry: Entry, record: ScheduleRecord): Promise<void> {
     await this.store.putSchedule(record);
     entry.record = record;
-  }
-
-  /** Runs `job` after every earlier job of the same schedule. */
-  private serial<T>(key: string, job: () => Promise<T>): Promise<T> {
-    const run = (this.queues.get(key) ?? Promise.resolve()).catch(() => {}).then(job);
-    this.queues.set(key, run);
-    void run.catch(() => {}).then(() => {
-      if (this.queues.get(key) === run) this.queues.delete(key);
-    });
-    return run;
   }
 
   private find(ref: ScheduleRef): { key: string; namespace: string; scheduleId: string; entry: Entry } {
