@@ -37,6 +37,7 @@ export {
   WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError, StoreFailedError,
   StoreClosedError, HistoryCorruptedError, PayloadTooLargeError, NonDeterminismError, VersionMissingError, EngineStoppedError, TimeoutError,
+  ScheduleNotFoundError, ScheduleAlreadyExistsError,
 } from './common/errors.ts';
 export { ERROR_CODES, FAILURE_CODES, type ErrorCode, type FailureCode } from './common/error-codes.ts';
 export { ID_REUSE_POLICIES, CONFLICT_POLICIES, type IdReusePolicy, type ConflictPolicy } from './common/start-policies.ts';

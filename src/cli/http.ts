@@ -47,7 +47,7 @@ export class HttpApi {
    * Sends one request. Statuses outside `accept` (default: any 2xx) become a CliError carrying
    * the server's code and message.
    */
-  async request<T>(method: 'GET' | 'POST' | 'PATCH', path: string, options: { body?: unknown; query?: Record<string, string | undefined>; accept?: readonly number[] } = {}): Promise<ApiResponse<T>> {
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { body?: unknown; query?: Record<string, string | undefined>; accept?: readonly number[] } = {}): Promise<ApiResponse<T>> {
     const url = new URL(path, this.baseUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== '') url.searchParams.set(key, value);
     const headers: Record<string, string> = { accept: 'application/json' };

@@ -8,6 +8,7 @@
  * perdure workflow signal a-1 APPROVE --data '{"approver":"ana"}'
  * perdure workflow list
  * perdure namespace create billing --retention 7d
+ * perdure schedule create nightly --type report --cron '0 2 * * *'
  * perdure machine export approval > approval.machine.ts
  * perdure replay a-1 --workflows machines/index.ts
  * ```
@@ -21,6 +22,7 @@ import { CliError, EXIT } from './cli-error.ts';
 import { machineCommands } from './machine-commands.ts';
 import { namespaceCommands } from './namespace-commands.ts';
 import { replayCommand } from './replay-command.ts';
+import { scheduleCommands } from './schedule-commands.ts';
 import { serverCommand } from './server-command.ts';
 import { workerCommand } from './worker-command.ts';
 import { workflowCommands } from './workflow-commands.ts';
@@ -38,6 +40,7 @@ function buildProgram(): Command {
     .addCommand(workerCommand())
     .addCommand(workflowCommands())
     .addCommand(namespaceCommands())
+    .addCommand(scheduleCommands())
     .addCommand(machineCommands())
     .addCommand(replayCommand());
   const configure = (command: Command) => {

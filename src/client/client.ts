@@ -7,6 +7,7 @@ import { CodecTransport, type ClientTransport } from './codec-transport.ts';
 import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
 import { NamespaceClient } from './namespace-client.ts';
+import { ScheduleClient } from './schedule-client.ts';
 import { WsTransport } from './ws-transport.ts';
 
 export interface ClientOptions {
@@ -108,9 +109,12 @@ export interface ListWorkflowsOptions extends CountWorkflowsOptions {
 export class Client {
   /** Create, list, describe and update the server's namespaces (see {@link NamespaceClient}). */
   readonly namespaces: NamespaceClient;
+  /** Schedules of the client's namespace: create, list, and handles to describe, pause, trigger, update, delete. */
+  readonly schedules: ScheduleClient;
 
   private constructor(private readonly transport: ClientTransport, readonly namespace: string) {
     this.namespaces = new NamespaceClient(transport);
+    this.schedules = new ScheduleClient(transport, namespace);
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
   UpdateRejectedError, PayloadTooLargeError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
 } from '../common/errors.ts';
+import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../common/errors.ts';
 
 /**
  * The connection to the server dropped (or could not be made) while a request waited. The
@@ -44,6 +45,8 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   PROTOCOL_VERSION: ProtocolError,
   FRAME_TOO_LARGE: ProtocolError,
   TOO_MANY_REQUESTS: ProtocolError,
+  SCHEDULE_NOT_FOUND: ScheduleNotFoundError,
+  SCHEDULE_ALREADY_EXISTS: ScheduleAlreadyExistsError,
 };
 
 /** Codes whose error classes have a `workflowId` field. */
@@ -56,6 +59,7 @@ export interface ErrorContext {
   namespace?: string;
   workflowId?: string;
   eventType?: string;
+  scheduleId?: string;
 }
 
 /**
@@ -77,5 +81,6 @@ export function remoteError(code: string, message: string, context: ErrorContext
   if (context.workflowId !== undefined && NAMES_WORKFLOW.has(known)) fields.workflowId = context.workflowId;
   if (context.eventType !== undefined && known === 'UPDATE_REJECTED') fields.eventType = context.eventType;
   if (supported && Class === ProtocolError) fields.supported = supported;
+  if (Class === ScheduleNotFoundError || Class === ScheduleAlreadyExistsError) Object.assign(fields, { namespace: context.namespace, scheduleId: context.scheduleId });
   return Object.assign(error, fields);
 }

@@ -20,6 +20,12 @@ export {
 export { WorkflowHandle } from './workflow-handle.ts';
 export { NamespaceClient, type NamespaceOptions } from './namespace-client.ts';
 export type { NamespaceInfo } from '../common/namespaces.ts';
+export { ScheduleClient } from './schedule-client.ts';
+export { ScheduleHandle } from './schedule-handle.ts';
+export type {
+  ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleUpdate, ScheduleDescription, ScheduleSummary, SchedulePage,
+  ScheduleActionResult, ScheduleCounts, ScheduleState, ScheduleFailure, TriggerResult, OverlapPolicy,
+} from '../common/schedule-types.ts';
 export { ConnectionLostError } from './errors.ts';
 export { webSocketUrl } from '../common/address.ts';
 export type {
@@ -32,7 +38,7 @@ export {
 } from '../common/failures.ts';
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
-  WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError,
+  WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError, ScheduleNotFoundError, ScheduleAlreadyExistsError,
   InvalidArgumentError, UpdateRejectedError, PayloadTooLargeError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';

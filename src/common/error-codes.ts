@@ -138,6 +138,14 @@ export const ERROR_CODES = {
     meaning: 'A value selected by encodeFields could not be encoded: the codec threw, or the value is not msgpack data.',
     fix: 'Read the cause: a key service may be unreachable (retry), or the value holds something that cannot be sent (a class instance, a function).',
   },
+  SCHEDULE_NOT_FOUND: {
+    meaning: 'No schedule with that id exists in the namespace.',
+    fix: 'Check the namespace and schedule id; list schedules to see what exists.',
+  },
+  SCHEDULE_ALREADY_EXISTS: {
+    meaning: 'A schedule with that id already exists in the namespace.',
+    fix: 'Pick another schedule id, update the existing schedule, or delete it first.',
+  },
   // The `perdure` command's own codes (the server's pass through it unchanged).
   USAGE: {
     meaning: 'The command line was not valid: an unknown option, a missing argument, bad JSON.',

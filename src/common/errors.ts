@@ -221,3 +221,26 @@ export class NamespaceAlreadyExistsError extends PerdureError {
     super('NAMESPACE_ALREADY_EXISTS', `namespace "${namespace}" already exists. Change it with \`perdure namespace update ${namespace}\`, or pick another name.`);
   }
 }
+
+/**
+ * No schedule of that id in the namespace.
+ *
+ * @example
+ * try { await client.schedules.getHandle('nightly').describe() }
+ * catch (e) { if (e instanceof ScheduleNotFoundError) … }
+ */
+export class ScheduleNotFoundError extends PerdureError {
+  constructor(readonly namespace: string, readonly scheduleId: string) {
+    super('SCHEDULE_NOT_FOUND', `no schedule "${scheduleId}" in namespace "${namespace}". List schedules to see what exists.`);
+  }
+}
+
+/** A create named a schedule id the namespace already has. */
+export class ScheduleAlreadyExistsError extends PerdureError {
+  constructor(readonly namespace: string, readonly scheduleId: string) {
+    super(
+      'SCHEDULE_ALREADY_EXISTS',
+      `schedule "${scheduleId}" already exists in namespace "${namespace}". Pick another id, update it, or delete it first.`,
+    );
+  }
+}

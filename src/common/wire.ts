@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
 import { EXECUTION_STATUSES } from './history.ts';
 import { NAMESPACE_OPS, namespaceCallArgs } from './namespace-wire.ts';
+import { scheduleArgs } from './schedule-schema.ts';
 
 /**
  * The WebSocket protocol between the server and its workers and clients: one msgpack map per
@@ -73,6 +74,7 @@ export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestI
 export const CLIENT_OPS = [
   'start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'migrate', 'result', 'describe', 'history', 'list', 'count', 'types',
   ...NAMESPACE_OPS,
+  'createSchedule', 'describeSchedule', 'listSchedules', 'updateSchedule', 'pauseSchedule', 'unpauseSchedule', 'triggerSchedule', 'deleteSchedule',
 ] as const;
 export type ClientOp = (typeof CLIENT_OPS)[number];
 
@@ -132,6 +134,7 @@ export const callArgs = {
   count: listFilters,
   types: z.object({}),
   ...namespaceCallArgs,
+  ...scheduleArgs,
 } satisfies Record<ClientOp, z.ZodType>;
 
 export type CallArgs<Op extends ClientOp> = z.infer<(typeof callArgs)[Op]>;

@@ -6,6 +6,8 @@ import type { Engine } from '../engine/engine.ts';
 import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
 import { Authenticator, type TokenGrant } from './auth.ts';
 import { namespaceOp } from './namespace-ops.ts';
+import type { ScheduleService } from '../schedules/schedule-service.ts';
+import { isScheduleOp, runScheduleOp } from './schedule-ops.ts';
 
 /** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
 export const MAX_RESULT_WAIT_MS = 60_000;
@@ -16,7 +18,7 @@ export const MAX_RESULT_WAIT_MS = 60_000;
  */
 export class ClientOps {
   /** `auth` decides the namespace operations (the others are authorized by the transport). */
-  constructor(private readonly engine: Engine, private readonly auth: Authenticator = new Authenticator()) {}
+  constructor(private readonly engine: Engine, private readonly auth: Authenticator = new Authenticator(), private readonly schedules?: ScheduleService) {}
 
   /**
    * Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`.
@@ -31,6 +33,7 @@ export class ClientOps {
   }
 
   private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {
+    if (isScheduleOp(op)) return runScheduleOp(this.schedules, namespace, op, args);
     const e = this.engine;
     const a = args as Record<string, never>;
     const ref = { namespace, workflowId: a.workflowId };

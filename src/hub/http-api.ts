@@ -10,6 +10,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
 import type { Metrics } from './metrics.ts';
+import { registerScheduleRoutes } from './schedule-routes.ts';
 
 export interface HttpApiDeps {
   engine: Engine;
@@ -31,6 +32,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   NAMESPACE_NOT_FOUND: 404,
   NAMESPACE_ALREADY_EXISTS: 409,
+  SCHEDULE_NOT_FOUND: 404,
+  SCHEDULE_ALREADY_EXISTS: 409,
   EXECUTION_ALREADY_STARTED: 409,
   EXECUTION_CLOSED: 409,
   WORKFLOW_ID_REUSE_REJECTED: 409,
@@ -107,6 +110,7 @@ interface WorkflowParams extends NsParams { workflowId: string }
  * GET  /api/v1/namespaces                                       200 { namespaces }
  * GET  /api/v1/namespaces/{ns}                                  200 namespace | 404 NAMESPACE_NOT_FOUND
  * PATCH /api/v1/namespaces/{ns}  {description?, retention?}     200 namespace
+ * …/namespaces/{ns}/schedules[/{id}[/update|/pause|/unpause|/trigger]]  schedules: see schedule-routes.ts
  * GET  /healthz (open)   GET /metrics (Prometheus text)
  * ```
  *
@@ -262,6 +266,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       if (body.name !== undefined && body.name !== request.params.ns) throw new InvalidArgumentError('name: a namespace cannot be renamed; leave "name" out of the body');
       return ops.call(DEFAULT_NAMESPACE, 'updateNamespace', { ...body, name: request.params.ns }, grants.get(request));
     });
+    registerScheduleRoutes(api, call, API_PREFIX);
 
     api.get('/workflow-types', async (request) => {
       const grant = grants.get(request);

@@ -10,6 +10,7 @@ import type { Durability, Store } from '../store/store.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { HistoryLimits } from '../engine/history-limits.ts';
 import type { RetentionOptions } from '../engine/retention-sweeper.ts';
+import { ScheduleService } from '../schedules/schedule-service.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
 import { clientPeer } from '../hub/client-peer.ts';
@@ -57,6 +58,8 @@ export interface ServerOptions {
 /** A running server: its address, its engine, and a graceful close. */
 export interface PerdureServer {
   readonly engine: Engine;
+  /** Durable schedules that start workflows on cron expressions or intervals. */
+  readonly schedules: ScheduleService;
   readonly host: string;
   readonly port: number;
   /** `http://host:port` */
@@ -108,7 +111,14 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       options.retention?.onSweep?.(report);
     } },
   });
-  const ops = new ClientOps(engine, auth);
+  let schedules: ScheduleService;
+  try {
+    schedules = await ScheduleService.start({ engine, store: engine.store, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  const ops = new ClientOps(engine, auth, schedules);
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });
@@ -132,6 +142,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   try {
     await app.listen({ host, port: options.port ?? DEFAULT_PORT });
   } catch (error) {
+    await schedules.stop();
     await engine.stop();
     throw error;
   }
@@ -143,13 +154,14 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
 
   let closing: Promise<void> | undefined;
   return {
-    engine, host: address.address, port: address.port, logger,
+    engine, schedules, host: address.address, port: address.port, logger,
     url: `http://${urlHost}:${address.port}`,
     wsUrl: `ws://${urlHost}:${address.port}${WS_PATH}`,
     close() {
       closing ??= (async () => {
         await hub.close();
         await app.close();
+        await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
         logger.info('Perdure stopped');
       })();

@@ -10,6 +10,11 @@ export type { TokenGrant, Role } from '../hub/auth.ts';
 export { Engine, type EngineOptions, type StartOptions, type SignalWithStartOptions, type StartedRun, type ExecutionRef } from '../engine/engine.ts';
 export type { ExecutionDescription, ExecutionResult, QueryResult, ExecutionDetail, RunSummary } from '../common/execution-types.ts';
 export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
+export { ScheduleService, type ScheduleServiceOptions, type ScheduleRef } from '../schedules/schedule-service.ts';
+export type {
+  ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleUpdate, ScheduleDescription, ScheduleSummary, SchedulePage,
+  ScheduleActionResult, ScheduleCounts, ScheduleState, TriggerResult, OverlapPolicy,
+} from '../common/schedule-types.ts';
 export { LevelStore } from '../store/level-store.ts';
 export type { Store, Durability } from '../store/store.ts';
 export { systemClock, type Clock } from '../engine/clock.ts';

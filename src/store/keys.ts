@@ -19,6 +19,7 @@ import type { ExecutionStatus } from '../common/history.ts';
  * ns/<name>                                       → NamespaceRecord
  * closed/<ns>/<closedAt>/<runId>                  → (empty)          (retention: oldest closed first)
  * meta/<name>                                     → store metadata (which one-time upgrades ran)
+ * sched/<ns>/<scheduleId>                         → ScheduleRecord   (by namespace, then id)
  * ```
  *
  * Every string component goes through `encodeURIComponent`, so it never contains `/` (workflow
@@ -94,6 +95,10 @@ export const keys = {
     `timer/${num(entry.dueAt, 'timer dueAt')}/${part(entry.runId, 'run id')}/${part(entry.kind, 'timer kind')}/${part(entry.id, 'timer id')}`,
   taskPrefix: () => 'task/',
   task: (runId: string, activityId: string) => `task/${part(runId, 'run id')}/${part(activityId, 'activity id')}`,
+  /** A schedule's record. */
+  schedule: (ns: string, scheduleId: string) => `sched/${part(ns, 'namespace')}/${part(scheduleId, 'schedule id')}`,
+  /** Every schedule of a namespace, or (without one) of every namespace. */
+  schedulePrefix: (ns?: string) => (ns === undefined ? 'sched/' : `sched/${part(ns, 'namespace')}/`),
   /** The listing prefix a query scans: the narrowest index that answers its filters. */
   visPrefix: (ns: string, status?: ExecutionStatus, type?: string): string => {
     const n = part(ns, 'namespace');

@@ -19,6 +19,8 @@ import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
   ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
 } from './store.ts';
+import type { ListSchedulesPage, ListSchedulesQuery, ScheduleRecord } from './store.ts';
+import { listScheduleRecords } from './schedule-listing.ts';
 import { validateCommit } from './validate-commit.ts';
 
 /** Options of {@link LevelStore}. */
@@ -347,6 +349,29 @@ export class LevelStore implements Store {
       await this.committer!.submit(operations);
       return true;
     });
+  }
+
+  async getSchedule(namespace: string, scheduleId: string): Promise<ScheduleRecord | undefined> {
+    return this.readValue<ScheduleRecord>(keys.schedule(namespace, scheduleId), `record of schedule "${scheduleId}"`);
+  }
+
+  /** One put through group commit: durable when it resolves, like a run commit. */
+  async putSchedule(record: ScheduleRecord): Promise<void> {
+    this.requireOpen();
+    if (typeof record?.namespace !== 'string' || typeof record.scheduleId !== 'string') {
+      throw new InvalidArgumentError('putSchedule needs a record with a namespace and a scheduleId.');
+    }
+    await this.committer!.submit([{ type: 'put', key: keys.schedule(record.namespace, record.scheduleId), value: encode(record) }]);
+  }
+
+  async deleteSchedule(namespace: string, scheduleId: string): Promise<void> {
+    this.requireOpen();
+    await this.committer!.submit([{ type: 'del', key: keys.schedule(namespace, scheduleId) }]);
+  }
+
+  async listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
+    const db = this.requireOpen();
+    return listScheduleRecords(db, query ?? {}, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record'));
   }
 
   // ── implementation ──

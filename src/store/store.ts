@@ -4,6 +4,7 @@ import type { ActivityOptions } from '../common/activity-options.ts';
 import type { RunSummary } from '../common/execution-types.ts';
 import type { ParentClosePolicy } from '../common/parent-close-policy.ts';
 import type { NamespaceInfo } from '../common/namespaces.ts';
+import type { ScheduleRecord } from '../common/schedule-types.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -73,6 +74,18 @@ export interface Store {
    * its pointer.
    */
   deleteRun(runId: string): Promise<boolean>;
+  /** A schedule's record, or undefined when the namespace has no schedule of that id. */
+  getSchedule(namespace: string, scheduleId: string): Promise<ScheduleRecord | undefined>;
+  /**
+   * Creates or replaces a schedule's record in one atomic, durable write (per the store's
+   * durability setting). The schedule service puts everything one action changes — the action
+   * taken and the next action time — in one record, so one write never leaves half of it.
+   */
+  putSchedule(record: ScheduleRecord): Promise<void>;
+  /** Removes a schedule's record; removing one that does not exist is not an error. */
+  deleteSchedule(namespace: string, scheduleId: string): Promise<void>;
+  /** Schedules of one namespace (or, without `namespace`, of all), ordered by namespace then id, paginated. */
+  listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage>;
 }
 
 export type Durability = 'fsync' | 'os';
@@ -246,3 +259,20 @@ export interface ClosedRunRef {
   runId: string;
   closedAt: number;
 }
+/** A listing of schedules. */
+export interface ListSchedulesQuery {
+  /** Only this namespace's schedules; every namespace's when absent (the server's start). */
+  namespace?: string;
+  /** Page size, default 100, at most 1000. */
+  limit?: number;
+  /** Opaque token from the previous page. */
+  pageToken?: string;
+}
+
+/** A page of schedules; the listing has ended when `nextPageToken` is absent. */
+export interface ListSchedulesPage {
+  schedules: ScheduleRecord[];
+  nextPageToken?: string;
+}
+
+export type { ScheduleRecord };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary, Store, TaskEntry, TimerEntry } from '../store/store.ts';
 import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
+import { scheduleStoreCases } from './schedule-store-conformance.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
 export interface StoreFixture {
@@ -258,6 +259,7 @@ export function storeConformanceSuite({ name, factory }: StoreConformanceOptions
     }));
 
     namespaceConformanceCases(withStore);
+    scheduleStoreCases(factory, withStore);
   });
 }
 

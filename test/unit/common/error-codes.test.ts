@@ -16,6 +16,8 @@ const {
   NamespaceNotFoundError,
   NamespaceAlreadyExistsError,
   PayloadTooLargeError,
+  ScheduleNotFoundError,
+  ScheduleAlreadyExistsError,
 } = errors;
 const { Failure, ApplicationFailure, TimeoutFailure, ActivityFailure, CancelledFailure, TerminatedFailure, ChildWorkflowFailure } = failures;
 
@@ -45,6 +47,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   ForbiddenError: [new ForbiddenError('token is not valid for namespace "billing"'), 'FORBIDDEN'],
   NamespaceNotFoundError: [new NamespaceNotFoundError('billing'), 'NAMESPACE_NOT_FOUND'],
   NamespaceAlreadyExistsError: [new NamespaceAlreadyExistsError('billing'), 'NAMESPACE_ALREADY_EXISTS'],
+  ScheduleNotFoundError: [new ScheduleNotFoundError('default', 'nightly'), 'SCHEDULE_NOT_FOUND'],
+  ScheduleAlreadyExistsError: [new ScheduleAlreadyExistsError('default', 'nightly'), 'SCHEDULE_ALREADY_EXISTS'],
 };
 
 /** One instance of every concrete failure class, and the code it must carry. */
