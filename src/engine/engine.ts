@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
-import { CLOSED_STATUSES, type ExecutionStatus, type HistoryEvent, type MachineEvent } from '../common/history.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
@@ -18,11 +18,13 @@ import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
 import { actOnCommit } from './commit-effects.ts';
-import { startAction } from './start-policy.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
-import type { OutboxItem, PendingChild, RunRecord, RunSummary } from '../store/store.ts';
+import { RunStarter } from './run-starter.ts';
+import { migrateRuns, type MigrateOptions } from './migration.ts';
+
+export type { MigrateOptions };
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
 import type { MigrateResult } from '../common/execution-types.ts';
 
@@ -90,18 +92,6 @@ export interface StartedRun {
   started: boolean;
 }
 
-export interface MigrateOptions {
-  namespace?: string;
-  type: string;
-  /** The version whose open runs move. */
-  fromVersion: string;
-  /** Default: the newest registered version of the type. */
-  toVersion?: string;
-  /** Only these workflow ids (default: every open run on `fromVersion`). */
-  workflowIds?: string[];
-}
-
-
 export interface ExecutionRef {
   namespace?: string;
   workflowId: string;
@@ -134,7 +124,7 @@ export class Engine implements WorkerConnection {
   private readonly outbox: Outbox;
   private readonly historyLimits: HistoryLimits;
   private readonly maxPayloadBytes: number;
-  private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly starter: RunStarter;
   private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
   private readonly evictEveryMs: number;
@@ -161,9 +151,10 @@ export class Engine implements WorkerConnection {
       historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes,
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
     }, options.idleEvictMs ?? 60_000);
+    this.starter = new RunStarter(store, this.executions, this.registry, clock);
     this.outbox = new Outbox(store, this.executions, {
-      startChild: (parent, child) => this.startChildRun(parent, child),
-      continueAsNew: (from, item) => this.startContinuedRun(from, item),
+      startChild: (parent, child) => this.starter.startChild(parent, child),
+      continueAsNew: (from, item) => this.starter.startContinued(from, item),
     });
     this.router.attach(this.dispatcher, this.local);
   }
@@ -193,7 +184,7 @@ export class Engine implements WorkerConnection {
   async start(type: string, options: StartOptions = {}): Promise<StartedRun> {
     const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
-    return this.serialised(namespace, workflowId, () => this.startLocked(definition, namespace, workflowId, options));
+    return this.starter.start(definition, namespace, workflowId, options);
   }
 
   /**
@@ -215,7 +206,7 @@ export class Engine implements WorkerConnection {
     const event = this.validEvent(options.event);
     const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
-    return this.serialised(namespace, workflowId, () => this.startLocked(definition, namespace, workflowId, options, event));
+    return this.starter.start(definition, namespace, workflowId, options, event);
   }
 
   /** Sends an event to the machine. History records it even when the current state ignores it. */
@@ -261,7 +252,7 @@ export class Engine implements WorkerConnection {
     // Terminate first: two open runs of one workflow id must never exist. A crash between the
     // two commits leaves the old run terminated and no new one: nothing half-applied. Both run
     // in the workflow id's start queue, so no start can come between them.
-    await this.serialised(from.namespace, from.workflowId, async () => {
+    await this.starter.serialised(from.namespace, from.workflowId, async () => {
       // The plan was made from `from`: a start that got in first would make it stale.
       if ((await this.runIdOf(ref)) !== from.runId) {
         throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await this.runIdOf(ref));
@@ -290,35 +281,10 @@ export class Engine implements WorkerConnection {
   async migrate(options: MigrateOptions): Promise<MigrateResult> {
     this.assertRunning();
     const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
-    const type = validateId(options.type, 'type');
-    const fromVersion = validateId(options.fromVersion, 'fromVersion');
-    const target = options.toVersion === undefined ? this.registry.latest(type) : this.registry.get(type, options.toVersion);
-    if (!target) throw new InvalidArgumentError(`version ${options.toVersion} of "${type}" is not registered (registered: ${this.registry.types().find((t) => t.type === type)?.versions.join(', ') ?? 'none'})`);
-    const migration = target.migrations[fromVersion];
-    if (target.version === fromVersion) throw new InvalidArgumentError(`runs on version ${fromVersion} are on the target version already`);
-    if (!migration) {
-      throw new InvalidArgumentError(`"${type}" version ${target.version} has no migration from version ${fromVersion}: give workflow(machine, { migrations: { '${fromVersion}': ({ value, context }) => ({ value, context }) } })`);
-    }
-    const only = options.workflowIds && new Set(options.workflowIds.map((id) => validateId(id, 'workflowIds[]')));
-    // One migration at a time per type: a blocked run has no mailbox to serialise two.
-    return this.serialised(namespace, `\u0000migrate:${type}`, async () => {
-      const result: MigrateResult = { toVersion: target.version, migrated: [], failed: [] };
-      for (const run of await this.openRunsOn(namespace, type, fromVersion)) {
-        if (only && !only.has(run.workflowId)) continue;
-        const execution = await this.executions.adopt(run.runId, target);
-        if (!execution || execution.run.version !== fromVersion) continue;
-        try {
-          await execution.migrate(target, migration);
-          this.executions.admit(execution);
-          result.migrated.push({ workflowId: run.workflowId, runId: run.runId });
-        } catch (error) {
-          const { code, message } = error instanceof PerdureError ? error : { code: 'INVALID_ARGUMENT', message: String((error as Error)?.message ?? error) };
-          result.failed.push({ workflowId: run.workflowId, runId: run.runId, code, message });
-        }
-      }
-      return result;
-    });
+    this.namespaces.require(namespace);
+    return migrateRuns({ store: this.store, registry: this.registry, executions: this.executions, starter: this.starter }, namespace, options);
   }
+
 
   async query(ref: ExecutionRef): Promise<QueryResult> {
     const runId = await this.runIdOf(ref);
@@ -429,113 +395,6 @@ export class Engine implements WorkerConnection {
     if (options.idempotencyKey !== undefined) validateId(options.idempotencyKey, 'idempotencyKey');
     validatePayloadSize(options.input, 'input', this.maxPayloadBytes);
     return { namespace, workflowId };
-  }
-
-  /** Runs `job` after every start of the same workflow id before it: the open-run check and the commit must not interleave. */
-  private async serialised<T>(namespace: string, workflowId: string, job: () => Promise<T>): Promise<T> {
-    const key = `${namespace}\u0000${workflowId}`;
-    const attempt = (this.starting.get(key) ?? Promise.resolve()).catch(() => {}).then(job);
-    this.starting.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      if (this.starting.get(key) === attempt) this.starting.delete(key);
-    }
-  }
-
-  /** A start (with `firstSignal`: a signal-with-start), while it holds its workflow id. */
-  private async startLocked(definition: WorkflowDefinition, namespace: string, workflowId: string, options: StartOptions, firstSignal?: MachineEvent): Promise<StartedRun> {
-    if (options.idempotencyKey !== undefined) {
-      const runId = await this.store.findRunByIdempotencyKey(namespace, options.idempotencyKey);
-      const run = runId && (await this.store.getRun(runId));
-      if (run && run.workflowId === workflowId) return { namespace, workflowId, runId: run.runId, started: true };
-    }
-    const conflictPolicy = options.conflictPolicy ?? (firstSignal ? 'useExisting' : 'fail');
-    // An open run may close (complete, time out) between our read and our signal: read again.
-    for (let attempt = 1; ; attempt++) {
-      const action = startAction(await this.latestRun(namespace, workflowId), { namespace, workflowId, idReusePolicy: options.idReusePolicy, conflictPolicy });
-      if (action.do === 'useExisting') {
-        if (firstSignal) {
-          try {
-            await (await this.openRun(action.runId)).signal(firstSignal);
-          } catch (error) {
-            if (error instanceof ExecutionClosedError && attempt < 3) continue;
-            throw error;
-          }
-        }
-        return { namespace, workflowId, runId: action.runId, started: false };
-      }
-      const runId = randomUUID();
-      // Terminate commits before the new run's start: two open runs of one id never exist. A
-      // crash in between leaves the old run terminated and no new one; the caller retries.
-      if (action.do === 'terminateThenStart') {
-        await (await this.openRun(action.runId)).terminate(`replaced by run ${runId} of a new start with conflictPolicy "terminateExisting"`);
-      }
-      await this.createRun(definition, { runId, namespace, workflowId, idempotencyKey: options.idempotencyKey }, options.input, firstSignal);
-      return { namespace, workflowId, runId, started: true };
-    }
-  }
-
-  /** Makes a run and takes its first step; resolves once both are durable. */
-  private async createRun(definition: WorkflowDefinition, fields: Pick<RunRecord, 'runId' | 'namespace' | 'workflowId' | 'idempotencyKey' | 'parent' | 'continuedFrom'>, input: unknown, firstSignal?: MachineEvent): Promise<void> {
-    const execution = this.executions.create({
-      ...fields, type: definition.type, version: definition.version,
-      status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
-    }, definition);
-    await execution.begin(input, firstSignal);
-  }
-
-  /**
-   * A parent's child, started as its own execution: under the child's workflow id's start queue,
-   * with Temporal's child defaults (a closed run's id may be reused; an open one is a conflict).
-   */
-  private async startChildRun(parent: RunRecord, child: PendingChild): Promise<void> {
-    const definition = this.registry.latest(child.workflowType);
-    const { namespace } = parent;
-    await this.serialised(namespace, child.workflowId, async () => {
-      if (await this.store.getRun(child.runId)) return; // made before a crash
-      const action = startAction(await this.latestRun(namespace, child.workflowId), { namespace, workflowId: child.workflowId, conflictPolicy: 'fail' });
-      if (action.do !== 'start') throw new Error(`unreachable: start action ${action.do} for a child`);
-      const parentRef = { namespace, workflowId: parent.workflowId, runId: parent.runId, childId: child.childId };
-      await this.createRun(definition, { runId: child.runId, namespace, workflowId: child.workflowId, parent: parentRef }, child.input);
-    });
-  }
-
-  /** The run `from` continued as: the newest version of its type, the same workflow id and parent. */
-  private async startContinuedRun(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void> {
-    const definition = this.registry.latest(from.type);
-    await this.serialised(from.namespace, from.workflowId, async () => {
-      if (await this.store.getRun(item.runId)) return; // made before a crash
-      // A start that took the workflow id after `from` closed wins; the chain ends there.
-      if ((await this.latestRun(from.namespace, from.workflowId))?.runId !== from.runId) return;
-      await this.createRun(definition, {
-        runId: item.runId, namespace: from.namespace, workflowId: from.workflowId, parent: from.parent, continuedFrom: from.runId,
-      }, item.input);
-    });
-  }
-
-  /** The latest run of a workflow id, with its current status (blocked overlaid). */
-  private async latestRun(namespace: string, workflowId: string): Promise<{ runId: string; status: ExecutionStatus } | undefined> {
-    const live = this.executions.openByWorkflow(namespace, workflowId);
-    if (live) return { runId: live.runId, status: live.run.status };
-    const currentId = await this.store.getCurrentRunId(namespace, workflowId);
-    const current = currentId ? await this.executions.record(currentId) : undefined;
-    return current && { runId: current.runId, status: current.status };
-  }
-
-  private async openRunsOn(namespace: string, type: string, version: string): Promise<RunSummary[]> {
-    const runs: RunSummary[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.store.listRuns({ namespace, type, status: 'running', limit: 1000, pageToken });
-      runs.push(...page.runs.filter((r) => r.version === version));
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    return runs;
-  }
-
-  private async openRun(runId: string): Promise<Execution> {
-    return (await this.executions.load(runId)) ?? this.executions.openOrThrow(runId);
   }
 
   /**
