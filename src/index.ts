@@ -19,6 +19,10 @@ export {
   workflow, isWorkflowDefinition, machineVersion,
   type WorkflowDefinition, type WorkflowOptions, type WorkflowInput, type WorkflowOutput, type WorkflowEvent,
 } from './definition/workflow.ts';
+export type { SearchAttributeDeclaration, SearchAttributeDeclarations } from './definition/search-attributes.ts';
+export type {
+  SearchAttributes, SearchAttributeValue, SearchAttributeType, SearchAttributeRange, SearchAttributeFilters,
+} from './common/search-attributes.ts';
 export { CANCEL_EVENT } from './engine/decide.ts';
 export type { ActivityOptions, RetryPolicy, Duration } from './common/activity-options.ts';
 export type { HistoryEvent, HistoryEventKind, ExecutionStatus, MachineEvent } from './common/history.ts';

@@ -1,18 +1,31 @@
 import { createHash } from 'node:crypto';
-import type { AnyStateMachine, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
+import type { AnyStateMachine, ContextFrom, EventFromLogic, InputFrom, OutputFrom } from 'xstate';
 import { InvalidDefinitionError } from '../common/errors.ts';
 import { activityMarker } from './activity.ts';
 import { actorKind } from './actor-kind.ts';
+import { findSearchAttributeProblems, type SearchAttributeDeclarations } from './search-attributes.ts';
 import { findDefinitionProblems } from './validate.ts';
 
 const WORKFLOW = Symbol.for('perdure.workflow');
 
-export interface WorkflowOptions {
+export interface WorkflowOptions<Context = unknown> {
   /**
    * Overrides the version name. By default the version is a content hash of the machine's
    * definition and implementations, so any change to the machine makes a new version.
    */
   version?: string;
+  /**
+   * Values to list and count executions by, read from the context after every committed step
+   * (see docs/visibility.md, "Search attributes"). Not part of the version: a changed mapping
+   * applies to every open execution from its next step on.
+   *
+   * @example
+   * workflow(machine, { searchAttributes: {
+   *   customerId: { type: 'keyword', from: (ctx) => ctx.customerId },
+   *   amount: { type: 'number', from: (ctx) => ctx.amount },
+   * } })
+   */
+  searchAttributes?: SearchAttributeDeclarations<Context>;
 }
 
 /**
@@ -26,6 +39,8 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
   /** Content hash of the definition (or the version given in options). */
   readonly version: string;
   readonly machine: TMachine;
+  /** The declared search attributes (an empty object when none). */
+  readonly searchAttributes: Readonly<SearchAttributeDeclarations>;
 }
 
 export type WorkflowInput<W> = W extends WorkflowDefinition<infer M> ? InputFrom<M> : never;
@@ -40,10 +55,13 @@ export type WorkflowEvent<W> = W extends WorkflowDefinition<infer M> ? EventFrom
  * export const approval = workflow(setup({ … }).createMachine({ id: 'approval', … }));
  * const engine = await Engine.start({ workflows: [approval], dataDir: './.perdure' });
  */
-export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions = {}): WorkflowDefinition<TMachine> {
-  const problems = findDefinitionProblems(machine);
+export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions<ContextFrom<TMachine>> = {}): WorkflowDefinition<TMachine> {
+  const problems = [...findDefinitionProblems(machine), ...findSearchAttributeProblems(options.searchAttributes)];
   if (problems.length > 0) throw new InvalidDefinitionError(String(machine.id), problems);
-  return Object.freeze({ [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine });
+  // The mapping is deliberately not hashed into the version: it only reads the context, never
+  // changes what the machine does, so replay and running executions are unaffected by it.
+  const searchAttributes = Object.freeze({ ...(options.searchAttributes as SearchAttributeDeclarations | undefined) });
+  return Object.freeze({ [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine, searchAttributes });
 }
 
 export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {

@@ -10,6 +10,7 @@ import { decide, type Decision, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot } from './machine-step.ts';
 import { Mailbox } from './mailbox.ts';
 import { retryDecision } from './retry.ts';
+import { searchAttributesAfter } from './search-attributes.ts';
 import { foldEvents } from './run-state.ts';
 
 /** What an execution needs from the engine around it. */
@@ -184,7 +185,7 @@ export class Execution {
       seq, at, activities: Object.keys(this.run.activities), timers: Object.keys(this.run.timers),
     });
     const events = [body, ...decision.commands].map((e, i): HistoryEvent => ({ ...e, seq: seq + i, at }));
-    await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot));
+    await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot), searchAttributesAfter(this.definition, decision.snapshot));
     this.snapshot = decision.snapshot;
     this.host.afterCommit(this, events, decision);
   }
@@ -196,9 +197,10 @@ export class Execution {
     this.host.afterCommit(this, events, undefined);
   }
 
-  private async commit(events: HistoryEvent[], snapshot: unknown): Promise<void> {
+  private async commit(events: HistoryEvent[], snapshot: unknown, searchAttributes?: RunRecord['searchAttributes']): Promise<void> {
     const { run, timers, tasks } = foldEvents(this.run, events);
     run.snapshot = snapshot;
+    if (searchAttributes) run.searchAttributes = searchAttributes; // in the same atomic commit as the snapshot
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }

@@ -1,11 +1,14 @@
 import { InvalidArgumentError } from '../common/errors.ts';
+import { attributeFilters } from './attribute-filters.ts';
 import { keys } from './keys.ts';
 import type { ListRunsQuery, RunSummary } from './store.ts';
 
 /**
  * How `LevelStore` answers a listing query: which index range it reads (status/type pick the
  * index, the start-time window bounds the range) and which filters it checks on each row
- * (close time, workflow id prefix). Pure: no I/O, so it is unit-testable on its own.
+ * (close time, workflow id prefix). An exact match on a search attribute takes the place of
+ * status and type as the index (see `AttributeFilters.index`); they are then checked on each row,
+ * as are search-attribute ranges. Pure: no I/O, so it is unit-testable on its own.
  *
  * @example
  * const plan = planListing({ namespace: 'default', status: 'completed', startedAfter: t0 }, 'listRuns');
@@ -33,9 +36,15 @@ export function planListing(query: ListRunsQuery, op: string): ListingPlan {
   }
   // A run closes after it starts, so "closed before T" only looks at runs started before T.
   const startedBefore = closedBefore === undefined ? query.startedBefore : Math.min(closedBefore, query.startedBefore ?? Infinity);
-  const prefix = keys.visPrefix(query.namespace, query.status, query.type);
+  const attributes = attributeFilters(query.searchAttributes, op);
+  const indexed = attributes.index(query.status !== undefined || query.type !== undefined);
+  const prefix = indexed
+    ? keys.visAttrValuePrefix(query.namespace, indexed.name, indexed.value)
+    : keys.visPrefix(query.namespace, query.status, query.type);
   const range = keys.visRange(prefix, startedAfter, startedBefore);
-  const checks: Array<(s: RunSummary) => boolean> = [];
+  const checks: Array<(s: RunSummary) => boolean> = attributes.checks(indexed?.name);
+  if (indexed && query.status !== undefined) checks.push((s) => s.status === query.status);
+  if (indexed && query.type !== undefined) checks.push((s) => s.type === query.type);
   if (closedAfter !== undefined) checks.push((s) => s.closedAt !== undefined && s.closedAt >= closedAfter);
   if (closedBefore !== undefined) checks.push((s) => s.closedAt !== undefined && s.closedAt < closedBefore);
   if (workflowIdPrefix) checks.push((s) => s.workflowId.startsWith(workflowIdPrefix));

@@ -2,6 +2,7 @@ import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
 import type { FailureInfo } from '../common/failures.ts';
 import type { ActivityOptions } from '../common/activity-options.ts';
 import type { RunSummary } from '../common/execution-types.ts';
+import type { SearchAttributeFilters, SearchAttributes } from '../common/search-attributes.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -68,6 +69,11 @@ export interface RunRecord extends RunSummary {
   timers: Record<string, PendingTimer>;
   /** Set while status is 'blocked': why the run cannot make progress. */
   blockedReason?: string;
+  /**
+   * Values the workflow publishes for listing (see common/search-attributes.ts); the store
+   * indexes each one, and moves the entries when they change. Absent or `{}`: none.
+   */
+  searchAttributes?: SearchAttributes;
 }
 
 export interface PendingActivity {
@@ -145,6 +151,12 @@ export interface ListRunsQuery {
   closedBefore?: number;
   /** Runs whose workflow id starts with this string. */
   workflowIdPrefix?: string;
+  /**
+   * Runs whose search attributes match: a value matches exactly (a string, a number, a
+   * boolean), a range `{ gte?, gt?, lte?, lt? }` bounds a number. A run without the attribute
+   * never matches. An exact match is answered by an index; ranges are checked on each row.
+   */
+  searchAttributes?: SearchAttributeFilters;
   /** Page size, default 100, at most 1000. */
   limit?: number;
   /** Opaque token from the previous page. */

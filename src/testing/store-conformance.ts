@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunSummary, Store, TaskEntry, TimerEntry } from '../store/store.ts';
 import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixtures.ts';
+import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
 export interface StoreFixture {
@@ -255,6 +256,8 @@ export function storeConformanceSuite({ name, factory }: StoreConformanceOptions
       await expect(store.nextTimer()).rejects.toMatchObject(closed);
       await expect(startRun(store, fixtureRun('r-2'))).rejects.toMatchObject(closed);
     }));
+
+    searchAttributeConformanceCases(withStore);
   });
 }
 
