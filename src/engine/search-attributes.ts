@@ -18,7 +18,7 @@ export interface SearchAttributeProblem {
  * computeSearchAttributes({ amount: { type: 'number', from: (c) => c.amount } }, { amount: '12' })
  * // { values: {}, problems: [{ name: 'amount', message: 'returned a string, expected a finite number' }] }
  */
-export function computeSearchAttributes(declarations: SearchAttributeDeclarations, context: unknown): { values: SearchAttributes; problems: SearchAttributeProblem[] } {
+export function computeSearchAttributes<Context>(declarations: SearchAttributeDeclarations<Context>, context: Context): { values: SearchAttributes; problems: SearchAttributeProblem[] } {
   const values: SearchAttributes = {};
   const problems: SearchAttributeProblem[] = [];
   for (const [name, { type, from }] of Object.entries(declarations)) {
