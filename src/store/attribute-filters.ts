@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import {
-  isRange, RANGE_BOUNDS, SEARCH_ATTRIBUTE_NAME, type SearchAttributeFilters, type SearchAttributeValue,
+  isRange, RANGE_BOUNDS, SEARCH_ATTRIBUTE_NAME, type SearchAttributeFilters, type SearchAttributeRange, type SearchAttributeValue,
 } from '../common/search-attributes.ts';
 import type { RunSummary } from '../common/execution-types.ts';
 
@@ -22,9 +22,11 @@ export interface AttributeFilters {
   index(hasStatusOrType: boolean): { name: string; value: SearchAttributeValue } | undefined;
   /** Row checks for every filter except `indexed` (already answered by the index). */
   checks(indexed?: string): Array<(summary: RunSummary) => boolean>;
+  /** The first range filter, for a listing that may read the attribute's value index instead. */
+  range(): { name: string; bounds: SearchAttributeRange } | undefined;
 }
 
-type Check = { name: string; exact?: SearchAttributeValue; test: (value: SearchAttributeValue | undefined) => boolean };
+type Check = { name: string; exact?: SearchAttributeValue; bounds?: SearchAttributeRange; test: (value: SearchAttributeValue | undefined) => boolean };
 
 export function attributeFilters(filters: SearchAttributeFilters | undefined, op: string): AttributeFilters {
   if (filters !== undefined && (typeof filters !== 'object' || filters === null || Array.isArray(filters))) {
@@ -39,6 +41,10 @@ export function attributeFilters(filters: SearchAttributeFilters | undefined, op
     },
     checks(indexed) {
       return all.filter((c) => c.name !== indexed).map((c) => (s: RunSummary) => c.test(s.searchAttributes?.[c.name]));
+    },
+    range() {
+      const ranged = all.find((c) => c.bounds !== undefined);
+      return ranged && { name: ranged.name, bounds: ranged.bounds! };
     },
   };
 }
@@ -69,7 +75,7 @@ function checkOf(name: string, filter: unknown, op: string): Check {
   }
   const { gte, gt, lte, lt } = bounds as Record<string, number | undefined>;
   return {
-    name,
+    name, bounds: { gte, gt, lte, lt },
     test: (v) => typeof v === 'number'
       && (gte === undefined || v >= gte) && (gt === undefined || v > gt)
       && (lte === undefined || v <= lte) && (lt === undefined || v < lt),

@@ -124,6 +124,17 @@ export const keys = {
   },
   /** The index of one search attribute: every value, ordered by value, then newest first. */
   visAttrPrefix: (ns: string, name: string): string => `vis-attr/${part(ns, 'namespace')}/${part(name, 'search attribute name')}/`,
+  /**
+   * The key range of a number attribute's index holding the values within `bounds`, and where
+   * the `<newest>/<runId>` tail of its keys starts (numbers are fixed-width, so it is fixed).
+   */
+  visAttrNumberRange: (ns: string, name: string, bounds: { gte?: number; gt?: number; lte?: number; lt?: number }): { range: { gte: string; lt: string }; tailAt: number } => {
+    const prefix = `${keys.visAttrPrefix(ns, name)}n`;
+    // A key is prefix + 16 hex + '/' + tail; '0' sorts right after '/', so `+ '0'` passes over one value.
+    const lower = bounds.gte !== undefined ? prefix + orderedNumber(bounds.gte, name) : bounds.gt !== undefined ? `${prefix + orderedNumber(bounds.gt, name)}0` : prefix;
+    const upper = bounds.lt !== undefined ? prefix + orderedNumber(bounds.lt, name) : bounds.lte !== undefined ? `${prefix + orderedNumber(bounds.lte, name)}0` : `${keys.visAttrPrefix(ns, name)}o`;
+    return { range: { gte: lower, lt: upper < lower ? lower : upper }, tailAt: prefix.length + 17 };
+  },
   /** The listing prefix of runs whose attribute `name` has exactly `value`. */
   visAttrValuePrefix: (ns: string, name: string, value: SearchAttributeValue): string =>
     `${keys.visAttrPrefix(ns, name)}${attributeValue(value, name)}/`,

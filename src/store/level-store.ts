@@ -12,6 +12,7 @@ import { type BatchObserver, type BatchOperation, GroupCommitter } from './group
 import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
 import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
+import { countByValue, listByValue } from './value-range-listing.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
   CountRunsResult, Durability, ListRunsPage, ListRunsQuery, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
@@ -218,6 +219,9 @@ export class LevelStore implements Store {
     const db = this.requireOpen();
     const plan = planListing(query, 'listRuns');
     const limit = pageLimit(query.limit ?? DEFAULT_PAGE, MAX_PAGE);
+    // A selective range on a number or datetime attribute is read from its value index.
+    const byValue = plan.byValue && await listByValue(db, plan, query.pageToken, limit, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    if (byValue) return byValue;
     const range = continueRange(plan, query.pageToken);
     if (!plan.filter) {
       // One row more than asked says whether there is a next page, so the last page has no token.
@@ -263,6 +267,8 @@ export class LevelStore implements Store {
   async countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
     const db = this.requireOpen();
     const plan = planListing(query, 'countRuns');
+    const byValue = plan.byValue && await countByValue(db, plan, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    if (byValue !== undefined) return { count: byValue };
     let count = 0;
     let scanned = 0;
     if (!plan.filter) {
