@@ -13,6 +13,7 @@ import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
 import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
 import { countByValue, listByValue } from './value-range-listing.ts';
+import { countByKeys, listByKeys } from './keyed-listing.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
   CountRunsResult, Durability, ListRunsPage, ListRunsQuery, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
@@ -223,6 +224,7 @@ export class LevelStore implements Store {
     const byValue = plan.byValue && await listByValue(db, plan, query.pageToken, limit, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
     if (byValue) return byValue;
     const range = continueRange(plan, query.pageToken);
+    if (plan.rowsAt) return listByKeys(db, plan, range, limit, SCAN_BUDGET, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
     if (!plan.filter) {
       // One row more than asked says whether there is a next page, so the last page has no token.
       const rows = await db.iterator({ ...range, limit: limit + 1 }).all();
@@ -284,6 +286,7 @@ export class LevelStore implements Store {
       }
       return { count: scanned, capped: true };
     }
+    if (plan.rowsAt) return countByKeys(db, plan, plan.range, COUNT_CAP, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
     const iterator = db.values(plan.range);
     try {
       while (scanned < COUNT_CAP) {
@@ -378,7 +381,8 @@ export class LevelStore implements Store {
       if (!listed || listed.status !== run.status || !sameSearchAttributes(listed.searchAttributes, run.searchAttributes)) {
         if (listed) ops.unshift(...keys.vis(listed).map((key): BatchOperation => ({ type: 'del', key })));
         const summary = encode(summaryOf(run));
-        for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: summary });
+        // Search-attribute entries hold keys only: their rows are read from vis/ (keyed-listing.ts).
+        for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: key.startsWith(ATTRIBUTE_INDEX) ? NO_VALUE : summary });
       }
       return ops;
     } catch (error) {
@@ -415,6 +419,9 @@ export class LevelStore implements Store {
     }
   }
 }
+
+const ATTRIBUTE_INDEX = 'vis-attr/';
+const NO_VALUE = Buffer.alloc(0);
 
 /** What the listing keys of a run are made of (see `keys.vis`). */
 type ListedRun = Parameters<typeof keys.vis>[0];

@@ -21,6 +21,11 @@ export interface ListingPlan {
   range: { gte: string; lt: string };
   filter?: (summary: RunSummary) => boolean;
   /**
+   * Set when the index read holds keys only (a search attribute's): the row of each key is at
+   * `prefix` + the key from `tailAt` on (its `<newest>/<runId>` tail).
+   */
+  rowsAt?: { prefix: string; tailAt: number };
+  /**
    * With a range on a number or datetime attribute (and no exact match to read instead): the
    * part of that attribute's value index the range covers. A store may read it instead of
    * `range` when it holds few keys — all of them, sorted into newest-first order — and fall back
@@ -64,6 +69,7 @@ export function planListing(query: ListRunsQuery, op: string): ListingPlan {
   if (query.status !== undefined) statusAndType.push((s) => s.status === query.status);
   if (query.type !== undefined) statusAndType.push((s) => s.type === query.type);
   const plan: ListingPlan = { prefix, range };
+  if (indexed) plan.rowsAt = { prefix: keys.visPrefix(query.namespace), tailAt: prefix.length };
   const filter = every([...attributes.checks(indexed?.name), ...(indexed ? statusAndType : []), ...rowChecks]);
   if (filter) plan.filter = filter;
   const ranged = indexed ? undefined : attributes.range();

@@ -32,9 +32,9 @@ export async function listByValue(db: Db, plan: ListingPlan, pageToken: string |
   const chunkSize = filter ? 256 : limit + 1;
   for (let from = 0; from < found.length; from += chunkSize) {
     const chunk = found.slice(from, from + chunkSize);
-    const values = await db.getMany(chunk.map((c) => c.valueKey));
+    const values = await db.getMany(chunk.map((c) => c.key)); // the value index holds keys only: rows are in the plan's index
     for (const [i, value] of values.entries()) {
-      if (value === undefined) continue; // its value changed since the keys were read: it is listed elsewhere now
+      if (value === undefined) continue; // it moved since the keys were read (another status): listed elsewhere now
       const summary = decode(value);
       if (filter && !filter(summary)) continue;
       // A match beyond the page proves there is a next page.
@@ -52,7 +52,7 @@ export async function countByValue(db: Db, plan: ListingPlan, decode: Decode): P
   if (!found) return undefined;
   const filter = plan.byValue!.filter;
   if (!filter) return found.length;
-  const values = await db.getMany(found.map((c) => c.valueKey));
+  const values = await db.getMany(found.map((c) => c.key));
   return values.filter((value) => value !== undefined && filter(decode(value))).length;
 }
 
