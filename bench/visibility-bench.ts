@@ -3,8 +3,12 @@
  * `commit`, with 10 types, five statuses and start times one second apart (about 28 hours), then
  * times listing pages and counts. Each figure is the median of `--repeat` warm runs.
  *
+ * Every run has four search attributes: `customerId` (1,000 customers: 0.1% each), `region`
+ * (4 values: 25% each), `vip` (10% true) and `amount` (0–9,999, uniform).
+ *
  *   npx tsx bench/visibility-bench.ts
  *   npx tsx bench/visibility-bench.ts --runs 20000 --repeat 5
+ *   npx tsx bench/visibility-bench.ts --no-attributes   (the write cost without search attributes)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +18,17 @@ import type { ExecutionStatus } from '../src/common/history.ts';
 import { LevelStore } from '../src/store/level-store.ts';
 import type { ListRunsQuery, RunRecord } from '../src/store/store.ts';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '7' } } });
+const { values: args } = parseArgs({ options: {
+  runs: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '7' },
+  // --no-attributes: runs without search attributes, to see what indexing them costs a commit.
+  'no-attributes': { type: 'boolean', default: false },
+} });
+const ATTRIBUTES = !args['no-attributes'];
 const RUNS = Number(args.runs);
 const REPEAT = Number(args.repeat);
 const T0 = 1_700_000_000_000;
 const HOUR = 3_600_000;
+const REGIONS = ['eu', 'us', 'apac', 'latam'];
 
 /** 20% running, 60% completed, 10% failed, 5% canceled, 5% terminated. */
 function statusOf(i: number): ExecutionStatus {
@@ -36,6 +46,7 @@ function runOf(i: number): RunRecord {
     runId: `run-${String(i).padStart(7, '0')}`, namespace: 'default', workflowId: `cust-${i % 1000}/order-${i}`,
     type: `type-${i % 10}`, version: 'v1', status, startedAt, lastSeq: 1,
     snapshot: { value: 'done', context: { i } }, activities: {}, timers: {},
+    searchAttributes: !ATTRIBUTES ? undefined : { customerId: `c-${(i + Math.floor(i / 1000)) % 1000}`, region: REGIONS[i % 4]!, vip: i % 10 === 3, amount: (i * 7919) % 10_000 },
   };
   if (status !== 'running') run.closedAt = startedAt + ((i * 31) % 600) * 1000;
   return run;
@@ -89,6 +100,12 @@ async function main(): Promise<void> {
       const t = await median(async () => (rows = (await store.listRuns(query)).runs.length));
       table.push({ case: `list: ${name}`, rows: String(rows), ms: ms(t) });
     };
+    /** The token after `pages` pages of a listing. */
+    const tokenAfter = async (query: ListRunsQuery, pages: number) => {
+      let pageToken: string | undefined;
+      for (let i = 0; i < pages; i++) pageToken = (await store.listRuns({ ...query, pageToken })).nextPageToken;
+      return pageToken;
+    };
     /** Follows tokens until `want` rows (or the end): the cost of a full page under a sparse filter. */
     const fullPage = async (name: string, query: ListRunsQuery, want: number) => {
       let rows = 0, pages = 0;
@@ -129,6 +146,18 @@ async function main(): Promise<void> {
     await fullPage('prefix cust-42/ (0.1%), all 100 matches', q({ workflowIdPrefix: 'cust-42/' }), 100);
     await page('prefix cust-4 & 1 h start window', q({ workflowIdPrefix: 'cust-4', startedAfter: mid, startedBefore: mid + HOUR, limit: 100 }));
 
+    if (ATTRIBUTES) {
+      await page('attr customerId=c-42 (0.1%, index)', q({ searchAttributes: { customerId: 'c-42' }, limit: 100 }));
+      await page('attr customerId=c-42 & status=completed (index + row check)', q({ searchAttributes: { customerId: 'c-42' }, status: 'completed', limit: 100 }));
+      await page('attr region=eu (25%, index)', q({ searchAttributes: { region: 'eu' }, limit: 100 }));
+      await page('attr vip=true (10%, index)', q({ searchAttributes: { vip: true }, limit: 100 }));
+      await page('attr region=eu, a deep page via its token', q({ searchAttributes: { region: 'eu' }, limit: 100, pageToken: await tokenAfter(q({ searchAttributes: { region: 'eu' }, limit: 100 }), 100) }));
+      await page('attr amount >= 5000 (50%, range)', q({ searchAttributes: { amount: { gte: 5000 } }, limit: 100 }));
+      await page('attr amount in [9990, 10000) (0.1%, range, one request)', q({ searchAttributes: { amount: { gte: 9990, lt: 10_000 } }, limit: 100 }));
+      await fullPage('attr amount in [9990, 10000) (0.1%, range), all 100 matches', q({ searchAttributes: { amount: { gte: 9990, lt: 10_000 } } }), 100);
+      await page('attr customerId=c-42 & amount >= 5000', q({ searchAttributes: { customerId: 'c-42', amount: { gte: 5000 } }, limit: 100 }));
+    }
+
     await page('first page, no filter (again, after the others)', q({ limit: 100 }));
 
     await count('all', q({}));
@@ -137,6 +166,11 @@ async function main(): Promise<void> {
     await count('started in a 1 h window', q({ startedAfter: mid, startedBefore: mid + HOUR }));
     await count('closed in a 1 h window (values scanned)', q({ closedAfter: mid, closedBefore: mid + HOUR }));
     await count('prefix cust-42/ (values scanned)', q({ workflowIdPrefix: 'cust-42/' }));
+    if (ATTRIBUTES) {
+      await count('attr customerId=c-42 (keys only)', q({ searchAttributes: { customerId: 'c-42' } }));
+      await count('attr region=eu (keys only)', q({ searchAttributes: { region: 'eu' } }));
+      await count('attr amount in [9990, 10000) (values scanned)', q({ searchAttributes: { amount: { gte: 9990, lt: 10_000 } } }));
+    }
   } finally {
     await store.close();
     await rm(directory, { recursive: true, force: true });

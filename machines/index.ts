@@ -6,3 +6,4 @@ export { threeStepWorkflow } from './three-step.ts';
 export { fulfillmentWorkflow, shipmentWorkflow } from './fulfillment.ts';
 export { counterWorkflow } from './counter.ts';
 export { cartWorkflow } from './cart.ts';
+export { customerOrderWorkflow } from './customer-order.ts';

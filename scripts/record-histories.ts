@@ -17,6 +17,7 @@ import { orderWorkflow } from '../machines/order.ts';
 import { threeStepActivities, threeStepWorkflow } from '../machines/three-step.ts';
 import { cartWorkflow } from '../machines/cart.ts';
 import { counterWorkflow } from '../machines/counter.ts';
+import { customerOrderWorkflow } from '../machines/customer-order.ts';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../machines/fulfillment.ts';
 import type { HistoryEvent } from '../src/index.ts';
 import { createTestEngine } from '../src/testing/index.ts';
@@ -99,6 +100,15 @@ const scenarios: Scenario[] = [
     firstRun: true,
   },
   {
+    name: 'customer-order-submitted', type: 'customerOrder', description: 'items added, expedited, then submitted (search attributes follow the context)',
+    drive: async (engine, workflowId) => {
+      await engine.start('customerOrder', { workflowId, input: { customerId: 'c-42' } });
+      await engine.signal({ workflowId }, { type: 'ADD_ITEM', sku: 'tea', price: 12 });
+      await engine.signal({ workflowId }, { type: 'EXPEDITE' });
+      await engine.signal({ workflowId }, { type: 'SUBMIT' });
+    },
+  },
+  {
     name: 'cart-checked-out', type: 'cart', description: 'two items added by validated updates, then checkout',
     drive: async (engine, workflowId) => {
       await engine.start('cart', { workflowId });
@@ -117,7 +127,7 @@ const workers: [taskQueue: string, activities: Record<string, ActivityFunction>]
 
 const outDir = new URL('../test/replay/histories/', import.meta.url);
 await mkdir(outDir, { recursive: true });
-const definitions = [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow, fulfillmentWorkflow, shipmentWorkflow, counterWorkflow, cartWorkflow];
+const definitions = [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow, fulfillmentWorkflow, shipmentWorkflow, counterWorkflow, cartWorkflow, customerOrderWorkflow];
 const t = await createTestEngine({ workflows: definitions });
 const running = workers.map(([taskQueue, activities]) => Worker.create({ connection: t.engine, taskQueue, activities }));
 for (const worker of running) void worker.run();

@@ -24,6 +24,10 @@ export {
 } from './definition/child-workflow.ts';
 export { PARENT_CLOSE_POLICIES, type ParentClosePolicy } from './common/parent-close-policy.ts';
 export { continueAsNew, isContinueAsNew, type ContinueAsNew } from './definition/continue-as-new.ts';
+export type { SearchAttributeDeclaration, SearchAttributeDeclarations } from './definition/search-attributes.ts';
+export type {
+  SearchAttributes, SearchAttributeValue, SearchAttributeType, SearchAttributeRange, SearchAttributeFilters,
+} from './common/search-attributes.ts';
 export { CANCEL_EVENT } from './engine/decide.ts';
 export type { ActivityOptions, RetryPolicy, Duration } from './common/activity-options.ts';
 export type { HistoryEvent, HistoryEventKind, ExecutionStatus, MachineEvent } from './common/history.ts';

@@ -47,9 +47,12 @@ export class HttpApi {
    * Sends one request. Statuses outside `accept` (default: any 2xx) become a CliError carrying
    * the server's code and message.
    */
-  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { body?: unknown; query?: Record<string, string | undefined>; accept?: readonly number[] } = {}): Promise<ApiResponse<T>> {
+  async request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { body?: unknown; query?: Record<string, string | string[] | undefined>; accept?: readonly number[] } = {}): Promise<ApiResponse<T>> {
     const url = new URL(path, this.baseUrl);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== '') url.searchParams.set(key, value);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      // An array is a repeated parameter (`attr=a&attr=b`).
+      for (const one of [value ?? []].flat()) if (one !== '') url.searchParams.append(key, one);
+    }
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (this.target.token) headers.authorization = `Bearer ${this.target.token}`;

@@ -12,6 +12,8 @@ export interface ListFilterFlags {
   closedAfter?: string;
   closedBefore?: string;
   prefix?: string;
+  /** Search-attribute expressions (`customerId=c-1`, `amount>=10`), sent as they are. */
+  attr?: string[];
 }
 
 const TIME_HELP = 'an ISO time (2026-01-02T03:04:05Z), ms since epoch, or an age like 2h or 7d';
@@ -22,6 +24,7 @@ const TIME_HELP = 'an ISO time (2026-01-02T03:04:05Z), ms since epoch, or an age
  * @example
  * perdure workflow list --type order --started-after 24h --prefix cust-42/
  * perdure workflow count --status failed --closed-after 2026-01-01
+ * perdure workflow list --attr customerId=c-1 --attr 'amount>=10' --attr 'amount<100'
  */
 export function withListFilters(command: Command): Command {
   return command
@@ -31,14 +34,16 @@ export function withListFilters(command: Command): Command {
     .option('--started-before <time>', 'started before this time')
     .option('--closed-after <time>', 'closed at or after this time (open executions never match)')
     .option('--closed-before <time>', 'closed before this time')
-    .option('--prefix <workflowIdPrefix>', 'only workflow ids starting with this');
+    .option('--prefix <workflowIdPrefix>', 'only workflow ids starting with this')
+    .option('--attr <expression>', 'a search attribute filter, repeatable: name=value, or name>=, >, <=, < value for a number or datetime',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
 }
 
 /**
  * The flags as the HTTP API's query string. An age (`2h`) is made a time here, against this
  * machine's clock; ISO times and ms go to the server as typed, which refuses what it cannot read.
  */
-export function filterQuery(o: ListFilterFlags, now = Date.now()): Record<string, string | undefined> {
+export function filterQuery(o: ListFilterFlags, now = Date.now()): Record<string, string | string[] | undefined> {
   const at = (value: string | undefined, flag: string): string | undefined => {
     if (value === undefined || !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) return value;
     return new Date(now - toMs(value as Duration, flag)).toISOString();
@@ -47,6 +52,7 @@ export function filterQuery(o: ListFilterFlags, now = Date.now()): Record<string
     status: o.status, type: o.type, workflowIdPrefix: o.prefix,
     startedAfter: at(o.startedAfter, '--started-after'), startedBefore: at(o.startedBefore, '--started-before'),
     closedAfter: at(o.closedAfter, '--closed-after'), closedBefore: at(o.closedBefore, '--closed-before'),
+    attr: o.attr,
   };
 }
 
@@ -55,6 +61,7 @@ export function filterFlags(o: ListFilterFlags): string {
   const flags: Array<[string, string | undefined]> = [
     ['--status', o.status], ['--type', o.type], ['--started-after', o.startedAfter], ['--started-before', o.startedBefore],
     ['--closed-after', o.closedAfter], ['--closed-before', o.closedBefore], ['--prefix', o.prefix],
+    ...(o.attr ?? []).map((a): [string, string] => ['--attr', a]),
   ];
   return flags.filter(([, v]) => v !== undefined).map(([flag, v]) => ` ${flag} ${quote(v!)}`).join('');
 }

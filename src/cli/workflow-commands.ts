@@ -148,8 +148,10 @@ export function workflowCommands(): Command {
       if (o.json) return printJson({ executions, nextPageToken: nextPageToken ?? null });
       if (executions.length === 0) console.log('No executions.');
       else {
-        console.log(table(executions.map((e) => ({ ...e, startedAt: time(e.startedAt), closedAt: time(e.closedAt) })),
-          ['workflowId', 'type', 'status', 'startedAt', 'closedAt', 'runId']));
+        // The attributes column only when some execution has search attributes.
+        const withAttributes = executions.some((e) => attributeText(e.searchAttributes) !== undefined);
+        console.log(table(executions.map((e) => ({ ...e, startedAt: time(e.startedAt), closedAt: time(e.closedAt), attributes: attributeText(e.searchAttributes) })),
+          ['workflowId', 'type', 'status', 'startedAt', 'closedAt', 'runId', ...(withAttributes ? ['attributes'] : [])]));
       }
       if (nextPageToken) console.log(`\nMore: perdure workflow list --page-token ${nextPageToken}${filterFlags(o)}${o.limit ? ` --limit ${o.limit}` : ''}${hintFlags(o)} (or --all)`);
     });
@@ -265,12 +267,20 @@ function describeBlock(d: ExecutionDetail): string {
     ['started', time(d.startedAt)],
     ['closed', d.closedAt === undefined ? undefined : time(d.closedAt)],
     ['state', d.state.value],
+    ['search attributes', attributeText(d.searchAttributes)],
     ['output', d.output],
     ['failure', d.failure],
     ['activities', d.pendingActivities.length ? d.pendingActivities.map((a) => `${a.activityId} (${a.activityType}, attempt ${a.attempt})`).join(', ') : undefined],
     ['timers', d.pendingTimers.length ? d.pendingTimers.map((t) => `${t.timerId} at ${time(t.dueAt)}`).join(', ') : undefined],
   ]);
   return lines;
+}
+
+/** Search attributes as `name=value` pairs (undefined when there are none). */
+function attributeText(attributes: unknown): string | undefined {
+  if (typeof attributes !== 'object' || attributes === null) return undefined;
+  const pairs = Object.entries(attributes).map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return pairs.length > 0 ? pairs.join(' ') : undefined;
 }
 
 /** One line about a history event beyond its kind. */

@@ -4,6 +4,7 @@ import { checkPayloadCodecOptions, type PayloadCodecOptions } from '../common/pa
 import type { ExecutionStatus } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import { CodecTransport, type ClientTransport } from './codec-transport.ts';
+import { isRange, type SearchAttributeRange, type SearchAttributeValue } from '../common/search-attributes.ts';
 import type { EventOf, InputOf, WorkflowExecutionPage, WorkflowLike, WorkflowTypeInfo } from './types.ts';
 import { WorkflowHandle } from './workflow-handle.ts';
 import { NamespaceClient } from './namespace-client.ts';
@@ -74,7 +75,18 @@ export interface CountWorkflowsOptions {
   closedBefore?: Date | number;
   /** Executions whose workflow id starts with this string. */
   workflowIdPrefix?: string;
+  /**
+   * Executions whose search attributes match, by name: a value matches exactly, a range
+   * `{ gte?, gt?, lte?, lt? }` bounds a number or datetime attribute (a `Date` or ms).
+   *
+   * @example
+   * { customerId: 'c-1', amount: { gte: 10, lt: 100 }, dueAt: { lt: new Date('2026-02-01') } }
+   */
+  searchAttributes?: SearchAttributeQuery;
 }
+
+/** Search-attribute filters of `client.list()` and `client.count()`; datetimes may be `Date`s. */
+export type SearchAttributeQuery = Record<string, SearchAttributeValue | Date | SearchAttributeRange<number | Date>>;
 
 export interface ListWorkflowsOptions extends CountWorkflowsOptions {
   /**
@@ -185,10 +197,11 @@ export class Client {
 
   /**
    * One page of the namespace's executions, newest first, filtered by status, type, start and
-   * close time windows and workflow id prefix.
+   * close time windows, workflow id prefix and search attributes.
    *
    * @example
    * const page = await client.list({ type: 'order', startedAfter: new Date('2026-01-01'), workflowIdPrefix: 'cust-42/' });
+   * const big = await client.list({ searchAttributes: { customerId: 'c-1', amount: { gte: 100 } } });
    */
   async list(options: ListWorkflowsOptions = {}): Promise<WorkflowExecutionPage> {
     const { pageToken, limit } = options;
@@ -226,9 +239,16 @@ export class Client {
 /** The filters as the wire carries them: times in ms since epoch. */
 function filtersOf(options: CountWorkflowsOptions): Record<string, unknown> {
   const { status, type, workflowIdPrefix } = options;
-  const ms = (time: Date | number | undefined) => (time instanceof Date ? time.getTime() : time);
+  const ms = <T>(time: T | Date) => (time instanceof Date ? time.getTime() : time);
+  let searchAttributes: Record<string, unknown> | undefined;
+  if (options.searchAttributes !== undefined) {
+    searchAttributes = Object.fromEntries(Object.entries(options.searchAttributes).map(([name, filter]) => [name,
+      isRange(filter) && !(filter instanceof Date)
+        ? Object.fromEntries(Object.entries(filter).map(([bound, value]) => [bound, ms(value)]))
+        : ms(filter)]));
+  }
   return {
-    status, type, workflowIdPrefix,
+    status, type, workflowIdPrefix, searchAttributes,
     startedAfter: ms(options.startedAfter), startedBefore: ms(options.startedBefore),
     closedAfter: ms(options.closedAfter), closedBefore: ms(options.closedBefore),
   };

@@ -15,8 +15,11 @@
  */
 export {
   Client, type ClientOptions, type StartWorkflowOptions, type SignalWithStartOptions, type ListWorkflowsOptions,
-  type CountWorkflowsOptions,
+  type CountWorkflowsOptions, type SearchAttributeQuery,
 } from './client.ts';
+export type {
+  SearchAttributes, SearchAttributeValue, SearchAttributeRange, SearchAttributeType,
+} from '../common/search-attributes.ts';
 export { WorkflowHandle } from './workflow-handle.ts';
 export { NamespaceClient, type NamespaceOptions } from './namespace-client.ts';
 export type { NamespaceInfo } from '../common/namespaces.ts';

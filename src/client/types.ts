@@ -3,6 +3,7 @@ import type { FailureInfo } from '../common/failures.ts';
 import type { Decoded } from '../common/payload-codec.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../common/execution-types.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../common/history.ts';
+import type { SearchAttributeType } from '../common/search-attributes.ts';
 
 /**
  * What the client needs to know of a workflow definition to type a handle: its type name and
@@ -46,10 +47,10 @@ export interface WorkflowExecutionPage {
   nextPageToken?: string;
 }
 
-/** A registered workflow type and its versions, each with its machine definition (JSON). */
+/** A registered workflow type and its versions, each with its machine definition (JSON) and the types of its search attributes. */
 export interface WorkflowTypeInfo {
   type: string;
-  versions: { version: string; definition: unknown }[];
+  versions: { version: string; definition: unknown; searchAttributes: Record<string, SearchAttributeType> }[];
 }
 
 export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo };

@@ -1,5 +1,6 @@
 import type { FailureInfo } from './failures.ts';
 import type { ExecutionStatus } from './history.ts';
+import type { SearchAttributes } from './search-attributes.ts';
 
 /**
  * The shapes of an execution as they cross the wire: the store lists `RunSummary`s, the engine
@@ -25,6 +26,8 @@ export interface RunSummary {
   /** Server time, ms since epoch. */
   startedAt: number;
   closedAt?: number;
+  /** The run's search attributes as of its last step (absent when it has none). */
+  searchAttributes?: SearchAttributes;
 }
 
 /** An activity scheduled and not yet resolved, as `describe()` shows it. */

@@ -3,6 +3,7 @@ import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
 import { EXECUTION_STATUSES } from './history.ts';
 import { NAMESPACE_OPS, namespaceCallArgs } from './namespace-wire.ts';
 import { scheduleArgs } from './schedule-schema.ts';
+import { MAX_KEYWORD_LENGTH, MAX_SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_NAME } from './search-attributes.ts';
 
 /**
  * The WebSocket protocol between the server and its workers and clients: one msgpack map per
@@ -102,12 +103,23 @@ export type ServerFrame =
  * inclusive and upper bounds exclusive.
  */
 const time = z.number().finite().min(0);
+/**
+ * Search-attribute filters: a value to match, or a range. Values may be text (from a query
+ * string): the server reads them by the attribute's declared type.
+ */
+const attributeValue = z.union([z.string().max(MAX_KEYWORD_LENGTH), z.number(), z.boolean()]);
+const attributeBound = z.union([z.number(), z.string().max(100)]).optional();
+const searchAttributeFilters = z.record(
+  z.string().regex(SEARCH_ATTRIBUTE_NAME, 'a search attribute name is letters, digits and _, not starting with a digit'),
+  z.union([attributeValue, z.strictObject({ gte: attributeBound, gt: attributeBound, lte: attributeBound, lt: attributeBound })]),
+).refine((filters) => Object.keys(filters).length <= MAX_SEARCH_ATTRIBUTES, `at most ${MAX_SEARCH_ATTRIBUTES} search attribute filters`);
 const listFilters = z.object({
   status: z.enum(EXECUTION_STATUSES).optional(),
   type: id.optional(),
   startedAfter: time.optional(), startedBefore: time.optional(),
   closedAfter: time.optional(), closedBefore: time.optional(),
   workflowIdPrefix: z.string().min(1).max(1000).optional(),
+  searchAttributes: searchAttributeFilters.optional(),
 });
 
 /** Argument schemas of client calls (shared by the WebSocket hub and the HTTP API). */

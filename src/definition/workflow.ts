@@ -4,6 +4,7 @@ import { InvalidDefinitionError } from '../common/errors.ts';
 import { activityMarker } from './activity.ts';
 import { actorKind } from './actor-kind.ts';
 import { childWorkflowMarker } from './child-workflow.ts';
+import { findSearchAttributeProblems, type SearchAttributeDeclarations } from './search-attributes.ts';
 import { findDefinitionProblems } from './validate.ts';
 
 const WORKFLOW = Symbol.for('perdure.workflow');
@@ -28,6 +29,18 @@ export interface WorkflowOptions<TMachine extends AnyStateMachine = AnyStateMach
    * timers and children carry over by id.
    */
   migrations?: Record<string, Migration<TMachine>>;
+  /**
+   * Values to list and count executions by, read from the context after every committed step
+   * (see docs/visibility.md, "Search attributes"). Not part of the version: a changed mapping
+   * applies to every open execution from its next step on.
+   *
+   * @example
+   * workflow(machine, { searchAttributes: {
+   *   customerId: { type: 'keyword', from: (ctx) => ctx.customerId },
+   *   amount: { type: 'number', from: (ctx) => ctx.amount },
+   * } })
+   */
+  searchAttributes?: SearchAttributeDeclarations<ContextFrom<TMachine>>;
 }
 
 /** The state of a run as a migration sees and returns it. */
@@ -56,6 +69,8 @@ export interface WorkflowDefinition<TMachine extends AnyStateMachine = AnyStateM
   readonly machine: TMachine;
   readonly updateValidators: Readonly<Record<string, string | UpdateValidator>>;
   readonly migrations: Readonly<Record<string, Migration>>;
+  /** The declared search attributes (an empty object when none). */
+  readonly searchAttributes: Readonly<SearchAttributeDeclarations>;
 }
 
 export type WorkflowInput<W> = W extends WorkflowDefinition<infer M> ? InputFrom<M> : never;
@@ -75,12 +90,18 @@ export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, op
   const migrationProblems = Object.entries(options.migrations ?? {})
     .filter(([, migrate]) => typeof migrate !== 'function')
     .map(([from]) => `migrations["${from}"]: expected a function ({ value, context }) => ({ value, context })`);
-  const problems = [...findDefinitionProblems(machine), ...validatorProblems(machine, updateValidators), ...migrationProblems];
+  const problems = [
+    ...findDefinitionProblems(machine), ...validatorProblems(machine, updateValidators), ...migrationProblems,
+    ...findSearchAttributeProblems(options.searchAttributes),
+  ];
   if (problems.length > 0) throw new InvalidDefinitionError(String(machine.id), problems);
   return Object.freeze({
     [WORKFLOW]: true as const, type: machine.id, version: options.version ?? machineVersion(machine), machine,
     updateValidators: Object.freeze({ ...updateValidators }),
     migrations: Object.freeze({ ...(options.migrations as Record<string, Migration> | undefined) }),
+    // The mapping is deliberately not hashed into the version: it only reads the context, never
+    // changes what the machine does, so replay and running executions are unaffected by it.
+    searchAttributes: Object.freeze({ ...(options.searchAttributes as SearchAttributeDeclarations | undefined) }),
   });
 }
 

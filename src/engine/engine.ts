@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
+import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { LevelStore } from '../store/level-store.ts';
@@ -91,6 +92,9 @@ export interface StartedRun {
   runId: string;
   started: boolean;
 }
+
+/** A listing query as callers give it: the namespace defaults, search-attribute values may be text. */
+export type EngineListQuery = Omit<Partial<ListRunsQuery>, 'searchAttributes'> & { searchAttributes?: SearchAttributeFilterInput };
 
 export interface ExecutionRef {
   namespace?: string;
@@ -321,22 +325,32 @@ export class Engine implements WorkerConnection {
     return this.store.readHistory(await this.runIdOf(ref));
   }
 
-  async list(query: Partial<ListRunsQuery> = {}): Promise<ListRunsPage> {
+  /**
+   * A page of runs, newest first. `searchAttributes` filters are read by the declared types:
+   * `{ amount: { gte: '10' } }` (text, as a query string carries it) is the number 10.
+   */
+  async list(query: EngineListQuery = {}): Promise<ListRunsPage> {
     this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
-    return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
+    const searchAttributes = this.registry.searchAttributes.filters(query.searchAttributes);
+    return this.store.listRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE, searchAttributes });
   }
 
   /** How many runs match the filters of a listing (`limit` and `pageToken` are ignored). */
-  async count(query: Partial<ListRunsQuery> = {}): Promise<CountRunsResult> {
+  async count(query: EngineListQuery = {}): Promise<CountRunsResult> {
     this.namespaces.require(query.namespace ?? DEFAULT_NAMESPACE);
-    return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE });
+    const searchAttributes = this.registry.searchAttributes.filters(query.searchAttributes);
+    return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE, searchAttributes });
   }
 
-  /** Registered workflow types, each version with its machine definition (JSON, as Stately reads it). */
-  workflowTypes(): { type: string; versions: { version: string; definition: unknown }[] }[] {
+  /** Registered workflow types, each version with its machine definition (JSON, as Stately reads it) and search attribute types. */
+  workflowTypes(): { type: string; versions: { version: string; definition: unknown; searchAttributes: Record<string, SearchAttributeType> }[] }[] {
     return this.registry.types().map(({ type, versions }) => ({
       type,
-      versions: versions.map((version) => ({ version, definition: JSON.parse(JSON.stringify(this.registry.get(type, version)!.machine)) as unknown })),
+      versions: versions.map((version) => {
+        const definition = this.registry.get(type, version)!;
+        const searchAttributes = Object.fromEntries(Object.entries(definition.searchAttributes).map(([name, d]) => [name, d.type]));
+        return { version, definition: JSON.parse(JSON.stringify(definition.machine)) as unknown, searchAttributes };
+      }),
     }));
   }
 

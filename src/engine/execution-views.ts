@@ -8,7 +8,7 @@ export function describeRun(run: RunRecord): ExecutionDescription {
   return {
     namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, type: run.type, version: run.version,
     status: run.status, startedAt: run.startedAt, closedAt: run.closedAt, output: run.output, failure: run.failure,
-    blockedReason: run.blockedReason, historyLength: run.lastSeq, historyBytes: run.historyBytes ?? 0,
+    blockedReason: run.blockedReason, historyLength: run.lastSeq, historyBytes: run.historyBytes ?? 0, searchAttributes: run.searchAttributes ?? {},
     pendingActivities: Object.values(run.activities).map((a) => ({
       activityId: a.activityId, activityType: a.activityType, attempt: a.attempt, lastFailure: a.lastFailure,
     })),

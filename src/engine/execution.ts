@@ -14,6 +14,7 @@ import { validatePayloadSize } from './validate-input.ts';
 import { retryDecision } from './retry.ts';
 import { foldEvents, withoutOutboxItems } from './run-state.ts';
 import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
+import { searchAttributesAfter } from './search-attributes.ts';
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionHost {
@@ -221,7 +222,7 @@ export class Execution {
         value: JSON.parse(JSON.stringify(snapshot.value)), context: JSON.parse(JSON.stringify(snapshot.context ?? null)),
       };
       const events = [{ ...migrated, seq: this.run.lastSeq + 1, at: this.host.now() }] as HistoryEvent[];
-      await this.commit(events, persistSnapshot(target.machine, snapshot));
+      await this.commit(events, persistSnapshot(target.machine, snapshot), searchAttributesAfter(target, snapshot));
       this.definition = target;
       this.snapshot = snapshot;
       this.host.afterCommit(this, events, undefined);
@@ -273,7 +274,7 @@ export class Execution {
       history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
     });
     const events = [body, ...decision.commands].map((e, i): HistoryEvent => ({ ...e, seq: seq + i, at }));
-    await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot));
+    await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot), searchAttributesAfter(this.definition, decision.snapshot));
     this.snapshot = decision.snapshot;
     this.host.afterCommit(this, events, decision);
     const overLimit = this.closed ? undefined : historyOverLimit(this.run, this.host.historyLimits);
@@ -294,9 +295,10 @@ export class Execution {
     this.host.afterCommit(this, events, undefined);
   }
 
-  private async commit(events: HistoryEvent[], snapshot: unknown): Promise<void> {
+  private async commit(events: HistoryEvent[], snapshot: unknown, searchAttributes?: RunRecord['searchAttributes']): Promise<void> {
     const { run, timers, tasks } = foldEvents(this.run, events);
     run.snapshot = snapshot;
+    if (searchAttributes) run.searchAttributes = searchAttributes; // in the same atomic commit as the snapshot
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }

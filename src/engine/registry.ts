@@ -1,5 +1,6 @@
 import { InvalidArgumentError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { isWorkflowDefinition, type WorkflowDefinition } from '../definition/workflow.ts';
+import { SearchAttributeCatalog } from './search-attribute-catalog.ts';
 
 /**
  * The workflow types an engine can run, each with every version registered. New executions
@@ -7,6 +8,8 @@ import { isWorkflowDefinition, type WorkflowDefinition } from '../definition/wor
  */
 export class WorkflowRegistry {
   private readonly byType = new Map<string, Map<string, WorkflowDefinition>>();
+  /** The search attributes every registered version declares (one type per name). */
+  readonly searchAttributes: SearchAttributeCatalog;
 
   constructor(definitions: readonly WorkflowDefinition[]) {
     for (const definition of definitions) {
@@ -18,6 +21,7 @@ export class WorkflowRegistry {
       versions.set(definition.version, definition);
       this.byType.set(definition.type, versions);
     }
+    this.searchAttributes = new SearchAttributeCatalog(definitions);
   }
 
   latest(type: string): WorkflowDefinition {

@@ -4,6 +4,7 @@ import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { RunRecord } from '../store/store.ts';
 import { replayHistory, type Divergence } from './replay.ts';
 import { foldEvents } from './run-state.ts';
+import { searchAttributesAfter } from './search-attributes.ts';
 import type { RunCommit } from '../store/store.ts';
 
 /**
@@ -46,5 +47,7 @@ export function planReset(definition: WorkflowDefinition, from: RunRecord, histo
   };
   const { run, timers, tasks } = foldEvents(fresh, events);
   run.snapshot = JSON.stringify(replay.snapshot);
+  const searchAttributes = searchAttributesAfter(definition, replay.snapshot as { context?: unknown } | undefined);
+  if (searchAttributes) run.searchAttributes = searchAttributes;
   return { commit: { run, previousLastSeq: 0, events, timers, tasks } };
 }

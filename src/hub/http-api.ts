@@ -4,6 +4,7 @@ import { toMs } from '../common/duration.ts';
 import type { ErrorCode } from '../common/error-codes.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
+import { parseAttributeExpressions } from '../common/search-attribute-expressions.ts';
 import type { ClientOp } from '../common/wire.ts';
 import { DEFAULT_NAMESPACE, type NamespaceInfo } from '../common/namespaces.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -92,6 +93,7 @@ interface WorkflowParams extends NsParams { workflowId: string }
  *                                                               201 (started) | 200 (signalled) { workflowId, runId, started }
  * GET  /api/v1/namespaces/{ns}/workflows?status=&type=&pageToken=&limit=
  *        &startedAfter=&startedBefore=&closedAfter=&closedBefore=&workflowIdPrefix=
+ *        &attr=customerId=c-1&attr=amount>=10   (search attributes; repeatable, all must match)
  *                                                               200 { executions, nextPageToken }
  * GET  /api/v1/namespaces/{ns}/workflow-count?(the same filters) 200 { count, capped? }
  * GET  /api/v1/namespaces/{ns}/workflows/{id}                   200 description + state { value, context, tags, accepts }
@@ -291,7 +293,8 @@ function objectBody(body: unknown, shape: string): Record<string, unknown> {
 
 /**
  * The visibility filters of a query string; times are ISO 8601 (`2026-01-02T03:04:05Z`) or ms
- * since epoch. An unreadable time is INVALID_ARGUMENT naming the parameter.
+ * since epoch. An unreadable time is INVALID_ARGUMENT naming the parameter. Search attributes
+ * are `attr` expressions (`attr=customerId=c-1&attr=amount>=10`, see search-attribute-expressions.ts).
  */
 function listFilters(query: Record<string, unknown>): Record<string, unknown> {
   const { status, type, workflowIdPrefix } = query;
@@ -299,6 +302,8 @@ function listFilters(query: Record<string, unknown>): Record<string, unknown> {
   for (const name of ['startedAfter', 'startedBefore', 'closedAfter', 'closedBefore'] as const) {
     filters[name] = timeParam(query[name], name);
   }
+  const attr = query.attr === undefined || query.attr === '' ? [] : [query.attr].flat().map(String);
+  if (attr.length > 0) filters.searchAttributes = parseAttributeExpressions(attr);
   return filters;
 }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionStatus } from '../common/history.ts';
+import type { SearchAttributes, SearchAttributeValue } from '../common/search-attributes.ts';
 
 /**
  * Key layout of the LevelDB store. Keys are ASCII strings compared byte by byte, so every
@@ -20,6 +21,7 @@ import type { ExecutionStatus } from '../common/history.ts';
  * closed/<ns>/<closedAt>/<runId>                  → (empty)          (retention: oldest closed first)
  * meta/<name>                                     → store metadata (which one-time upgrades ran)
  * sched/<ns>/<scheduleId>                         → ScheduleRecord   (by namespace, then id)
+ * vis-attr/<ns>/<name>/<value>/<newest>/<runId>   → RunSummary       (one per search attribute set)
  * ```
  *
  * Every string component goes through `encodeURIComponent`, so it never contains `/` (workflow
@@ -29,6 +31,11 @@ import type { ExecutionStatus } from '../common/history.ts';
  * a plain range scan, and a start-time window is a key range on the same index. The close-time
  * and workflow-id-prefix filters are checked on each row while scanning the narrowest index
  * (see `LevelStore.listRuns` for the cost).
+ *
+ * A search attribute's `<value>` is typed and ordered: `k` + the encoded keyword, `b0`/`b1`, or
+ * `n` + 16 hex digits that sort as the number does (`orderedNumber`). So an exact match on any
+ * attribute is a prefix whose rows are newest first, like the status index, and a start window
+ * is a key range on it too; the values of one attribute sort by value before time.
  */
 
 const WIDTH = 16;
@@ -136,14 +143,62 @@ export const keys = {
     return { runId: decodeURIComponent(runId), closedAt: Number(closedAt) };
   },
   meta: (name: string) => `meta/${part(name, 'meta key')}`,
-  /** The four listing keys of a run in a given status (one per index). */
-  vis: (run: { namespace: string; status: ExecutionStatus; type: string; startedAt: number; runId: string }): string[] => {
+  /** The index of one search attribute: every value, ordered by value, then newest first. */
+  visAttrPrefix: (ns: string, name: string): string => `vis-attr/${part(ns, 'namespace')}/${part(name, 'search attribute name')}/`,
+  /**
+   * The key range of a number attribute's index holding the values within `bounds`, and where
+   * the `<newest>/<runId>` tail of its keys starts (numbers are fixed-width, so it is fixed).
+   */
+  visAttrNumberRange: (ns: string, name: string, bounds: { gte?: number; gt?: number; lte?: number; lt?: number }): { range: { gte: string; lt: string }; tailAt: number } => {
+    const prefix = `${keys.visAttrPrefix(ns, name)}n`;
+    // A key is prefix + 16 hex + '/' + tail; '0' sorts right after '/', so `+ '0'` passes over one value.
+    const lower = bounds.gte !== undefined ? prefix + orderedNumber(bounds.gte, name) : bounds.gt !== undefined ? `${prefix + orderedNumber(bounds.gt, name)}0` : prefix;
+    const upper = bounds.lt !== undefined ? prefix + orderedNumber(bounds.lt, name) : bounds.lte !== undefined ? `${prefix + orderedNumber(bounds.lte, name)}0` : `${keys.visAttrPrefix(ns, name)}o`;
+    return { range: { gte: lower, lt: upper < lower ? lower : upper }, tailAt: prefix.length + 17 };
+  },
+  /** The listing prefix of runs whose attribute `name` has exactly `value`. */
+  visAttrValuePrefix: (ns: string, name: string, value: SearchAttributeValue): string =>
+    `${keys.visAttrPrefix(ns, name)}${attributeValue(value, name)}/`,
+  /**
+   * The listing keys of a run in a given status: one per index (four), then one per search
+   * attribute it has. Deleting these keys removes the run from every listing.
+   */
+  vis: (run: { namespace: string; status: ExecutionStatus; type: string; startedAt: number; runId: string; searchAttributes?: SearchAttributes }): string[] => {
     const tail = `${newest(run.startedAt)}/${part(run.runId, 'run id')}`;
-    return [
+    const listed = [
       keys.visPrefix(run.namespace) + tail,
       keys.visPrefix(run.namespace, run.status) + tail,
       keys.visPrefix(run.namespace, undefined, run.type) + tail,
       keys.visPrefix(run.namespace, run.status, run.type) + tail,
     ];
+    for (const [name, value] of Object.entries(run.searchAttributes ?? {})) listed.push(keys.visAttrValuePrefix(run.namespace, name, value) + tail);
+    return listed;
   },
 };
+
+/** A search attribute value as a key component, typed so that values of one type sort together and in order. */
+function attributeValue(value: SearchAttributeValue, name: string): string {
+  switch (typeof value) {
+    case 'string': return `k${part(value, `search attribute "${name}"`)}`;
+    case 'boolean': return value ? 'b1' : 'b0';
+    case 'number': return `n${orderedNumber(value, name)}`;
+    default: throw new InvalidArgumentError(`search attribute "${name}" must be a string, a number or a boolean, got ${typeof value}.`);
+  }
+}
+
+/**
+ * A finite number as 16 hex digits whose byte order is numeric order: the IEEE 754 bits with
+ * the sign bit flipped for positive numbers and every bit flipped for negative ones (so more
+ * negative sorts lower). -0 is 0.
+ *
+ * @example
+ * orderedNumber(-1) < orderedNumber(0) && orderedNumber(0) < orderedNumber(0.5) // true
+ */
+export function orderedNumber(value: number, name = 'number'): string {
+  if (!Number.isFinite(value)) throw new InvalidArgumentError(`search attribute "${name}" must be a finite number, got ${value}.`);
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value === 0 ? 0 : value);
+  const bits = view.getBigUint64(0);
+  const ordered = bits >> 63n ? ~bits & 0xffff_ffff_ffff_ffffn : bits | (1n << 63n);
+  return ordered.toString(16).padStart(16, '0');
+}

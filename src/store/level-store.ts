@@ -6,6 +6,7 @@ import {
   HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError, StoreLockedError,
 } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
+import { sameSearchAttributes } from '../common/search-attributes.ts';
 import { seal, unseal } from './checksum.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
@@ -15,6 +16,8 @@ import { defaultNamespaceOperations, namespacePut } from './level-namespaces.ts'
 import {
   backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
 } from './level-retention.ts';
+import { countByValue, listByValue } from './value-range-listing.ts';
+import { countByKeys, listByKeys } from './keyed-listing.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
   ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
@@ -76,7 +79,7 @@ export class LevelStore implements Store {
    * Where each open run's stored history ends, for runs this process has committed: saves a
    * read per commit. Valid because one process owns the directory (the LevelDB lock).
    */
-  private readonly tails = new Map<string, { lastSeq: number; status: RunRecord['status']; summary: Parameters<typeof keys.vis>[0] }>();
+  private readonly tails = new Map<string, { lastSeq: number; status: RunRecord['status']; summary: ListedRun }>();
   /** Pointer keys a first commit is writing: a retention delete leaves them alone (see level-retention.ts). */
   private readonly pointerHolds = new PointerHolds();
 
@@ -239,7 +242,11 @@ export class LevelStore implements Store {
     const db = this.requireOpen();
     const plan = planListing(query, 'listRuns');
     const limit = pageLimit(query.limit ?? DEFAULT_PAGE, MAX_PAGE);
+    // A selective range on a number or datetime attribute is read from its value index.
+    const byValue = plan.byValue && await listByValue(db, plan, query.pageToken, limit, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    if (byValue) return byValue;
     const range = continueRange(plan, query.pageToken);
+    if (plan.rowsAt) return listByKeys(db, plan, range, limit, SCAN_BUDGET, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
     if (!plan.filter) {
       // One row more than asked says whether there is a next page, so the last page has no token.
       const rows = await db.iterator({ ...range, limit: limit + 1 }).all();
@@ -284,6 +291,8 @@ export class LevelStore implements Store {
   async countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
     const db = this.requireOpen();
     const plan = planListing(query, 'countRuns');
+    const byValue = plan.byValue && await countByValue(db, plan, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    if (byValue !== undefined) return { count: byValue };
     let count = 0;
     let scanned = 0;
     if (!plan.filter) {
@@ -299,6 +308,7 @@ export class LevelStore implements Store {
       }
       return { count: scanned, capped: true };
     }
+    if (plan.rowsAt) return countByKeys(db, plan, plan.range, COUNT_CAP, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
     const iterator = db.values(plan.range);
     try {
       while (scanned < COUNT_CAP) {
@@ -388,17 +398,18 @@ export class LevelStore implements Store {
     const committer = this.committer;
     if (!db || !committer) throw new StoreClosedError();
     const { run, previousLastSeq } = commit;
-    const operations = this.operationsOf(commit);
     const known = this.tails.get(run.runId);
+    let listed: ListedRun | undefined; // where the run is listed now (undefined for a new run)
     if (known) {
       // The hot path: this process wrote the run's last commit, so it knows where it ends.
       if (known.lastSeq !== previousLastSeq || (commit.previousStatus !== undefined && known.status !== commit.previousStatus)) {
         throw staleCommit(run.runId, previousLastSeq);
       }
-      if (known.status !== run.status) operations.unshift(...keys.vis(known.summary).map((key): BatchOperation => ({ type: 'del', key })));
+      listed = known.summary;
     } else if (previousLastSeq > 0) {
-      await this.checkAgainstStored(db, commit, operations);
+      listed = await this.checkAgainstStored(db, commit);
     }
+    const operations = this.operationsOf(commit, listed);
     // A first commit of a run this process has not seen is not probed: run ids are new UUIDs
     // made by the engine, and a probe would cost a read on every start.
     // A first commit holds its pointer keys until durable, so a retention delete cannot remove them.
@@ -409,31 +420,38 @@ export class LevelStore implements Store {
       release?.();
     }
     if (CLOSED_STATUSES.has(run.status)) this.tails.delete(run.runId);
-    else this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary: { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId } });
+    else {
+      const summary: ListedRun = { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId, searchAttributes: run.searchAttributes };
+      this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary });
+    }
   }
 
-  /** The cold path: a run this process has not written yet is checked against what is stored. */
-  private async checkAgainstStored(db: Db, commit: RunCommit, operations: BatchOperation[]): Promise<void> {
+  /**
+   * The cold path: a run this process has not written yet is checked against what is stored.
+   * Answers where the run is listed now, read from what is stored (not from the caller): the
+   * listing entries move when the status or the search attributes change.
+   */
+  private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined> {
     const { run, previousLastSeq } = commit;
     const probe = [keys.hist(run.runId, previousLastSeq + 1), keys.hist(run.runId, previousLastSeq)];
     const [nextExists, lastExists = true] = await db.hasMany(probe);
     if (nextExists || !lastExists) throw staleCommit(run.runId, previousLastSeq);
-    if (previousLastSeq > 0 && commit.previousStatus !== run.status) {
-      // The listing entries move: find the old ones from what is stored, not from the caller.
-      const bytes = await db.get(keys.run(run.runId));
-      const stored = bytes && this.decodeValue<RunRecord>(bytes, `record of run "${run.runId}"`);
-      if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) {
-        throw new InvalidArgumentError(
-          `commit of run "${run.runId}" refused: previousStatus is "${commit.previousStatus}" but the stored status is "${stored.status}".`,
-        );
-      }
-      if (stored) operations.unshift(...keys.vis(stored).map((key): BatchOperation => ({ type: 'del', key })));
+    const bytes = await db.get(keys.run(run.runId));
+    const stored = bytes && this.decodeValue<RunRecord>(bytes, `record of run "${run.runId}"`);
+    if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) {
+      throw new InvalidArgumentError(
+        `commit of run "${run.runId}" refused: previousStatus is "${commit.previousStatus}" but the stored status is "${stored.status}".`,
+      );
     }
+    return stored || undefined;
   }
 
-  /** Everything one commit writes; deletes come first, so a put of the same key wins. */
-  private operationsOf(commit: RunCommit): BatchOperation[] {
-    const { run, events, previousLastSeq, previousStatus } = commit;
+  /**
+   * Everything one commit writes; deletes come first, so a put of the same key wins. The listing
+   * entries are written when the run is new or moves (`listed`: where it is listed now).
+   */
+  private operationsOf(commit: RunCommit, listed: ListedRun | undefined): BatchOperation[] {
+    const { run, events, previousLastSeq } = commit;
     try {
       const ops: BatchOperation[] = [];
       for (const t of commit.timers?.delete ?? []) ops.push({ type: 'del', key: keys.timer(t) });
@@ -449,9 +467,11 @@ export class LevelStore implements Store {
       }
       for (const t of commit.timers?.put ?? []) ops.push({ type: 'put', key: keys.timer(t), value: encode(t) });
       for (const t of commit.tasks?.put ?? []) ops.push({ type: 'put', key: keys.task(t.runId, t.activityId), value: encode(t) });
-      if (previousLastSeq === 0 || previousStatus !== run.status) {
+      if (!listed || listed.status !== run.status || !sameSearchAttributes(listed.searchAttributes, run.searchAttributes)) {
+        if (listed) ops.unshift(...keys.vis(listed).map((key): BatchOperation => ({ type: 'del', key })));
         const summary = encode(summaryOf(run));
-        for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: summary });
+        // Search-attribute entries hold keys only: their rows are read from vis/ (keyed-listing.ts).
+        for (const key of keys.vis(run)) ops.push({ type: 'put', key, value: key.startsWith(ATTRIBUTE_INDEX) ? NO_VALUE : summary });
         const closed = closeIndexPut(run);
         if (closed) ops.push(closed);
       }
@@ -491,6 +511,12 @@ export class LevelStore implements Store {
   }
 }
 
+const ATTRIBUTE_INDEX = 'vis-attr/';
+const NO_VALUE = Buffer.alloc(0);
+
+/** What the listing keys of a run are made of (see `keys.vis`). */
+type ListedRun = Parameters<typeof keys.vis>[0];
+
 function staleCommit(runId: string, previousLastSeq: number): InvalidArgumentError {
   return new InvalidArgumentError(
     `commit of run "${runId}" refused: it continues the history after event #${previousLastSeq}, ` +
@@ -504,6 +530,7 @@ function summaryOf(run: RunRecord): RunSummary {
     status: run.status, startedAt: run.startedAt,
   };
   if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
+  if (run.searchAttributes && Object.keys(run.searchAttributes).length > 0) summary.searchAttributes = run.searchAttributes;
   return summary;
 }
 

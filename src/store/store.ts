@@ -5,6 +5,7 @@ import type { RunSummary } from '../common/execution-types.ts';
 import type { ParentClosePolicy } from '../common/parent-close-policy.ts';
 import type { NamespaceInfo } from '../common/namespaces.ts';
 import type { ScheduleRecord } from '../common/schedule-types.ts';
+import type { SearchAttributeFilters, SearchAttributes } from '../common/search-attributes.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -120,6 +121,11 @@ export interface RunRecord extends RunSummary {
   /** The run this one continued as (status 'continuedAsNew'), or continued from. */
   continuedAs?: string;
   continuedFrom?: string;
+  /**
+   * Values the workflow publishes for listing (see common/search-attributes.ts); the store
+   * indexes each one, and moves the entries when they change. Absent or `{}`: none.
+   */
+  searchAttributes?: SearchAttributes;
 }
 
 export interface PendingChild {
@@ -229,6 +235,12 @@ export interface ListRunsQuery {
   closedBefore?: number;
   /** Runs whose workflow id starts with this string. */
   workflowIdPrefix?: string;
+  /**
+   * Runs whose search attributes match: a value matches exactly (a string, a number, a
+   * boolean), a range `{ gte?, gt?, lte?, lt? }` bounds a number. A run without the attribute
+   * never matches. An exact match is answered by an index; ranges are checked on each row.
+   */
+  searchAttributes?: SearchAttributeFilters;
   /** Page size, default 100, at most 1000. */
   limit?: number;
   /** Opaque token from the previous page. */

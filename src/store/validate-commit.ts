@@ -1,9 +1,11 @@
 import { InvalidArgumentError } from '../common/errors.ts';
+import { MAX_KEYWORD_LENGTH, SEARCH_ATTRIBUTE_NAME } from '../common/search-attributes.ts';
 import type { RunCommit } from './store.ts';
 
 /**
  * Checks what a commit says about itself, before the store looks at what is stored:
- * the events continue `previousLastSeq` without a gap, and `run.lastSeq` is the last of them.
+ * the events continue `previousLastSeq` without a gap, `run.lastSeq` is the last of them, and its
+ * search attributes can be indexed.
  * (The store then checks `previousLastSeq` against the stored history.)
  *
  * @throws InvalidArgumentError naming the run and the first thing that is wrong.
@@ -33,4 +35,13 @@ export function validateCommit(commit: RunCommit): void {
   });
   const lastSeq = previousLastSeq + events.length;
   if (run.lastSeq !== lastSeq) refuse(`run.lastSeq is ${run.lastSeq}, but its last event is #${lastSeq}.`);
+  const attributes: unknown = run.searchAttributes;
+  if (attributes === undefined) return;
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) refuse('run.searchAttributes must be an object.');
+  for (const [name, value] of Object.entries(attributes as object)) {
+    if (!SEARCH_ATTRIBUTE_NAME.test(name)) refuse(`search attribute name ${JSON.stringify(name)} is not an identifier of at most 64 characters.`);
+    const ok = typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+      || (typeof value === 'string' && value.length <= MAX_KEYWORD_LENGTH);
+    if (!ok) refuse(`search attribute "${name}" must be a string of at most ${MAX_KEYWORD_LENGTH} characters, a finite number or a boolean, got ${JSON.stringify(value)}.`);
+  }
 }

@@ -3,6 +3,7 @@ import type { RunSummary, Store, TaskEntry, TimerEntry } from '../store/store.ts
 import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
 import { scheduleStoreCases } from './schedule-store-conformance.ts';
+import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
 export interface StoreFixture {
@@ -260,6 +261,7 @@ export function storeConformanceSuite({ name, factory }: StoreConformanceOptions
 
     namespaceConformanceCases(withStore);
     scheduleStoreCases(factory, withStore);
+    searchAttributeConformanceCases(withStore);
   });
 }
 

@@ -2,6 +2,7 @@ import type { WorkerView } from '../../worker-directory.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
+import type { SearchAttributeType } from '../../../common/search-attributes.ts';
 import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
 /**
@@ -22,7 +23,7 @@ export interface ExecutionPage {
 
 export interface WorkflowType {
   type: string;
-  versions: { version: string; definition: StateJson }[];
+  versions: { version: string; definition: StateJson; searchAttributes?: Record<string, SearchAttributeType> }[];
 }
 
 /** One worker session as the server's workers endpoint describes it. */
@@ -105,12 +106,16 @@ export interface ListFilters {
   startedAfter?: number;
   startedBefore?: number;
   workflowIdPrefix?: string;
+  /** Search-attribute expressions (`customerId=c-1`, `amount>=10`), each an `attr` parameter. */
+  attr?: string[];
 }
 
 function filterParams(query: ListFilters): URLSearchParams {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (key !== 'pageToken' && key !== 'limit' && value !== undefined && value !== '' && value !== null) params.set(key, String(value));
+    if (key === 'pageToken' || key === 'limit' || value === undefined || value === '' || value === null) continue;
+    if (Array.isArray(value)) for (const one of value) params.append(key, String(one));
+    else params.set(key, String(value));
   }
   return params;
 }

@@ -16,6 +16,7 @@ export function eventFamily(kind: HistoryEvent['kind']): EventFamily {
     case 'ActivityAttemptFailed':
     case 'WorkflowReset':
     case 'ChildWorkflowStarted':
+    case 'WorkflowMigrated':
       return 'record';
     default:
       return 'command';
@@ -48,6 +49,7 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'ChildWorkflowFailed': return `child ${e.childId} failed: ${e.failure.message}`;
     case 'ChildWorkflowCancelRequested': return `cancel child ${e.childId}`;
     case 'WorkflowContinuedAsNew': return 'continued as new';
+    case 'WorkflowMigrated': return `migrated from version ${e.fromVersion.slice(0, 8)} to ${e.toVersion.slice(0, 8)}, in ${JSON.stringify(e.value)}`;
   }
 }
 

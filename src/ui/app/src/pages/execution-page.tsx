@@ -3,6 +3,7 @@ import { api, type ExecutionDetail, type HistoryEvent, type RunPath, type Workfl
 import { ActionsPanel } from '../components/actions-panel.tsx';
 import { HistoryTimeline, stateText } from '../components/history-timeline.tsx';
 import { JsonView } from '../components/json-view.tsx';
+import { SearchAttributesTable } from '../components/search-attributes.tsx';
 import { ErrorNote, Panel } from '../components/panel.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -100,6 +101,11 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
           {d.status === 'completed' || d.output !== undefined ? <Panel title="Output" testId="output"><JsonView value={d.output} /></Panel> : null}
           {failure ? <Panel title="Failure" testId="failure"><FailureChain failure={failure} /></Panel> : null}
           <Panel title="Context"><JsonView value={d.state.context} /></Panel>
+          {Object.keys(d.searchAttributes ?? {}).length ? (
+            <Panel title="Search attributes" testId="search-attributes">
+              <SearchAttributesTable values={d.searchAttributes!} types={findVersion(types.data?.types, d)?.searchAttributes} />
+            </Panel>
+          ) : null}
           {d.state.tags.length ? <Panel title="Tags"><p>{d.state.tags.map((t) => <span key={t} className="tag">{t}</span>)}</p></Panel> : null}
           <Panel title={`Pending activities (${d.pendingActivities?.length ?? 0})`} testId="pending-activities">
             {d.pendingActivities?.length ? (
@@ -189,8 +195,12 @@ function useRunData(namespace: string, workflowId: string, d: ExecutionDetail | 
 }
 
 function findDefinition(types: WorkflowType[] | undefined, d: ExecutionDetail | undefined) {
+  return findVersion(types, d)?.definition;
+}
+
+function findVersion(types: WorkflowType[] | undefined, d: ExecutionDetail | undefined) {
   if (!types || !d) return undefined;
-  return types.find((t) => t.type === d.type)?.versions.find((v) => v.version === d.version)?.definition;
+  return types.find((t) => t.type === d.type)?.versions.find((v) => v.version === d.version);
 }
 
 function valueAt(path: RunPath | undefined, seq: number): unknown {

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, type ExecutionStatus, type ExecutionSummary, type ListFilters } from '../api.ts';
 import { ErrorNote } from '../components/panel.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { attributesInline } from '../components/search-attributes.tsx';
 import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { Link, navigate, paths } from '../router.tsx';
@@ -21,16 +22,22 @@ interface Filters {
   q: string;
   from: string;
   to: string;
+  /** Search-attribute filters, space-separated expressions: `customerId=c-1 amount>=10`. */
+  attr: string;
 }
 
 /**
  * Executions, newest first. Every filter is applied by the server: type and status pick an
  * index, the start-time range is a key range on it, and the search is a workflow id prefix
- * (issue 4, visibility). A search that is a whole workflow id also finds that execution
+ * (issue 4, visibility); search attributes are filtered by expressions (`customerId=c-1
+ * amount>=10`, as the CLI's --attr takes them). A search that is a whole workflow id also finds that execution
  * directly. The first page refreshes itself; the count of matches is read when filters change.
  */
 export function ExecutionsPage({ namespace, query }: { namespace: string; query: URLSearchParams }) {
-  const filters: Filters = { type: query.get('type') ?? '', status: query.get('status') ?? '', q: query.get('q') ?? '', from: query.get('from') ?? '', to: query.get('to') ?? '' };
+  const filters: Filters = {
+    type: query.get('type') ?? '', status: query.get('status') ?? '', q: query.get('q') ?? '', from: query.get('from') ?? '', to: query.get('to') ?? '',
+    attr: query.get('attr') ?? '',
+  };
   const [tokens, setTokens] = useState<(string | null)[]>([null]);
   const [live, setLive] = useState(true);
   const now = useNow();
@@ -46,6 +53,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
     workflowIdPrefix: filters.q.trim() || undefined,
     startedAfter: timeOf(filters.from),
     startedBefore: timeOf(filters.to),
+    attr: filters.attr.trim() ? filters.attr.trim().split(/\s+/) : undefined,
   };
   const count = usePoll((signal) => api.count(namespace, serverFilters, signal), [key], live && onFirstPage ? 10_000 : 0);
   const page = usePoll(async (signal) => {
@@ -73,6 +81,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
   };
   const typeNames = useMemo(() => types.data?.types.map((t) => t.type) ?? [], [types.data]);
   const data = page.data;
+  const withAttributes = data?.rows.some((e) => Object.keys(e.searchAttributes ?? {}).length > 0) ?? false;
 
   return (
     <div className="page" data-testid="executions-page">
@@ -96,6 +105,9 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
         </select>
         <label className="inline">started after <input type="datetime-local" value={filters.from} onChange={(e) => set({ from: e.target.value })} /></label>
         <label className="inline">before <input type="datetime-local" value={filters.to} onChange={(e) => set({ to: e.target.value })} /></label>
+        <input type="search" data-testid="filter-attr" placeholder="attributes: customerId=c-1 amount>=10" defaultValue={filters.attr}
+          title="Search attribute filters, separated by spaces: name=value, or name>=value, name<value… for a number or datetime"
+          onChange={(e) => debounce(() => set({ attr: e.target.value }))} aria-label="search attributes" />
         {Object.values(filters).some(Boolean) ? <button type="button" className="link" onClick={() => navigate(paths.executions(namespace), { replace: true })}>clear</button> : null}
       </form>
       <ErrorNote error={page.error} />
@@ -104,7 +116,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
       ) : null}
       <table className="executions" data-testid="executions-table">
         <thead>
-          <tr><th>Workflow id</th><th>Type</th><th>Status</th><th>Started</th><th>Duration</th><th>Run</th></tr>
+          <tr><th>Workflow id</th><th>Type</th><th>Status</th><th>Started</th><th>Duration</th><th>Run</th>{withAttributes ? <th>Attributes</th> : null}</tr>
         </thead>
         <tbody>
           {data?.rows.map((e) => (
@@ -115,6 +127,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
               <td title={new Date(e.startedAt).toISOString()}>{formatTime(e.startedAt)} <span className="muted">{formatAgo(e.startedAt, now)}</span></td>
               <td>{formatDuration((e.closedAt ?? now) - e.startedAt)}{e.closedAt ? '' : ' …'}</td>
               <td className="mono muted">{shortId(e.runId)}</td>
+              {withAttributes ? <td className="mono small" data-testid="row-attributes">{attributesInline(e.searchAttributes)}</td> : null}
             </tr>
           ))}
           {data && data.rows.length === 0 ? (

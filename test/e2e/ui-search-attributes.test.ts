@@ -1,0 +1,71 @@
+/**
+ * Search attributes in the web UI, in real headless Chromium against a real server process:
+ * the list page filters by them (the same expressions as the CLI's --attr) and shows them in a
+ * column; the execution page shows them, a datetime as a time. PERDURE_SKIP_BROWSER=1 skips it.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+import { launchBrowser, missingBrowser, SKIP_BROWSER, type LaunchedBrowser } from './browser.ts';
+import { api, waitForUi } from './ui-helpers.ts';
+
+describe.skipIf(SKIP_BROWSER)('search attributes in the web UI', () => {
+  let server: ServerProcess;
+  let launched: LaunchedBrowser;
+  let browser: Browser;
+  const NS = '/api/v1/namespaces/default/workflows';
+
+  beforeAll(async () => {
+    const missing = missingBrowser();
+    if (missing) throw new Error(missing);
+    server = await startServerProcess();
+    launched = await launchBrowser();
+    browser = launched.browser;
+    await waitForUi(server.url);
+    for (const [workflowId, customerId, price] of [['ui-sa-1', 'c-ui-1', 20], ['ui-sa-2', 'c-ui-2', 200], ['ui-sa-3', 'c-ui-1', 300]] as const) {
+      await api(server.url, 'POST', NS, { type: 'customerOrder', workflowId, input: { customerId, dueAt: '2026-05-01T12:00:00.000Z' } });
+      await api(server.url, 'POST', `${NS}/${workflowId}/signal`, { event: { type: 'ADD_ITEM', sku: 'a', price } });
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await launched?.close();
+    await server?.cleanup();
+  });
+
+  it('filters the list by attribute expressions and shows the attributes of each row', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+    try {
+      await page.goto(`${server.url}/`);
+      await page.getByTestId('filter-attr').fill('customerId=c-ui-1 amount>=100');
+      const rows = page.getByTestId('execution-row');
+      await page.waitForFunction(() => {
+        const ids = [...document.querySelectorAll('[data-testid=execution-row]')].map((r) => r.getAttribute('data-workflow-id'));
+        return ids.length === 1 && ids[0] === 'ui-sa-3';
+      });
+      expect(await rows.count()).toBe(1);
+      expect(await rows.first().getByTestId('row-attributes').textContent()).toContain('customerId=c-ui-1 amount=300');
+      expect(page.url()).toContain('attr=');
+      await page.getByTestId('filter-attr').fill('amount>=lots');
+      await page.getByRole('alert').filter({ hasText: 'searchAttributes.amount.gte' }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the search attributes on the execution page, a datetime as a time', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    page.setDefaultTimeout(15_000);
+    try {
+      await page.goto(`${server.url}/namespaces/default/workflows/ui-sa-2`);
+      const panel = page.getByTestId('search-attributes');
+      await panel.locator('[data-attribute=dueAt]').waitFor();
+      expect(await panel.locator('[data-attribute=customerId] td').first().textContent()).toBe('c-ui-2');
+      expect(await panel.locator('[data-attribute=amount] td').first().textContent()).toBe('200');
+      await page.waitForFunction(() => document.querySelector('[data-testid=search-attributes] [data-attribute=dueAt] td')?.textContent === '2026-05-01T12:00:00.000Z');
+    } finally {
+      await page.close();
+    }
+  });
+});
