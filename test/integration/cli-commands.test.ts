@@ -178,6 +178,25 @@ describe('perdure (the command)', () => {
     expect(JSON.parse(report.stdout)).toMatchObject({ ok: false, divergence: { seq: 2 } });
   });
 
+  it('replay --type checks every running execution of a type before a deploy: which ones the new machine would break', async () => {
+    for (const id of ['pre-deploy-1', 'pre-deploy-2']) {
+      expect((await perdure(['workflow', 'start', 'approval', '--id', id, '--input', '{"request":"r","timeoutMs":3600000}', '--address', server.url])).code).toBe(0);
+    }
+    const same = await perdure(['replay', '--type', 'approval', '--address', server.url]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/All \d+ running executions replay on the local machines\./);
+
+    const changed = await perdure(['replay', '--type', 'approval', '--workflows', 'test/fixtures/approval-changed.ts', '--json', '--address', server.url]);
+    expect(changed.code, changed.stderr).toBe(1);
+    const { executions, diverged } = JSON.parse(changed.stdout) as { executions: { workflowId: string; ok: boolean }[]; diverged: number };
+    expect(executions.filter((e) => e.workflowId.startsWith('pre-deploy-')).map((e) => e.ok)).toEqual([false, false]);
+    expect(diverged).toBe(executions.length);
+
+    const usage = await perdure(['replay', '--address', server.url]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/give a workflow id, or --type <type>, or --all/);
+  });
+
   it('exports a machine as createMachine code for Stately Studio', async () => {
     const run = await perdure(['machine', 'export', 'order', '--address', server.url]);
     expect(run.code, run.stderr).toBe(0);
