@@ -11,13 +11,11 @@ import { seal, unseal } from './checksum.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
-import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
+import { countRunsIn, listRunsIn, pageLimit } from './level-listing.ts';
 import { defaultNamespaceOperations, namespacePut } from './level-namespaces.ts';
 import {
   backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
 } from './level-retention.ts';
-import { countByValue, listByValue } from './value-range-listing.ts';
-import { countByKeys, listByKeys } from './keyed-listing.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
 import type {
   ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
@@ -40,15 +38,6 @@ export interface LevelStoreOptions {
 }
 
 type Db = ClassicLevel<string, Buffer>;
-
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
-/** Rows a filtered listing page reads at most before it returns with a continuation token. */
-const SCAN_BUDGET = 10_000;
-const SCAN_CHUNK = 256;
-/** Rows `countRuns` reads at most; beyond, the count is a lower bound (`capped: true`). */
-const COUNT_CAP = 1_000_000;
-const COUNT_CHUNK = 1000;
 
 /**
  * The embedded LevelDB store: one process per data directory, group-committed batches.
@@ -229,98 +218,14 @@ export class LevelStore implements Store {
     return (await db.values(prefixRange(keys.taskPrefix())).all()).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
   }
 
-  /**
-   * A listing is a range read of the narrowest index (by status and/or type), bounded by the
-   * start-time window. Without close-time or workflow-id-prefix filters a page costs exactly its
-   * size. With them, rows are decoded and checked while scanning: a page reads at most
-   * `SCAN_BUDGET` rows and, when the budget runs out first, returns what it found (maybe nothing)
-   * with a token that continues the scan. So a sparse filter costs O(rows scanned / budget)
-   * round trips, never an unbounded request. `closedBefore` also bounds the start window
-   * (a run starts before it closes), which keeps "closed before T" fast for old T.
-   */
+  /** Visibility: a page of runs, newest first (level-listing.ts says how each filter is read). */
   async listRuns(query: ListRunsQuery): Promise<ListRunsPage> {
-    const db = this.requireOpen();
-    const plan = planListing(query, 'listRuns');
-    const limit = pageLimit(query.limit ?? DEFAULT_PAGE, MAX_PAGE);
-    // A selective range on a number or datetime attribute is read from its value index.
-    const byValue = plan.byValue && await listByValue(db, plan, query.pageToken, limit, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
-    if (byValue) return byValue;
-    const range = continueRange(plan, query.pageToken);
-    if (plan.rowsAt) return listByKeys(db, plan, range, limit, SCAN_BUDGET, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
-    if (!plan.filter) {
-      // One row more than asked says whether there is a next page, so the last page has no token.
-      const rows = await db.iterator({ ...range, limit: limit + 1 }).all();
-      const page = rows.slice(0, limit);
-      const runs = page.map(([, v]) => this.decodeValue<RunSummary>(v, 'run summary'));
-      const last = page[page.length - 1];
-      return rows.length > limit && last ? { runs, nextPageToken: pageTokenOf(last[0]) } : { runs };
-    }
-    const iterator = db.iterator(range);
-    try {
-      const runs: RunSummary[] = [];
-      let lastKey: string | undefined; // the last row scanned: where the next page continues
-      for (let scanned = 0; scanned < SCAN_BUDGET;) {
-        const rows = await iterator.nextv(Math.min(SCAN_CHUNK, SCAN_BUDGET - scanned));
-        if (rows.length === 0) return { runs }; // the index is exhausted: no next page
-        for (const [key, value] of rows) {
-          scanned++;
-          const summary = this.decodeValue<RunSummary>(value, 'run summary');
-          if (plan.filter(summary)) {
-            // A match beyond the page proves there is a next page, which starts after lastKey.
-            if (runs.length === limit) return { runs, nextPageToken: pageTokenOf(lastKey ?? key) };
-            runs.push(summary);
-          }
-          lastKey = key;
-        }
-      }
-      return lastKey === undefined ? { runs } : { runs, nextPageToken: pageTokenOf(lastKey) };
-    } finally {
-      await iterator.close();
-    }
+    return listRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
   }
 
-  /**
-   * Counts by scanning, not by maintained counters: a counter per index would need a
-   * read-modify-write inside group commit (two commits in one batch must not both read the same
-   * value) and could not answer time-window or prefix filters anyway. A keys-only scan of the
-   * narrowest index within the start window costs about 1.2 µs per run (about 120 ms for
-   * 100,000, `bench/visibility-bench.ts`); close-time and prefix filters decode each value,
-   * about 1.5–3 µs. It stops at `COUNT_CAP` rows scanned and then answers
-   * `{ count, capped: true }` (a lower bound).
-   */
+  /** Visibility: how many runs match (level-listing.ts). */
   async countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
-    const db = this.requireOpen();
-    const plan = planListing(query, 'countRuns');
-    const byValue = plan.byValue && await countByValue(db, plan, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
-    if (byValue !== undefined) return { count: byValue };
-    let count = 0;
-    let scanned = 0;
-    if (!plan.filter) {
-      const iterator = db.keys(plan.range);
-      try {
-        while (scanned < COUNT_CAP) {
-          const rows = await iterator.nextv(Math.min(COUNT_CHUNK, COUNT_CAP - scanned));
-          if (rows.length === 0) return { count: scanned };
-          scanned += rows.length;
-        }
-      } finally {
-        await iterator.close();
-      }
-      return { count: scanned, capped: true };
-    }
-    if (plan.rowsAt) return countByKeys(db, plan, plan.range, COUNT_CAP, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
-    const iterator = db.values(plan.range);
-    try {
-      while (scanned < COUNT_CAP) {
-        const rows = await iterator.nextv(Math.min(COUNT_CHUNK, COUNT_CAP - scanned));
-        if (rows.length === 0) return { count };
-        scanned += rows.length;
-        for (const value of rows) if (plan.filter(this.decodeValue<RunSummary>(value, 'run summary'))) count++;
-      }
-    } finally {
-      await iterator.close();
-    }
-    return { count, capped: true };
+    return countRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
   }
 
   async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
@@ -532,12 +437,6 @@ function summaryOf(run: RunRecord): RunSummary {
   if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
   if (run.searchAttributes && Object.keys(run.searchAttributes).length > 0) summary.searchAttributes = run.searchAttributes;
   return summary;
-}
-
-function pageLimit(limit: number | undefined, max: number): number {
-  if (limit === undefined) return max === Infinity ? -1 : max;
-  if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
-  return Math.min(limit, max === Infinity ? limit : max);
 }
 
 function isLockedError(error: unknown): boolean {

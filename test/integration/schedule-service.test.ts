@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { timerWorkflow } from '../../machines/timer.ts';
-import { StoreFailedError } from '../../src/common/errors.ts';
 import type { ScheduleOptions } from '../../src/common/schedule-types.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startScheduleEnv, type ScheduleEnv } from '../helpers/schedules.ts';

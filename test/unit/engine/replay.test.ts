@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { approvalMachine, approvalWorkflow } from '../../../machines/approval.ts';
 import { orderActivityImplementations } from '../../../machines/order-activities.ts';
-import { orderActivities, orderMachine, orderWorkflow } from '../../../machines/order.ts';
+import { orderMachine, orderWorkflow } from '../../../machines/order.ts';
 import { NonDeterminismError } from '../../../src/common/errors.ts';
 import type { HistoryEvent } from '../../../src/common/history.ts';
 import { activity } from '../../../src/definition/activity.ts';
