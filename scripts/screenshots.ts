@@ -1,7 +1,8 @@
 /**
  * Screenshots of the web UI for the README: docs/screenshots/executions.png (the list),
  * docs/screenshots/execution.png (an order in flight: its diagram with the path taken and the
- * running activity) and docs/screenshots/workflow-types.png.
+ * running activity), docs/screenshots/workflow-types.png, docs/screenshots/child-workflows.png
+ * (a fulfillment waiting on its shipment child) and docs/screenshots/schedules.png.
  *
  *   npm run screenshots        (needs Chromium: scripts/install-browser.sh)
  *
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { approvalWorkflow } from '../machines/approval.ts';
 import { flakyActivities, flakyWorkflow } from '../machines/flaky.ts';
+import { fulfillmentWorkflow, shipmentWorkflow } from '../machines/fulfillment.ts';
 import { orderWorkflow } from '../machines/order.ts';
 import { orderActivityImplementations } from '../machines/order-activities.ts';
 import { threeStepWorkflow } from '../machines/three-step.ts';
@@ -27,7 +29,7 @@ const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const dataDir = await mkdtemp(join(tmpdir(), 'perdure-screenshots-'));
-const server = await createServer({ workflows: [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow], dataDir, port: 0, logger: false, durability: 'os' });
+const server = await createServer({ workflows: [orderWorkflow, approvalWorkflow, flakyWorkflow, threeStepWorkflow, fulfillmentWorkflow, shipmentWorkflow], dataDir, port: 0, logger: false, durability: 'os' });
 const base = server.url;
 const workers: Worker[] = [];
 try {
@@ -63,6 +65,14 @@ try {
   await start('approval', 'expense-314', { request: 'monitor', timeoutMs: 86_400_000 });
   await api(base, 'POST', '/api/v1/namespaces/default/workflows/expense-314/terminate', { reason: 'duplicate request' });
   await start('order', 'order-1004-slow', { orderId: 'order-1004-slow', amount: 99, items: ['sofa', 'rug'] });
+  await start('fulfillment', 'fulfillment-1001', { orderId: 'order-1001' });
+  await sleep(300);
+  await signal('shipment-order-1001', { type: 'PICKED_UP', carrier: 'UPS' });
+  const schedule = (body: unknown) => api(base, 'POST', '/api/v1/namespaces/default/schedules', body);
+  await schedule({ scheduleId: 'weekly-review', spec: { cron: '0 9 * * MON', timezone: 'Europe/Paris' }, action: { workflowType: 'approval', input: { request: 'weekly review', timeoutMs: 86_400_000 } } });
+  await schedule({ scheduleId: 'nightly-batch', spec: { cron: '0 2 * * *' }, action: { workflowType: 'threeStep' }, policies: { overlap: 'bufferOne' } });
+  await schedule({ scheduleId: 'fx-refresh', spec: { interval: { every: '15m' } }, action: { workflowType: 'flaky', input: { key: 'fx', failTimes: 0 } }, paused: true, note: 'rates API down for maintenance' });
+  await api(base, 'POST', '/api/v1/namespaces/default/schedules/weekly-review/trigger', {});
   await sleep(1500);
 
   await waitForUi(base);
@@ -89,7 +99,16 @@ try {
     await page.locator('[data-testid=type-statechart] [data-state-key=charging]').waitFor();
     await sleep(300);
     await page.screenshot({ path: join(OUT, 'workflow-types.png') });
-    console.log(`screenshots written to ${OUT}: executions.png, execution.png, workflow-types.png`);
+    await page.goto(`${base}/namespaces/default/workflows/fulfillment-1001`);
+    await page.locator('[data-testid=child-row][data-status=running]').waitFor();
+    await sleep(500);
+    await page.screenshot({ path: join(OUT, 'child-workflows.png') });
+
+    await page.goto(`${base}/namespaces/default/schedules`);
+    await page.locator('[data-testid=schedule-row][data-schedule-id=fx-refresh]').waitFor();
+    await sleep(300);
+    await page.screenshot({ path: join(OUT, 'schedules.png') });
+    console.log(`screenshots written to ${OUT}: executions.png, execution.png, workflow-types.png, child-workflows.png, schedules.png`);
   } finally {
     await launched.close();
   }

@@ -3,6 +3,8 @@ import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../commo
 import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
 import type { SearchAttributeType } from '../../../common/search-attributes.ts';
+import type { NamespaceInfo } from '../../../common/namespaces.ts';
+import type { ScheduleDescription, ScheduleOptions, ScheduleSummary, TriggerResult } from '../../../common/schedule-types.ts';
 import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
 /**
@@ -12,6 +14,7 @@ import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
 // The server's own shapes (src/common): a field it adds is seen here without a second declaration.
 export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo, ExecutionDetail, QueryResult };
+export type { NamespaceInfo, ScheduleDescription, ScheduleOptions, ScheduleSummary, TriggerResult };
 
 /** One execution in a listing. */
 export type ExecutionSummary = RunSummary;
@@ -120,6 +123,7 @@ function filterParams(query: ListFilters): URLSearchParams {
   return params;
 }
 const wf = (ns: string, id: string) => `/api/v1/namespaces/${enc(ns)}/workflows/${enc(id)}`;
+const sched = (ns: string, id?: string) => `/api/v1/namespaces/${enc(ns)}/schedules${id === undefined ? '' : `/${enc(id)}`}`;
 
 export const api = {
   /** One page, filtered by the server; with a prefix or close-time filter a page may be short and still have a next one. */
@@ -146,4 +150,16 @@ export const api = {
     request<{ workflowId: string; runId: string }>('POST', `${wf(ns, id)}/reset`, reason ? { eventSeq, reason } : { eventSeq }),
   types: (signal?: AbortSignal) => request<{ types: WorkflowType[] }>('GET', '/api/v1/workflow-types', undefined, signal),
   workers: (signal?: AbortSignal) => request<{ workers: WorkerInfo[]; now: number }>('GET', '/api/v1/workers', undefined, signal),
+  /** The namespaces the token may see (a token scoped to one sees only its own). */
+  namespaces: (signal?: AbortSignal) => request<{ namespaces: NamespaceInfo[] }>('GET', '/api/v1/namespaces', undefined, signal),
+  schedules: {
+    list: (ns: string, pageToken: string | null, signal?: AbortSignal) =>
+      request<{ schedules: ScheduleSummary[]; nextPageToken: string | null }>('GET', `${sched(ns)}${pageToken ? `?pageToken=${enc(pageToken)}` : ''}`, undefined, signal),
+    describe: (ns: string, id: string, signal?: AbortSignal) => request<ScheduleDescription>('GET', sched(ns, id), undefined, signal),
+    create: (ns: string, options: ScheduleOptions) => request<ScheduleDescription>('POST', sched(ns), options),
+    pause: (ns: string, id: string, note?: string) => request<ScheduleDescription>('POST', `${sched(ns, id)}/pause`, note ? { note } : {}),
+    unpause: (ns: string, id: string) => request<ScheduleDescription>('POST', `${sched(ns, id)}/unpause`, {}),
+    trigger: (ns: string, id: string) => request<TriggerResult>('POST', `${sched(ns, id)}/trigger`, {}),
+    delete: (ns: string, id: string) => request<{ deleted: true }>('DELETE', sched(ns, id)),
+  },
 };

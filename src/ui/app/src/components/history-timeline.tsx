@@ -3,6 +3,7 @@ import { useMemo, useRef, useState } from 'react';
 import { eventFamily, eventPayload, summarizeEvent, type HistoryEvent } from '../lib/history-view.ts';
 import { formatDuration } from '../format.ts';
 import { JsonView } from './json-view.tsx';
+import { Link } from '../router.tsx';
 
 export interface HistoryTimelineProps {
   events: readonly HistoryEvent[];
@@ -10,6 +11,8 @@ export interface HistoryTimelineProps {
   stateAfter: ReadonlyMap<number, unknown>;
   selectedSeq: number | null;
   onSelect: (seq: number | null) => void;
+  /** A page an event points to (a child workflow's), shown as a link on its row. */
+  linkOf?: (e: HistoryEvent) => string | undefined;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface HistoryTimelineProps {
  * events scroll like 20. A row opens to show the event's payload and the state it led to;
  * selecting a row shows that state on the diagram.
  */
-export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect }: HistoryTimelineProps) {
+export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect, linkOf }: HistoryTimelineProps) {
   const [filter, setFilter] = useState('');
   const [open, setOpen] = useState<ReadonlySet<number>>(new Set());
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -59,6 +62,7 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect }: H
             const e = shown[item.index]!;
             const isOpen = open.has(e.seq);
             const after = stateAfter.get(e.seq);
+            const link = linkOf?.(e);
             return (
               <div
                 key={item.key}
@@ -72,8 +76,9 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect }: H
                 <div className="event-line" onClick={() => toggle(e.seq)}>
                   <span className="seq">#{e.seq}</span>
                   <span className="at" title={new Date(e.at).toISOString()}>+{formatDuration(e.at - start)}</span>
-                  <span className="kind">{e.kind}</span>
+                  <span className="kind" title={e.kind}>{e.kind}</span>
                   <span className="summary">{summarizeEvent(e)}</span>
+                  {link ? <Link to={link} className="event-link" onClick={(ev) => ev.stopPropagation()}>open ↗</Link> : null}
                   {after !== undefined ? (
                     <button type="button" className="link state-link" title="Show the state after this event on the diagram"
                       onClick={(ev) => { ev.stopPropagation(); onSelect(selectedSeq === e.seq ? null : e.seq); }}>

@@ -41,14 +41,15 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'WorkflowFailed': return `failed: ${e.failure.message}`;
     case 'WorkflowCanceled': return `canceled: ${e.reason}`;
     case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
-    case 'WorkflowTerminated': return `terminated: ${e.reason}`;
+    case 'WorkflowTerminated': return `terminated${e.code ? ` by the server (${e.code})` : ''}: ${e.reason}`;
     case 'WorkflowReset': return `reset from run ${e.fromRunId.slice(0, 8)} after event #${e.eventSeq}: ${e.reason}`;
-    case 'ChildWorkflowScheduled': return `start child ${e.workflowType} as ${e.childId} (workflow id "${e.workflowId}")`;
-    case 'ChildWorkflowStarted': return `child ${e.childId} started as run ${e.runId.slice(0, 8)}`;
-    case 'ChildWorkflowCompleted': return `child ${e.childId} completed`;
-    case 'ChildWorkflowFailed': return `child ${e.childId} failed: ${e.failure.message}`;
+    case 'ChildWorkflowScheduled':
+      return `start child ${e.workflowType} "${e.workflowId}"${e.childId === e.workflowType ? '' : ` as ${e.childId}`}${e.parentClosePolicy === 'terminate' ? '' : ` (on parent close: ${e.parentClosePolicy})`}`;
+    case 'ChildWorkflowStarted': return `child ${e.childId} started: "${e.workflowId}" run ${e.runId.slice(0, 8)}`;
+    case 'ChildWorkflowCompleted': return `child ${e.childId} ("${e.workflowId}") completed${payloadHint(e.output)}`;
+    case 'ChildWorkflowFailed': return `child ${e.childId} ("${e.workflowId}") ${e.runId ? 'failed' : 'could not start'}: ${e.failure.message}`;
     case 'ChildWorkflowCancelRequested': return `cancel child ${e.childId}`;
-    case 'WorkflowContinuedAsNew': return 'continued as new';
+    case 'WorkflowContinuedAsNew': return `continued as new${payloadHint(e.input, 'with ')}`;
     case 'WorkflowMigrated': return `migrated from version ${e.fromVersion.slice(0, 8)} to ${e.toVersion.slice(0, 8)}, in ${JSON.stringify(e.value)}`;
   }
 }
@@ -61,17 +62,63 @@ export function timerName(id: string): string {
   return `after ${m[1]}${state ? ` (in ${state})` : ''}`;
 }
 
-function payloadHint(event: { type: string; [k: string]: unknown }): string {
-  const { type: _type, ...rest } = event;
-  const text = JSON.stringify(rest);
-  if (text === '{}') return '';
-  return ` ${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
+/** A short JSON hint of a payload (an event without its `type`, an output, an input); '' when there is nothing to show. */
+function payloadHint(value: unknown, prefix = ''): string {
+  let shown = value;
+  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { type?: unknown }).type === 'string') {
+    const { type: _type, ...rest } = value as Record<string, unknown>;
+    shown = rest;
+  }
+  const text = shown === undefined ? '' : JSON.stringify(shown) ?? '';
+  if (text === '' || text === '{}' || text === 'null') return '';
+  return ` ${prefix}${text.length > 60 ? `${text.slice(0, 57)}…` : text}`;
 }
 
 /** The payload worth showing when an event is opened: the event without seq/at/kind. */
 export function eventPayload(e: HistoryEvent): Record<string, unknown> {
   const { seq: _s, at: _a, kind: _k, ...rest } = e as HistoryEvent & Record<string, unknown>;
   return rest;
+}
+
+/** Where a child workflow is, as the parent's history (and its pending children) tell it. */
+export type ChildStatus = 'scheduled' | 'running' | 'completed' | 'failed';
+
+export interface ChildWorkflowView {
+  childId: string;
+  workflowType: string;
+  workflowId: string;
+  runId?: string;
+  parentClosePolicy: string;
+  status: ChildStatus;
+  cancelRequested: boolean;
+  failure?: FailureInfo;
+}
+
+/**
+ * Every child workflow a run started, in the order it scheduled them, from its history. An
+ * invoke id re-entered (the state left and entered again) is a new child: the latest one with
+ * that id is the one later events speak of.
+ */
+export function childWorkflows(history: readonly HistoryEvent[]): ChildWorkflowView[] {
+  const children: ChildWorkflowView[] = [];
+  const latest = new Map<string, ChildWorkflowView>();
+  for (const e of history) {
+    if (e.kind === 'ChildWorkflowScheduled') {
+      const child: ChildWorkflowView = {
+        childId: e.childId, workflowType: e.workflowType, workflowId: e.workflowId, parentClosePolicy: e.parentClosePolicy, status: 'scheduled', cancelRequested: false,
+      };
+      children.push(child);
+      latest.set(e.childId, child);
+      continue;
+    }
+    const child = 'childId' in e ? latest.get(e.childId) : undefined;
+    if (!child) continue;
+    if (e.kind === 'ChildWorkflowStarted') Object.assign(child, { status: 'running', runId: e.runId });
+    else if (e.kind === 'ChildWorkflowCompleted') Object.assign(child, { status: 'completed', runId: e.runId });
+    else if (e.kind === 'ChildWorkflowFailed') Object.assign(child, { status: 'failed', runId: e.runId ?? child.runId, failure: e.failure });
+    else if (e.kind === 'ChildWorkflowCancelRequested') child.cancelRequested = true;
+  }
+  return children;
 }
 
 /** A failure and its causes, outermost first. */

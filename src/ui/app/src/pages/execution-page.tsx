@@ -1,15 +1,17 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type ExecutionDetail, type HistoryEvent, type RunPath, type WorkflowType } from '../api.ts';
 import { ActionsPanel } from '../components/actions-panel.tsx';
+import { ChildWorkflows } from '../components/child-workflows.tsx';
 import { HistoryTimeline, stateText } from '../components/history-timeline.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { SearchAttributesTable } from '../components/search-attributes.tsx';
 import { ErrorNote, Panel } from '../components/panel.tsx';
+import { OtherRunNote, ParentLink, RunLineage, useRunsOf } from '../components/run-lineage.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
+import { formatAgo, formatBytes, formatDuration, formatTime, shortId } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
-import { causeChain, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
+import { causeChain, childWorkflows, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
 import { acceptedEvents, activeStateIds, machineGraph, summarizePath, type MachineGraph } from '../lib/machine-graph.ts';
 import { Link, paths } from '../router.tsx';
 
@@ -18,10 +20,12 @@ const POLL_MS = 1000;
 
 /**
  * One execution: its statechart with the current state lit and the path so far, its status,
- * input, context, output or failure, what it waits on (activities, timers), the actions a person
- * can take, and the whole history as a timeline.
+ * input, context, output or failure, what it waits on (activities, timers, child workflows), its
+ * parent and the other runs of its workflow id, the actions a person can take, and the whole
+ * history as a timeline. The page is the workflow id's: it shows the current run; `requestedRun`
+ * is the run a link named, noted when it is another.
  */
-export function ExecutionPage({ namespace, workflowId }: { namespace: string; workflowId: string }) {
+export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespace: string; workflowId: string; requestedRun?: string }) {
   const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
   const now = useNow();
   const [closed, setClosed] = useState(false);
@@ -48,6 +52,8 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
   const accepts = d?.state.accepts ?? path?.accepts ?? (graph ? acceptedEvents(graph, activeStateIds(graph, d?.state.value)) : []);
   const retries = useMemo(() => nextAttempts(history ?? []), [history]);
   const runningInvokes = useMemo(() => new Set((d?.pendingActivities ?? []).map((a) => a.activityId)), [d]);
+  const children = useMemo(() => childWorkflows(history ?? []), [history]);
+  const runs = useRunsOf(namespace, d).data ?? [];
 
   if (detail.error && !d) {
     return (
@@ -71,10 +77,15 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
             <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={d.version}>@{shortId(d.version, 10)}</span></span>
             <span title={new Date(d.startedAt).toISOString()}>started {formatTime(d.startedAt)} ({formatAgo(d.startedAt, now)})</span>
             <span>{d.closedAt ? `closed after ${formatDuration(d.closedAt - d.startedAt)}` : `running for ${formatDuration(now - d.startedAt)}`}</span>
-            <span className="mono muted" title="run id">run {shortId(d.runId, 13)}</span>
+            <span className="mono muted" title={`run id ${d.runId}`}>run {shortId(d.runId, 13)}</span>
+            <span className="muted" data-testid="history-size" title={`${d.historyLength} events, ${d.historyBytes ?? 0} characters of JSON`}>
+              history {d.historyLength} events · {formatBytes(d.historyBytes)}
+            </span>
+            {d.parent ? <ParentLink parent={d.parent} /> : null}
           </p>
         </div>
       </div>
+      {requestedRun ? <OtherRunNote requested={requestedRun} d={d} runs={runs} /> : null}
       <ErrorNote error={detail.error} />
       {d.status === 'blocked' && d.blockedReason ? <div className="error-note">Blocked: {d.blockedReason}</div> : null}
 
@@ -91,13 +102,16 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
             ) : <p className="muted">Loading the machine…</p>}
           </Panel>
           <Panel title={`History${history ? ` (${history.length})` : ''}`}>
-            {history ? <HistoryTimeline events={history} stateAfter={stateAfter} selectedSeq={selectedSeq} onSelect={setSelectedSeq} /> : <p className="muted">Loading…</p>}
+            {history ? <HistoryTimeline events={history} stateAfter={stateAfter} selectedSeq={selectedSeq} onSelect={setSelectedSeq} linkOf={(e) => childLink(namespace, e)} /> : <p className="muted">Loading…</p>}
           </Panel>
         </div>
         <div className="side-column">
           <Panel title="Actions">
             <ActionsPanel namespace={namespace} workflowId={workflowId} accepts={accepts} running={running} onDone={detail.refresh} />
           </Panel>
+          {d.continuedFrom || d.continuedAs || runs.length > 1 ? (
+            <Panel title={`Runs of this workflow id${runs.length > 1 ? ` (${runs.length})` : ''}`} testId="runs"><RunLineage namespace={namespace} d={d} runs={runs} /></Panel>
+          ) : null}
           {d.status === 'completed' || d.output !== undefined ? <Panel title="Output" testId="output"><JsonView value={d.output} /></Panel> : null}
           {failure ? <Panel title="Failure" testId="failure"><FailureChain failure={failure} /></Panel> : null}
           <Panel title="Context"><JsonView value={d.state.context} /></Panel>
@@ -130,6 +144,11 @@ export function ExecutionPage({ namespace, workflowId }: { namespace: string; wo
               </table>
             ) : <p className="muted">None.</p>}
           </Panel>
+          {children.length || d.pendingChildren?.length ? (
+            <Panel title="Child workflows" testId="child-workflows">
+              <ChildWorkflows namespace={namespace} fromHistory={children} pending={d.pendingChildren ?? []} />
+            </Panel>
+          ) : null}
           <Panel title={`Timers (${d.pendingTimers?.length ?? 0})`} testId="pending-timers">
             {d.pendingTimers?.length ? (
               <table className="compact">
@@ -192,6 +211,13 @@ function useRunData(namespace: string, workflowId: string, d: ExecutionDetail | 
     setPath(undefined);
   }, [namespace, workflowId]);
   return { history, path };
+}
+
+/** A child workflow's events link to its page. */
+function childLink(namespace: string, e: HistoryEvent): string | undefined {
+  if (e.kind === 'ChildWorkflowScheduled') return paths.execution(namespace, e.workflowId);
+  if (e.kind === 'ChildWorkflowStarted' || e.kind === 'ChildWorkflowCompleted' || e.kind === 'ChildWorkflowFailed') return paths.execution(namespace, e.workflowId, e.runId);
+  return undefined;
 }
 
 function findDefinition(types: WorkflowType[] | undefined, d: ExecutionDetail | undefined) {

@@ -81,6 +81,8 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
   };
   const typeNames = useMemo(() => types.data?.types.map((t) => t.type) ?? [], [types.data]);
   const data = page.data;
+  // A run that continued as new is not its workflow id's current run: the link says which run it meant.
+  const runLink = (e: ExecutionSummary) => paths.execution(namespace, e.workflowId, e.status === 'continuedAsNew' ? e.runId : undefined);
   const withAttributes = data?.rows.some((e) => Object.keys(e.searchAttributes ?? {}).length > 0) ?? false;
 
   return (
@@ -120,8 +122,8 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
         </thead>
         <tbody>
           {data?.rows.map((e) => (
-            <tr key={e.runId} data-testid="execution-row" data-workflow-id={e.workflowId} onClick={() => navigate(paths.execution(namespace, e.workflowId))}>
-              <td><Link to={paths.execution(namespace, e.workflowId)} onClick={(ev) => ev.stopPropagation()}>{e.workflowId}</Link></td>
+            <tr key={e.runId} data-testid="execution-row" data-workflow-id={e.workflowId} data-run-id={e.runId} onClick={() => navigate(runLink(e))}>
+              <td><Link to={runLink(e)} onClick={(ev) => ev.stopPropagation()}>{e.workflowId}</Link></td>
               <td>{e.type} <span className="muted mono">{shortId(e.version, 6)}</span></td>
               <td><StatusBadge status={e.status} /></td>
               <td title={new Date(e.startedAt).toISOString()}>{formatTime(e.startedAt)} <span className="muted">{formatAgo(e.startedAt, now)}</span></td>

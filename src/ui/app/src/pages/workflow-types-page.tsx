@@ -8,7 +8,7 @@ import { machineGraph, type StateJson } from '../lib/machine-graph.ts';
 import { Link, paths } from '../router.tsx';
 
 /** Every registered workflow type, each version with its diagram, its Stately code and its JSON. */
-export function WorkflowTypesPage({ selected }: { selected?: string }) {
+export function WorkflowTypesPage({ selected, namespace }: { selected?: string; namespace: string }) {
   const types = usePoll((signal) => api.types(signal), [], 0);
   const list = types.data?.types ?? [];
   const current = list.find((t) => t.type === selected) ?? list[0];
@@ -27,7 +27,7 @@ export function WorkflowTypesPage({ selected }: { selected?: string }) {
         </nav>
         <div className="type-detail">
           {current ? [...current.versions].reverse().map((v, i) => (
-            <VersionView key={v.version} type={current} version={v.version} definition={v.definition} latest={i === 0} namespace="default" />
+            <VersionView key={v.version} type={current} version={v.version} definition={v.definition} latest={i === 0} namespace={namespace} />
           )) : null}
         </div>
       </div>
