@@ -18,8 +18,8 @@ export class PerdureError extends Error {
 }
 
 export class ExecutionNotFoundError extends PerdureError {
-  constructor(readonly namespace: string, readonly workflowId: string) {
-    super('EXECUTION_NOT_FOUND', `no execution "${workflowId}" in namespace "${namespace}".`);
+  constructor(readonly namespace: string, readonly workflowId: string, readonly runId?: string) {
+    super('EXECUTION_NOT_FOUND', `no execution "${workflowId}"${runId === undefined ? '' : ` with run "${runId}"`} in namespace "${namespace}".`);
   }
 }
 

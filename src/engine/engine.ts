@@ -99,6 +99,8 @@ export type EngineListQuery = Omit<Partial<ListRunsQuery>, 'searchAttributes'> &
 export interface ExecutionRef {
   namespace?: string;
   workflowId: string;
+  /** One run of the workflow id; default its current run (the open one, else the latest). */
+  runId?: string;
 }
 
 const DEFAULT_NAMESPACE = 'default';
@@ -422,7 +424,8 @@ export class Engine implements WorkerConnection {
       const execution = await this.executions.load(runId);
       if (execution) return execution;
       const run = await this.executions.record(runId);
-      if (run?.status !== 'continuedAsNew' || !run.continuedAs) return this.executions.openOrThrow(runId);
+      // A run named explicitly is that run: only the workflow id's current run hands over.
+      if (ref.runId !== undefined || run?.status !== 'continuedAsNew' || !run.continuedAs) return this.executions.openOrThrow(runId);
       await this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: run.closedAt ?? 0 });
       if (!(await this.store.getRun(run.continuedAs))) return this.executions.openOrThrow(runId); // another start took the id
       runId = run.continuedAs;
@@ -434,6 +437,11 @@ export class Engine implements WorkerConnection {
     const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
     this.namespaces.require(namespace);
     const workflowId = validateId(ref.workflowId, 'workflowId');
+    if (ref.runId !== undefined) {
+      const run = await this.executions.record(validateId(ref.runId, 'runId'));
+      if (!run || run.namespace !== namespace || run.workflowId !== workflowId) throw new ExecutionNotFoundError(namespace, workflowId, ref.runId);
+      return run.runId;
+    }
     const live = this.executions.openByWorkflow(namespace, workflowId);
     if (live) return live.runId;
     const runId = await this.store.getCurrentRunId(namespace, workflowId);

@@ -36,7 +36,7 @@ export class ClientOps {
     if (isScheduleOp(op)) return runScheduleOp(this.schedules, namespace, op, args);
     const e = this.engine;
     const a = args as Record<string, never>;
-    const ref = { namespace, workflowId: a.workflowId };
+    const ref = { namespace, workflowId: a.workflowId, runId: a.runId as string | undefined };
     switch (op) {
       case 'start': {
         const { type, ...options } = args as CallArgs<'start'>;

@@ -80,6 +80,7 @@ const MAX_WAIT_MS = 3_600_000;
 
 interface NsParams { ns: string }
 interface WorkflowParams extends NsParams { workflowId: string }
+interface RunQuery { runId?: string }
 
 /**
  * The HTTP API (JSON), for the CLI, the web UI and curl. Every route runs a `ClientOps` call, so
@@ -186,11 +187,12 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     api.get<{ Params: NsParams; Querystring: Record<string, unknown> }>('/namespaces/:ns/workflow-count', async (request) =>
       call(request, 'count', listFilters(request.query)));
 
-    api.get<{ Params: WorkflowParams }>(one, async (request) => call(request, 'describe', { workflowId: request.params.workflowId }));
+    // `?runId=` reads one run of the workflow id (default: its current run).
+    api.get<{ Params: WorkflowParams; Querystring: RunQuery }>(one, async (request) => call(request, 'describe', { workflowId: request.params.workflowId, runId: request.query.runId }));
 
     // The current state alone: cheaper than describe (no pending work), and what `perdure
     // workflow query` and `handle.query()` show.
-    api.get<{ Params: WorkflowParams }>(`${one}/query`, async (request) => call(request, 'query', { workflowId: request.params.workflowId }));
+    api.get<{ Params: WorkflowParams; Querystring: RunQuery }>(`${one}/query`, async (request) => call(request, 'query', { workflowId: request.params.workflowId, runId: request.query.runId }));
 
     api.post<{ Params: WorkflowParams }>(`${one}/signal`, async (request, reply) => {
       const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
@@ -244,7 +246,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       return { status: run.status };
     });
 
-    api.get<{ Params: WorkflowParams }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId }));
+    api.get<{ Params: WorkflowParams; Querystring: RunQuery }>(`${one}/history`, async (request) => call(request, 'history', { workflowId: request.params.workflowId, runId: request.query.runId }));
 
     // Moves the open runs of a version to another with the target's migration function.
     api.post<{ Params: NsParams & { type: string } }>('/namespaces/:ns/workflow-types/:type/migrate', async (request) => {

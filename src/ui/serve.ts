@@ -70,15 +70,17 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
 
   // The path of a run is kept between polls, so a live page steps only the new events.
   const paths = new Map<string, PathCursor>();
-  app.get<{ Params: { ns: string; workflowId: string } }>('/api/v1/namespaces/:ns/workflows/:workflowId/path', async (request) => {
+  app.get<{ Params: { ns: string; workflowId: string }; Querystring: { runId?: string } }>('/api/v1/namespaces/:ns/workflows/:workflowId/path', async (request) => {
     const { ns, workflowId } = request.params;
     auth.authorize(auth.authenticate(request.headers.authorization), ns, 'client');
-    const ref = { namespace: ns, workflowId };
+    // `?runId=` for one run of the workflow id (an older run of a continue-as-new chain or a reset).
+    const runId = typeof request.query.runId === 'string' && request.query.runId !== '' ? request.query.runId : undefined;
+    const ref = { namespace: ns, workflowId, runId };
     const description = await engine.describe(ref);
     const definition = engine.registry.get(description.type, description.version);
     const query = await engine.query(ref);
     if (!definition) return { runId: description.runId, steps: [], accepts: query.accepts, stoppedAt: 1 };
-    const key = `${ns}\u0000${workflowId}`;
+    const key = `${ns}\u0000${workflowId}\u0000${runId ?? ''}`;
     const cursor = statePath(definition, await engine.history(ref), paths.get(key), description.runId);
     paths.delete(key);
     paths.set(key, cursor);

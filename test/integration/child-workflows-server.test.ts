@@ -57,5 +57,15 @@ describe('child workflows and continue-as-new over the server', () => {
     const runs = (await client.list({ type: 'counter' })).executions.filter((r) => r.workflowId === 'counter-s');
     expect(runs.filter((r) => r.status === 'continuedAsNew').length).toBeGreaterThanOrEqual(3);
     expect((await client.list({ type: 'counter', status: 'continuedAsNew' })).executions.length).toBeGreaterThanOrEqual(3);
+
+    // Over HTTP, `?runId=` reads one run of the chain: its description, history and path.
+    const oldest = runs.at(-1)!;
+    const base = `${server.url}/api/v1/namespaces/default/workflows/counter-s`;
+    expect(await (await fetch(`${base}?runId=${oldest.runId}`)).json()).toMatchObject({ runId: oldest.runId, status: 'continuedAsNew' });
+    const { events } = await (await fetch(`${base}/history?runId=${oldest.runId}`)).json() as { events: { kind: string }[] };
+    expect(events.at(-1)!.kind).toBe('WorkflowContinuedAsNew');
+    expect(await (await fetch(`${base}/path?runId=${oldest.runId}`)).json()).toMatchObject({ runId: oldest.runId });
+    const missing = await fetch(`${base}?runId=00000000-0000-4000-8000-000000000000`);
+    expect(missing.status).toBe(404);
   });
 });

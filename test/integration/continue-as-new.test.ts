@@ -40,6 +40,17 @@ describe('continue-as-new', () => {
       const stored = (await t.engine.store.getRun(run.runId))!;
       assertReplays(counterWorkflow, await t.engine.store.readHistory(run.runId), { storedSnapshot: stored.snapshot });
     }
+
+    // Each run of the chain can be read by its run id; a run named explicitly is not followed.
+    const firstRef = { workflowId: 'c-1', runId: first.runId };
+    expect(await t.engine.describe(firstRef)).toMatchObject({ runId: first.runId, status: 'continuedAsNew', continuedAs: runs[1]!.runId });
+    expect(await t.engine.history(firstRef)).toEqual(firstHistory);
+    expect((await t.engine.describe({ workflowId: 'c-1' })).runId).toBe(runs[2]!.runId);
+    await expect(t.engine.signal(firstRef, { type: 'ADD', amount: 1 })).rejects.toMatchObject({ code: 'EXECUTION_CLOSED' });
+    await t.engine.start('counter', { workflowId: 'other' });
+    await expect(t.engine.describe({ workflowId: 'other', runId: first.runId })).rejects.toMatchObject({
+      code: 'EXECUTION_NOT_FOUND', message: expect.stringMatching(/no execution "other" with run "[0-9a-f-]+"/),
+    });
   });
 
   it('a child that continues as new is still its parent\'s child: the parent gets the last run\'s output', async () => {
