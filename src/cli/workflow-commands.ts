@@ -272,6 +272,11 @@ function describeBlock(d: ExecutionDetail): string {
     ['failure', d.failure],
     ['activities', d.pendingActivities.length ? d.pendingActivities.map((a) => `${a.activityId} (${a.activityType}, attempt ${a.attempt})`).join(', ') : undefined],
     ['timers', d.pendingTimers.length ? d.pendingTimers.map((t) => `${t.timerId} at ${time(t.dueAt)}`).join(', ') : undefined],
+    ['children', d.pendingChildren?.length ? d.pendingChildren.map((c) => `${c.childId}: ${c.workflowType} ${c.workflowId}${c.started ? '' : ' (starting)'}`).join(', ') : undefined],
+    ['parent', d.parent ? `${d.parent.workflowId} (run ${d.parent.runId}, as ${d.parent.childId})` : undefined],
+    ['continued from', d.continuedFrom],
+    ['continued as', d.continuedAs],
+    ['history', `${d.historyLength} events, ${d.historyBytes} bytes`],
   ]);
   return lines;
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, TerminatedFailure } from '../../src/client/index.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { eventually } from '../helpers/engine.ts';
+import { perdure } from '../helpers/cli.ts';
 
 /** Child workflows and continue-as-new against a real server process, across a SIGKILL. */
 describe('child workflows and continue-as-new over the server', () => {
@@ -44,6 +45,9 @@ describe('child workflows and continue-as-new over the server', () => {
   it('terminating the parent terminates its child (default parent close policy)', async () => {
     const parent = await client.start('fulfillment', { workflowId: 'f-term', input: { orderId: 'term' } });
     await running('shipment-term');
+    const described = await perdure(['workflow', 'describe', 'shipment-term', '--address', server.url]);
+    expect(described.stdout).toMatch(/^parent:\s+f-term \(run [0-9a-f-]+, as shipment\)$/m);
+    expect((await perdure(['workflow', 'describe', 'f-term', '--address', server.url])).stdout).toMatch(/^children:\s+shipment: shipment shipment-term$/m);
     await parent.terminate('order withdrawn');
     await expect(client.getHandle('shipment-term').result({ timeoutMs: 10_000 })).rejects.toBeInstanceOf(TerminatedFailure);
   });
