@@ -45,6 +45,17 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
   }
   const describeRun = async (workflowId: string, namespace = 'default') =>
     await api(server.url, 'GET', `/api/v1/namespaces/${namespace}/workflows/${workflowId}`) as ExecutionDetail;
+  /** Sends ADD to a counter (rollAt 4) until its run `runId` has continued as new; answers the new current run. */
+  async function addUntilContinued(workflowId: string, runId: string): Promise<ExecutionDetail> {
+    for (let i = 0; i < 3; i++) await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 1 } });
+    let current = await describeRun(workflowId);
+    for (let i = 0; i < 50 && current.continuedFrom !== runId; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      current = await describeRun(workflowId);
+    }
+    expect(current.continuedFrom).toBe(runId);
+    return current;
+  }
 
   it('lists a parent\'s child workflow with a link to it, links the child back to its parent, and shows the child completing', async () => {
     const suffix = Date.now();
@@ -67,8 +78,8 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       expect(await parentLink.textContent()).toBe(parentId);
       const child = await describeRun(childId);
       expect(child.parent).toMatchObject({ workflowId: parentId, childId: 'shipment' });
-      // The run a link named is the current one: no note about another run.
-      expect(await page.getByTestId('other-run-note').count()).toBe(0);
+      // The run a link named is the current one: shown like the workflow id's page, no banner.
+      expect(await page.getByTestId('older-run-banner').count()).toBe(0);
 
       await parentLink.click();
       await page.waitForURL(new RegExp(`/namespaces/default/workflows/${parentId}(\\?run=.+)?$`));
@@ -87,32 +98,107 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
     }
   });
 
-  it('says which run is which after a continue-as-new: the old run\'s row leads to the current run, with both listed', async () => {
+  it('opens an older run of a continued-as-new workflow from the runs panel: its own history, state and context, a banner, no actions', async () => {
     const workflowId = `ui-counter-${Date.now()}`;
     await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
-    for (let i = 0; i < 3; i++) await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 1 } });
-    let current = await describeRun(workflowId);
-    for (let i = 0; i < 50 && !current.continuedFrom; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      current = await describeRun(workflowId);
-    }
-    expect(current.continuedFrom).toBeDefined();
-    const oldRun = current.continuedFrom!;
+    const first = await describeRun(workflowId);
+    const current = await addUntilContinued(workflowId, first.runId);
+    const oldHistory = await api(server.url, 'GET', `${WORKFLOWS}/${workflowId}/history?runId=${first.runId}`) as { events: { kind: string }[] };
+    const oldLength = oldHistory.events.length;
+    expect(oldHistory.events.at(-1)!.kind).toBe('WorkflowContinuedAsNew');
+    expect(current.historyLength).not.toBe(oldLength);
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows?q=${workflowId}`);
-      const oldRow = page.locator(`[data-testid=execution-row][data-run-id="${oldRun}"]`);
-      expect(await oldRow.getByTestId('status-badge').getAttribute('data-status')).toBe('continuedAsNew');
-      await oldRow.getByRole('link', { name: workflowId }).click();
-      await page.waitForURL(`**/namespaces/default/workflows/${workflowId}?run=${oldRun}`);
+      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false]`).waitFor();
+      await page.locator(`[data-testid=run-row][data-run-id="${current.runId}"][data-shown=true][data-current=true]`).waitFor();
+      const oldRow = page.locator(`[data-testid=run-row][data-run-id="${first.runId}"]`);
+      expect(await oldRow.textContent()).toContain('previous');
+      await oldRow.getByTestId('run-link').click();
+      await page.waitForURL(`**/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
 
-      await page.locator('[data-testid=other-run-note]', { hasText: 'continued as new' }).waitFor();
-      await page.getByTestId('continued-from').waitFor();
-      await page.locator(`[data-testid=run-row][data-run-id="${current.runId}"][data-current=true]`).waitFor();
-      const old = page.locator(`[data-testid=run-row][data-run-id="${oldRun}"]`);
-      expect(await old.getAttribute('data-current')).toBe('false');
-      expect(await old.getByTestId('status-badge').getAttribute('data-status')).toBe('continuedAsNew');
-      expect(await old.textContent()).toContain('previous');
+      // The first run, read by its run id: its history ends by continuing as new, its diagram in the final state.
+      await page.locator(`[data-testid=execution-page][data-run-id="${first.runId}"][data-older=true][data-status=continuedAsNew]`).waitFor();
+      const banner = page.getByTestId('older-run-banner');
+      expect(await banner.textContent()).toMatch(new RegExp(`^Run ${first.runId.slice(0, 8)}.* of ${workflowId} — continued as new; the current run is ${current.runId.slice(0, 8)}`));
+      await page.getByTestId('history').getByText(`${oldLength} events`, { exact: true }).waitFor();
+      await page.getByTestId('history-last').click();
+      const last = page.locator(`[data-testid=history-row][data-seq="${oldLength}"]`);
+      expect(await last.locator('.kind').textContent()).toBe('WorkflowContinuedAsNew');
+      await page.locator('[data-testid=state-node][data-state-key=done][data-leaf-active=true]').waitFor();
+      expect(JSON.parse(await page.getByTestId('context').locator('pre').textContent() ?? '')).toMatchObject({ total: 3, rolling: true });
+      // The actions of the open run are not offered (the server would refuse them).
+      await page.getByTestId('actions-older').waitFor();
+      for (const action of ['send-signal', 'cancel-execution', 'terminate-execution', 'reset-execution']) expect(await page.getByTestId(action).count()).toBe(0);
+      await page.locator(`[data-testid=run-row][data-run-id="${first.runId}"][data-shown=true][data-current=false]`).waitFor();
+      await page.getByTestId('continued-as').waitFor();
+
+      await banner.getByTestId('current-run-link').click();
+      await page.waitForURL((url) => url.pathname === `/namespaces/default/workflows/${workflowId}` && url.search === '');
+      await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false][data-status=running]`).waitFor();
+      await page.getByTestId('send-signal').waitFor();
+      expect(await page.getByTestId('older-run-banner').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows ?run= of the current run like the workflow id\'s page until it continues as new, and says when a run id is not the workflow\'s', async () => {
+    const workflowId = `ui-counter-run-${Date.now()}`;
+    await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
+    const first = await describeRun(workflowId);
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
+      await page.locator(`[data-testid=execution-page][data-run-id="${first.runId}"][data-older=false]`).waitFor();
+      await page.getByTestId('send-signal').waitFor();
+      expect(await page.getByTestId('older-run-banner').count()).toBe(0);
+
+      // It continues as new while open: the page keeps the run its link named, now an older one.
+      const current = await addUntilContinued(workflowId, first.runId);
+      await page.locator(`[data-testid=older-run-banner][data-run-id="${first.runId}"]`).waitFor();
+      await page.locator(`[data-testid=execution-page][data-run-id="${first.runId}"][data-status=continuedAsNew]`).waitFor();
+      expect(await page.getByTestId('current-run-link').getAttribute('title')).toBe(current.runId);
+      expect(await page.getByTestId('send-signal').count()).toBe(0);
+
+      // The listing's row of the first run leads to the same page.
+      await page.goto(`${server.url}/namespaces/default/workflows?q=${workflowId}`);
+      await page.locator(`[data-testid=execution-row][data-run-id="${first.runId}"]`).getByRole('link', { name: workflowId }).click();
+      await page.waitForURL(`**/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
+      await page.locator(`[data-testid=older-run-banner][data-run-id="${first.runId}"]`).waitFor();
+
+      // A run id of another workflow id is not found; the note leads to this one's current run.
+      const other = await describeRun((await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId: `${workflowId}-other` }) as { workflowId: string }).workflowId);
+      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${other.runId}`);
+      await page.getByRole('alert').getByText(`run "${other.runId}"`).waitFor();
+      await page.getByTestId('run-not-found').getByTestId('current-run-link').click();
+      await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false]`).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('says an older run was reset, and links the run the reset started', async () => {
+    const workflowId = `ui-counter-reset-${Date.now()}`;
+    await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId });
+    const first = await describeRun(workflowId);
+    await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 5 } });
+    const { runId: resetRun } = await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/reset`, { eventSeq: 1 }) as { runId: string };
+    await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'FINISH' } });
+    const page = await newPage();
+    try {
+      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
+      const banner = page.locator(`[data-testid=older-run-banner][data-run-id="${first.runId}"]`);
+      await banner.waitFor();
+      expect(await page.getByTestId('execution-page').getAttribute('data-status')).toBe('terminated');
+      // The run the reset started is the current one here: the banner names it once, as the current run.
+      expect(await banner.textContent()).toContain(`— reset; the current run is ${resetRun.slice(0, 8)}`);
+      expect(JSON.parse(await page.getByTestId('context').locator('pre').textContent() ?? '')).toMatchObject({ total: 5 });
+      await banner.getByTestId('current-run-link').click();
+      await page.locator(`[data-testid=execution-page][data-run-id="${resetRun}"][data-status=completed]`).waitFor();
+      await page.getByTestId('history').getByText(`reset from run ${first.runId.slice(0, 8)} after event #1`).waitFor();
       expect(problems).toEqual([]);
     } finally {
       await page.close();

@@ -171,7 +171,8 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
     try {
       // The server's history is replaced by a long one: 20,000 signals the machine ignored.
       const events = syntheticHistory(workflowId, 20_000);
-      await page.route(`**/api/v1/namespaces/default/workflows/${workflowId}/history`, (route) => route.fulfill({ json: { events } }));
+      // Matched on the path: the page reads the history by its run id (`?runId=`).
+      await page.route((url) => url.pathname === `/api/v1/namespaces/default/workflows/${workflowId}/history`, (route) => route.fulfill({ json: { events } }));
       await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
       await page.getByText('History (20000)').waitFor();
       const rendered = await page.getByTestId('history-row').count();

@@ -123,6 +123,8 @@ function filterParams(query: ListFilters): URLSearchParams {
   return params;
 }
 const wf = (ns: string, id: string) => `/api/v1/namespaces/${enc(ns)}/workflows/${enc(id)}`;
+/** `?runId=` naming one run of a workflow id; none for its current run. */
+const run = (runId?: string) => (runId ? `?runId=${enc(runId)}` : '');
 const sched = (ns: string, id?: string) => `/api/v1/namespaces/${enc(ns)}/schedules${id === undefined ? '' : `/${enc(id)}`}`;
 
 export const api = {
@@ -138,9 +140,10 @@ export const api = {
     const qs = filterParams(query).toString();
     return request('GET', `/api/v1/namespaces/${enc(ns)}/workflow-count${qs ? `?${qs}` : ''}`, undefined, signal);
   },
-  describe: (ns: string, id: string, signal?: AbortSignal) => request<ExecutionDetail>('GET', wf(ns, id), undefined, signal),
-  history: (ns: string, id: string, signal?: AbortSignal) => request<{ events: HistoryEvent[] }>('GET', `${wf(ns, id)}/history`, undefined, signal),
-  path: (ns: string, id: string, signal?: AbortSignal) => request<RunPath>('GET', `${wf(ns, id)}/path`, undefined, signal),
+  /** The workflow id's current run, or with `runId` that run of it (404 EXECUTION_NOT_FOUND when it has no such run). */
+  describe: (ns: string, id: string, runId?: string, signal?: AbortSignal) => request<ExecutionDetail>('GET', `${wf(ns, id)}${run(runId)}`, undefined, signal),
+  history: (ns: string, id: string, runId?: string, signal?: AbortSignal) => request<{ events: HistoryEvent[] }>('GET', `${wf(ns, id)}/history${run(runId)}`, undefined, signal),
+  path: (ns: string, id: string, runId?: string, signal?: AbortSignal) => request<RunPath>('GET', `${wf(ns, id)}/path${run(runId)}`, undefined, signal),
   start: (ns: string, body: { type: string; workflowId?: string; input?: unknown }) => request<{ workflowId: string; runId: string }>('POST', `/api/v1/namespaces/${enc(ns)}/workflows`, body),
   signal: (ns: string, id: string, event: MachineEvent) => request<unknown>('POST', `${wf(ns, id)}/signal`, { event }),
   update: (ns: string, id: string, event: MachineEvent) => request<QueryResult>('POST', `${wf(ns, id)}/update`, { event }),

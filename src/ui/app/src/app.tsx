@@ -43,7 +43,9 @@ export function App() {
     page = <ExecutionsPage namespace={params.ns!} query={query} />;
   } else if ((params = match('/namespaces/:ns/workflows/:id', path))) {
     section = 'executions';
-    page = <ExecutionPage key={`${params.ns}/${params.id}`} namespace={params.ns!} workflowId={params.id!} requestedRun={query.get('run') ?? undefined} />;
+    // Keyed by the run too: another run is another page, with nothing of the last one kept.
+    const run = query.get('run') || undefined;
+    page = <ExecutionPage key={`${params.ns}/${params.id}/${run ?? ''}`} namespace={params.ns!} workflowId={params.id!} requestedRun={run} />;
   } else if ((params = match('/namespaces/:ns/schedules', path))) {
     section = 'schedules';
     page = <SchedulesPage key={params.ns} namespace={params.ns!} />;

@@ -58,7 +58,7 @@ export function Link({ to, children, ...rest }: { to: string; children: ReactNod
 
 export const paths = {
   executions: (ns: string, query?: URLSearchParams) => `/namespaces/${encodeURIComponent(ns)}/workflows${query && [...query].length ? `?${query}` : ''}`,
-  /** An execution's page shows its workflow id's current run; `run` names the run a link meant (a list row, a parent), so the page can say when that one is older. */
+  /** An execution's page shows its workflow id's current run, or with `run` that run (an older one with a banner leading to the current one). */
   execution: (ns: string, id: string, run?: string) => `/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(id)}${run ? `?run=${encodeURIComponent(run)}` : ''}`,
   schedules: (ns: string) => `/namespaces/${encodeURIComponent(ns)}/schedules`,
   schedule: (ns: string, id: string) => `/namespaces/${encodeURIComponent(ns)}/schedules/${encodeURIComponent(id)}`,

@@ -6,7 +6,7 @@ import { HistoryTimeline, stateText } from '../components/history-timeline.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { SearchAttributesTable } from '../components/search-attributes.tsx';
 import { ErrorNote, Panel } from '../components/panel.tsx';
-import { OtherRunNote, ParentLink, RunLineage, useRunsOf } from '../components/run-lineage.tsx';
+import { OlderRunBanner, ParentLink, RunLineage, RunNotFound, useRunsOf } from '../components/run-lineage.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { formatAgo, formatBytes, formatDuration, formatTime, shortId } from '../format.ts';
@@ -14,26 +14,22 @@ import { useNow, usePoll } from '../hooks.ts';
 import { causeChain, childWorkflows, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
 import { acceptedEvents, activeStateIds, machineGraph, summarizePath, type MachineGraph } from '../lib/machine-graph.ts';
 import { Link, paths } from '../router.tsx';
-
-/** How often a running execution is read again. History and path are read only when it grew. */
-const POLL_MS = 1000;
+import { isOpen, useShownRun } from './use-shown-run.ts';
 
 /**
  * One execution: its statechart with the current state lit and the path so far, its status,
  * input, context, output or failure, what it waits on (activities, timers, child workflows), its
  * parent and the other runs of its workflow id, the actions a person can take, and the whole
- * history as a timeline. The page is the workflow id's: it shows the current run; `requestedRun`
- * is the run a link named, noted when it is another.
+ * history as a timeline. The page is the workflow id's: it shows the current run, or the run
+ * `requestedRun` (`?run=`) names — an older one is read by its run id, with a banner that leads
+ * to the current run and without the actions, which only the open run takes.
  */
 export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespace: string; workflowId: string; requestedRun?: string }) {
   const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
   const now = useNow();
-  const [closed, setClosed] = useState(false);
-  // A closed execution changes no more (short of a reset): read it rarely.
-  const detail = usePoll((signal) => api.describe(namespace, workflowId, signal), [namespace, workflowId], closed ? 15_000 : POLL_MS);
-  const d = detail.data;
-  const running = d !== undefined && (d.status === 'running' || d.status === 'blocked');
-  useEffect(() => setClosed(d !== undefined && !running), [d, running]);
+  const shown = useShownRun(namespace, workflowId, requestedRun);
+  const d = shown.detail;
+  const running = d !== undefined && !shown.older && isOpen(d);
   const types = usePoll((signal) => api.types(signal), [], 0);
   const { history, path } = useRunData(namespace, workflowId, d);
 
@@ -53,13 +49,14 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
   const retries = useMemo(() => nextAttempts(history ?? []), [history]);
   const runningInvokes = useMemo(() => new Set((d?.pendingActivities ?? []).map((a) => a.activityId)), [d]);
   const children = useMemo(() => childWorkflows(history ?? []), [history]);
-  const runs = useRunsOf(namespace, d).data ?? [];
+  const runs = useRunsOf(namespace, shown.current).data ?? [];
 
-  if (detail.error && !d) {
+  if (shown.error && !d) {
     return (
       <div className="page">
         <p><Link to={paths.executions(namespace)}>← Executions</Link></p>
-        <ErrorNote error={detail.error} />
+        <ErrorNote error={shown.error} />
+        {shown.older && shown.current ? <RunNotFound namespace={namespace} requested={requestedRun!} current={shown.current} /> : null}
       </div>
     );
   }
@@ -67,7 +64,7 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
 
   const failure = d.failure;
   return (
-    <div className="page execution-page" data-testid="execution-page" data-status={d.status}>
+    <div className="page execution-page" data-testid="execution-page" data-status={d.status} data-run-id={d.runId} data-older={shown.older}>
       <div className="page-header">
         <div>
           <p className="crumbs"><Link to={paths.executions(namespace)}>Executions</Link> / <span className="muted">{namespace}</span></p>
@@ -85,8 +82,8 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
           </p>
         </div>
       </div>
-      {requestedRun ? <OtherRunNote requested={requestedRun} d={d} runs={runs} /> : null}
-      <ErrorNote error={detail.error} />
+      {shown.older && shown.current ? <OlderRunBanner namespace={namespace} d={d} current={shown.current} /> : null}
+      <ErrorNote error={shown.error} />
       {d.status === 'blocked' && d.blockedReason ? <div className="error-note">Blocked: {d.blockedReason}</div> : null}
 
       <div className="execution-grid">
@@ -107,14 +104,21 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
         </div>
         <div className="side-column">
           <Panel title="Actions">
-            <ActionsPanel namespace={namespace} workflowId={workflowId} accepts={accepts} running={running} onDone={detail.refresh} />
+            {shown.older ? (
+              <p className="muted" data-testid="actions-older">
+                An older run takes no signal, update, cancel, terminate or reset: they go to the{' '}
+                <Link to={paths.execution(namespace, workflowId)}>current run</Link>.
+              </p>
+            ) : <ActionsPanel namespace={namespace} workflowId={workflowId} accepts={accepts} running={running} onDone={shown.refresh} />}
           </Panel>
           {d.continuedFrom || d.continuedAs || runs.length > 1 ? (
-            <Panel title={`Runs of this workflow id${runs.length > 1 ? ` (${runs.length})` : ''}`} testId="runs"><RunLineage namespace={namespace} d={d} runs={runs} /></Panel>
+            <Panel title={`Runs of this workflow id${runs.length > 1 ? ` (${runs.length})` : ''}`} testId="runs">
+              <RunLineage namespace={namespace} d={d} runs={runs} currentRunId={shown.current?.runId} />
+            </Panel>
           ) : null}
           {d.status === 'completed' || d.output !== undefined ? <Panel title="Output" testId="output"><JsonView value={d.output} /></Panel> : null}
           {failure ? <Panel title="Failure" testId="failure"><FailureChain failure={failure} /></Panel> : null}
-          <Panel title="Context"><JsonView value={d.state.context} /></Panel>
+          <Panel title="Context" testId="context"><JsonView value={d.state.context} /></Panel>
           {Object.keys(d.searchAttributes ?? {}).length ? (
             <Panel title="Search attributes" testId="search-attributes">
               <SearchAttributesTable values={d.searchAttributes!} types={findVersion(types.data?.types, d)?.searchAttributes} />
@@ -172,29 +176,34 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
 }
 
 /**
- * History and path, fetched again only when the history grew (the description says how long it
- * is). Long histories are fetched at most every few seconds: the API returns them whole.
+ * History and path of the run described, read by its run id (a continue-as-new between the
+ * describe and these reads cannot mix two runs), fetched again only when the history grew (the
+ * description says how long it is). Long histories are fetched at most every few seconds: the
+ * API returns them whole.
  */
 function useRunData(namespace: string, workflowId: string, d: ExecutionDetail | undefined): { history?: HistoryEvent[]; path?: RunPath } {
-  const [history, setHistory] = useState<HistoryEvent[]>();
-  const [path, setPath] = useState<RunPath>();
+  const runId = d?.runId;
+  const key = `${namespace}\u0000${workflowId}\u0000${runId ?? ''}`;
+  // Kept with the run they belong to: another run's history is never shown under this one's header.
+  const [data, setData] = useState<{ key: string; history?: HistoryEvent[]; path?: RunPath }>({ key: '' });
   const fetched = useRef<{ key: string; length: number; at: number }>({ key: '', length: -1, at: 0 });
-  const key = `${namespace}\u0000${workflowId}\u0000${d?.runId ?? ''}`;
   const length = d?.historyLength ?? -2;
   const status = d?.status;
+  const mine = data.key === key ? data : { key };
 
   useEffect(() => {
     if (!d) return;
     const last = fetched.current;
     if (last.key === key && last.length === length && length !== -2) return;
-    const throttle = (history?.length ?? 0) > 5000 && last.key === key ? 5000 : 0;
+    const throttle = (mine.history?.length ?? 0) > 5000 && last.key === key ? 5000 : 0;
     const wait = Math.max(0, last.at + throttle - Date.now());
     const controller = new AbortController();
+    const keep = (patch: { history?: HistoryEvent[]; path?: RunPath }) => setData((prev) => ({ ...(prev.key === key ? prev : { key }), ...patch }));
     const timer = setTimeout(() => {
       fetched.current = { key, length, at: Date.now() };
       void Promise.all([
-        api.history(namespace, workflowId, controller.signal).then((h) => setHistory(h.events)),
-        api.path(namespace, workflowId, controller.signal).then(setPath).catch(() => undefined),
+        api.history(namespace, workflowId, runId, controller.signal).then((h) => keep({ history: h.events })),
+        api.path(namespace, workflowId, runId, controller.signal).then((path) => keep({ path })).catch(() => undefined),
       ]).catch(() => {
         fetched.current = { key: '', length: -1, at: 0 };
       });
@@ -206,11 +215,7 @@ function useRunData(namespace: string, workflowId: string, d: ExecutionDetail | 
     // `status` too: the engine's describe may not say historyLength; a status change means new events.
   }, [key, length, status]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  useEffect(() => {
-    setHistory(undefined);
-    setPath(undefined);
-  }, [namespace, workflowId]);
-  return { history, path };
+  return { history: mine.history, path: mine.path };
 }
 
 /** A child workflow's events link to its page. */

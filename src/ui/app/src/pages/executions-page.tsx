@@ -69,7 +69,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
     const q = filters.q.trim();
     let exact: ExecutionSummary | undefined;
     if (q !== '' && !rows.some((r) => r.workflowId === q)) {
-      exact = await api.describe(namespace, q, signal).catch(() => undefined);
+      exact = await api.describe(namespace, q, undefined, signal).catch(() => undefined);
     }
     return { rows, next: token, exact };
   }, [key, pageToken], live && onFirstPage ? 2000 : 0);
