@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
@@ -217,22 +217,24 @@ export class Engine implements WorkerConnection {
 
   /** Sends an event to the machine. History records it even when the current state ignores it. */
   async signal(ref: ExecutionRef, event: MachineEvent): Promise<void> {
-    await (await this.open(ref)).signal(this.validEvent(event));
+    const valid = this.validEvent(event);
+    await this.onOpenRun(ref, (execution) => execution.signal(valid));
   }
 
   /** Sends an event the current state must accept; resolves with the state after it. */
   async update(ref: ExecutionRef, event: MachineEvent): Promise<QueryResult> {
-    return (await this.open(ref)).update(this.validEvent(event), randomUUID());
+    const valid = this.validEvent(event);
+    return this.onOpenRun(ref, (execution) => execution.update(valid, randomUUID()));
   }
 
   /** Requests cancellation: the machine may handle `perdure.cancel`; otherwise it ends Canceled. */
   async cancel(ref: ExecutionRef, reason = 'cancel requested'): Promise<void> {
-    await (await this.open(ref)).cancel(String(reason));
+    await this.onOpenRun(ref, (execution) => execution.cancel(String(reason)));
   }
 
   /** Ends the execution at once; the machine takes no further step. */
   async terminate(ref: ExecutionRef, reason = 'terminated'): Promise<void> {
-    await (await this.open(ref)).terminate(String(reason));
+    await this.onOpenRun(ref, (execution) => execution.terminate(String(reason)));
   }
 
   /**
@@ -429,6 +431,24 @@ export class Engine implements WorkerConnection {
       await this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: run.closedAt ?? 0 });
       if (!(await this.store.getRun(run.continuedAs))) return this.executions.openOrThrow(runId); // another start took the id
       runId = run.continuedAs;
+    }
+  }
+
+  /**
+   * Runs `call` on the open run of a workflow id. The run may close by continuing as new while
+   * the call waits in its mailbox (a signal sent during the hand-over, say): the call then goes
+   * to the successor, as it would have had it come a moment later, instead of being refused.
+   * Safe to repeat: a call refused as closed recorded nothing.
+   */
+  private async onOpenRun<T>(ref: ExecutionRef, call: (execution: Execution) => Promise<T>): Promise<T> {
+    for (;;) {
+      const execution = await this.open(ref);
+      try {
+        return await call(execution);
+      } catch (error) {
+        if (error instanceof ExecutionClosedError && execution.run.status === 'continuedAsNew') continue;
+        throw error;
+      }
     }
   }
 

@@ -171,6 +171,7 @@ export class Execution {
     return this.enqueue(async () => {
       const child = this.run.children?.[childId];
       if (this.closed || !child || child.started) {
+        // (A closed run has no startChild item left: closing dropped it with the child.)
         await this.settleLocked([itemId]);
         return;
       }
@@ -229,8 +230,8 @@ export class Execution {
     });
   }
 
-  /** Removes outbox items that have been done. */
-  settleOutbox(itemIds: readonly string[]): Promise<void> {
+  /** Removes outbox items that have been done; false (nothing done) once the run has closed. */
+  settleOutbox(itemIds: readonly string[]): Promise<boolean> {
     return this.enqueue(() => this.settleLocked(itemIds));
   }
 
@@ -281,11 +282,15 @@ export class Execution {
     if (overLimit) await this.record([{ kind: 'WorkflowTerminated', reason: overLimit, code: 'HISTORY_LIMIT_EXCEEDED' }]);
   }
 
-  private async settleLocked(itemIds: readonly string[]): Promise<void> {
-    if (!itemIds.some((id) => this.run.outbox?.[id])) return;
+  private async settleLocked(itemIds: readonly string[]): Promise<boolean> {
+    // A closed run's record is changed by the outbox alone (engine/outbox.ts), from the stored
+    // record: `this.run` may predate its removals, and writing it would bring removed items back.
+    if (this.closed) return false;
+    if (!itemIds.some((id) => this.run.outbox?.[id])) return true;
     const { run, timers } = withoutOutboxItems(this.run, itemIds);
     await this.host.store.commit({ run, previousLastSeq: run.lastSeq, previousStatus: this.run.status, events: [], timers });
     this.run = run;
+    return true;
   }
 
   /** Commits records the machine does not see (a retry scheduled, a termination). */

@@ -57,20 +57,34 @@ export class Outbox {
     }
   }
 
+  /**
+   * Cancels or terminates a child; for a child that continued as new, the open run at the end of
+   * its chain. The chain may hand over while this runs: a run that closed by continuing as new
+   * before the request reached it (its successor perhaps not made yet) passes the request on to
+   * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
+   * would outlive its parent's close policy.
+   */
   private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
-    // The child may have continued as new: act on the open run at the end of its chain.
-    let child = await this.executions.load(item.runId);
-    for (let record = child ? undefined : await this.store.getRun(item.runId); record?.continuedAs; record = await this.store.getRun(record.continuedAs)) {
-      child = await this.executions.load(record.continuedAs);
-      if (child) break;
+    for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
+      const child = await this.executions.load(runId);
+      if (!child) continue; // closed (perhaps continued as new), or never started
+      try {
+        if (item.action === 'terminate') await child.terminate(item.reason);
+        else await child.cancel(item.reason);
+        return;
+      } catch (error) {
+        if (!(error instanceof ExecutionClosedError)) throw error;
+      }
     }
-    if (!child) return; // closed already, or never started
-    try {
-      if (item.action === 'terminate') await child.terminate(item.reason);
-      else await child.cancel(item.reason);
-    } catch (error) {
-      if (!(error instanceof ExecutionClosedError)) throw error;
-    }
+  }
+
+  /** The run that run `runId` continued as, made now if it is not yet; undefined where the chain ends. */
+  private async successorOf(runId: string): Promise<string | undefined> {
+    const run = await this.store.getRun(runId);
+    if (run?.status !== 'continuedAsNew' || !run.continuedAs) return undefined; // closed for good, or never started
+    const handOver = run.outbox?.continueAsNew;
+    if (handOver?.kind === 'continueAsNew') await this.runs.continueAsNew(run, handOver);
+    return run.continuedAs;
   }
 
   private async notifyParent(child: RunRecord): Promise<void> {
@@ -80,8 +94,14 @@ export class Outbox {
     await execution.childClosed(parent.childId, child.runId, { output: child.output, failure: child.failure && childFailure(child) });
   }
 
+  /**
+   * Removes done items from a run's record: an open run's through its mailbox; a closed run's
+   * here, from the stored record, one removal at a time. A run that closed while its item was
+   * being done is closed by the time its mailbox takes the removal: it refuses it, and it is
+   * done here, so that two copies of the record never overwrite each other's removals.
+   */
   private async settle(runId: string, itemIds: string[], open: Execution | undefined): Promise<void> {
-    if (open) return open.settleOutbox(itemIds);
+    if (open && (await open.settleOutbox(itemIds))) return;
     const previous = this.closedRunLocks.get(runId) ?? Promise.resolve();
     const job = previous.catch(() => {}).then(async () => {
       const run = await this.store.getRun(runId);

@@ -52,7 +52,7 @@ export class RunStarter {
     const conflictPolicy = options.conflictPolicy ?? (firstSignal ? 'useExisting' : 'fail');
     // An open run may close (complete, time out) between our read and our signal: read again.
     for (let attempt = 1; ; attempt++) {
-      const action = startAction(await this.latestRun(namespace, workflowId), { namespace, workflowId, idReusePolicy: options.idReusePolicy, conflictPolicy });
+      const action = startAction(await this.latestRunHandedOver(namespace, workflowId), { namespace, workflowId, idReusePolicy: options.idReusePolicy, conflictPolicy });
       if (action.do === 'useExisting') {
         if (firstSignal) {
           try {
@@ -93,7 +93,7 @@ export class RunStarter {
     const { namespace } = parent;
     await this.serialised(namespace, child.workflowId, async () => {
       if (await this.store.getRun(child.runId)) return; // made before a crash
-      const action = startAction(await this.latestRun(namespace, child.workflowId), { namespace, workflowId: child.workflowId, conflictPolicy: 'fail' });
+      const action = startAction(await this.latestRunHandedOver(namespace, child.workflowId), { namespace, workflowId: child.workflowId, conflictPolicy: 'fail' });
       if (action.do !== 'start') throw new Error(`unreachable: start action ${action.do} for a child`);
       const parentRef = { namespace, workflowId: parent.workflowId, runId: parent.runId, childId: child.childId };
       await this.createRun(definition, { runId: child.runId, namespace, workflowId: child.workflowId, parent: parentRef }, child.input);
@@ -102,15 +102,37 @@ export class RunStarter {
 
   /** The run `from` continued as: the newest version of its type, the same workflow id and parent. */
   async startContinued(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void> {
-    const definition = this.registry.latest(from.type);
-    await this.serialised(from.namespace, from.workflowId, async () => {
-      if (await this.store.getRun(item.runId)) return; // made before a crash
-      // A start that took the workflow id after `from` closed wins; the chain ends there.
-      if ((await this.latestRun(from.namespace, from.workflowId))?.runId !== from.runId) return;
-      await this.createRun(definition, {
-        runId: item.runId, namespace: from.namespace, workflowId: from.workflowId, parent: from.parent, continuedFrom: from.runId,
-      }, item.input);
-    });
+    await this.serialised(from.namespace, from.workflowId, () => this.createContinued(from, item));
+  }
+
+  /** startContinued, inside the workflow id's start queue. */
+  private async createContinued(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void> {
+    if (await this.store.getRun(item.runId)) return; // made before a crash
+    // A start that took the workflow id after `from` closed wins; the chain ends there.
+    if ((await this.latestRun(from.namespace, from.workflowId))?.runId !== from.runId) return;
+    await this.createRun(this.registry.latest(from.type), {
+      runId: item.runId, namespace: from.namespace, workflowId: from.workflowId, parent: from.parent, continuedFrom: from.runId,
+    }, item.input);
+  }
+
+  /**
+   * The latest run of a workflow id as a start must see it, inside the id's start queue. A run
+   * that continued as new is not over: its chain goes on in a run the outbox makes a moment
+   * later (or after a crash). That run is made now (idempotent), so that the start finds the
+   * chain open: judged on the closed run instead, a start would take the workflow id, and the
+   * chain, its state and the signals it holds would end there (the outbox's hand-over gives way
+   * to a start that came first).
+   */
+  private async latestRunHandedOver(namespace: string, workflowId: string): Promise<{ runId: string; status: ExecutionStatus } | undefined> {
+    for (;;) {
+      const latest = await this.latestRun(namespace, workflowId);
+      if (latest?.status !== 'continuedAsNew') return latest;
+      const from = await this.store.getRun(latest.runId);
+      const handOver = from?.outbox?.continueAsNew;
+      // Handed over already (the successor is the latest run once its first commit is durable).
+      if (!from || handOver?.kind !== 'continueAsNew' || (await this.store.getRun(handOver.runId))) return latest;
+      await this.createContinued(from, handOver);
+    }
   }
 
   /** The latest run of a workflow id, with its current status (blocked overlaid). */

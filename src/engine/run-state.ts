@@ -137,15 +137,17 @@ class Fold {
     if (this.next.parent && this.next.status !== 'continuedAsNew') this.addOutbox('notifyParent', e.at, { kind: 'notifyParent' });
   }
 
-  /** Stops waiting for a child and asks for it to be cancelled or terminated; a child not started yet never will be. */
+  /**
+   * Stops waiting for a child and asks for it to be cancelled or terminated. A child whose start
+   * is not recorded yet will not be started now, but its run may exist all the same: made just
+   * before a crash (or a failed commit) cut off the commit of ChildWorkflowStarted. So the request
+   * is sent whether or not the start was recorded; it finds no run when none was made.
+   */
   private closeChild(childId: string, at: number, action: 'cancel' | 'terminate', reason: string): void {
     const child = this.next.children![childId];
     if (!child) return;
     delete this.next.children![childId];
-    if (!child.started && this.next.outbox![`startChild:${childId}`]) {
-      this.dropOutbox(`startChild:${childId}`);
-      return;
-    }
+    this.dropOutbox(`startChild:${childId}`);
     this.addOutbox(`closeChild:${childId}:${this.next.lastSeq}`, at, { kind: 'closeChild', childId, workflowId: child.workflowId, runId: child.runId, action, reason });
   }
 

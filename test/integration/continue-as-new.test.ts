@@ -74,6 +74,50 @@ describe('continue-as-new', () => {
   });
 });
 
+describe('calls that meet a run handing over to its successor', () => {
+  let t: TestEngine;
+  afterEach(() => t.cleanup());
+
+  const chainOf = async (workflowId: string) => (await t.engine.list({ limit: 100 })).runs.filter((r) => r.workflowId === workflowId).reverse();
+
+  it('applies signals sent concurrently across hand-overs, refusing none: they go to the successor', async () => {
+    t = await createTestEngine({ workflows: [counterWorkflow] });
+    await t.engine.start('counter', { workflowId: 'busy', input: { rollAt: 4 } });
+    const sent = await Promise.allSettled(Array.from({ length: 30 }, () => t.engine.signal({ workflowId: 'busy' }, { type: 'ADD', amount: 1 })));
+    expect(sent.filter((s) => s.status === 'rejected')).toEqual([]);
+    await t.engine.signal({ workflowId: 'busy' }, { type: 'FINISH' });
+    expect(await t.engine.result({ workflowId: 'busy' }, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { total: 30 } });
+    expect((await chainOf('busy')).length).toBeGreaterThan(5);
+  });
+
+  it('signalWithStart during a hand-over signals the successor: it does not start a new run and cut the chain', async () => {
+    t = await createTestEngine({ workflows: [counterWorkflow] });
+    const started: boolean[] = [];
+    for (let i = 0; i < 12; i++) {
+      started.push((await t.engine.signalWithStart('counter', { workflowId: 'sws', input: { rollAt: 4 }, event: { type: 'ADD', amount: 1 } })).started);
+    }
+    expect(started).toEqual([true, ...Array(11).fill(false)]);
+    await t.engine.signal({ workflowId: 'sws' }, { type: 'FINISH' });
+    expect(await t.engine.result({ workflowId: 'sws' }, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { total: 12 } });
+    const chain = await chainOf('sws');
+    // rollAt 4: three ADDs a run; the fifth run takes FINISH.
+    expect(chain.map((r) => r.status)).toEqual(['continuedAsNew', 'continuedAsNew', 'continuedAsNew', 'continuedAsNew', 'completed']);
+    for (const [i, run] of chain.entries()) {
+      expect((await t.engine.store.getRun(run.runId))!.continuedFrom).toBe(chain[i - 1]?.runId);
+    }
+  });
+
+  it('a start during a hand-over finds the chain open', async () => {
+    t = await createTestEngine({ workflows: [counterWorkflow] });
+    await t.engine.start('counter', { workflowId: 'taken', input: { rollAt: 2 } });
+    await t.engine.signal({ workflowId: 'taken' }, { type: 'ADD', amount: 5 }); // continues as new
+    await expect(t.engine.start('counter', { workflowId: 'taken', input: { rollAt: 2 } })).rejects.toMatchObject({ code: 'EXECUTION_ALREADY_STARTED' });
+    const chain = await chainOf('taken');
+    expect(chain.map((r) => r.status)).toEqual(['continuedAsNew', 'running']);
+    expect((await t.engine.query({ workflowId: 'taken' })).context).toMatchObject({ total: 5 });
+  });
+});
+
 describe('history limits', () => {
   let t: TestEngine;
   afterEach(() => t.cleanup());

@@ -121,6 +121,19 @@ describe('foldEvents()', () => {
       .toMatchObject({ status: 'canceled', closedAt: 3_000, failure: { code: 'CANCELLED_FAILURE', message: 'not needed' } });
   });
 
+  it('asks to close a child whose start is not recorded yet (its run may exist) and drops its start', () => {
+    const child: HistoryEventBody = { kind: 'ChildWorkflowScheduled', childId: 'ship', workflowType: 'shipment', workflowId: 'wf-1/ship', input: null, parentClosePolicy: 'terminate' };
+    const open = foldEvents(emptyRun(), events(1, child)).run;
+    expect(Object.keys(open.outbox!)).toEqual(['startChild:ship']);
+    const { run, timers } = foldEvents(open, events(2, { kind: 'WorkflowTerminated', reason: 'operator', at: 2_000 }));
+    expect(run.children).toEqual({});
+    expect(Object.values(run.outbox!)).toEqual([
+      expect.objectContaining({ kind: 'closeChild', childId: 'ship', runId: open.children!.ship!.runId, action: 'terminate' }),
+    ]);
+    expect(timers.delete!.map((t) => [t.kind, t.id])).toEqual([['outbox', 'startChild:ship']]);
+    expect(timers.put!.map((t) => [t.kind, t.id])).toEqual([['outbox', 'closeChild:ship:2']]);
+  });
+
   it('does not modify the run record it is given', () => {
     const open = foldEvents(emptyRun(), events(1, scheduled('charge'), timerStarted('t1', 5_000))).run;
     const before = structuredClone(open);
