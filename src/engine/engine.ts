@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
@@ -23,6 +24,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSi
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
 import { RunStarter } from './run-starter.ts';
+import { RunLookup } from './run-lookup.ts';
 import { migrateRuns, type MigrateOptions } from './migration.ts';
 
 export type { MigrateOptions };
@@ -103,8 +105,6 @@ export interface ExecutionRef {
   runId?: string;
 }
 
-const DEFAULT_NAMESPACE = 'default';
-
 /**
  * The durable execution engine: owns every execution of the workflow types it was given, on one
  * store. Embedded in the server; usable directly in tests and scripts.
@@ -131,6 +131,7 @@ export class Engine implements WorkerConnection {
   private readonly historyLimits: HistoryLimits;
   private readonly maxPayloadBytes: number;
   private readonly starter: RunStarter;
+  private readonly runs: RunLookup;
   private readonly observer?: EngineObserver;
   private evictTimer?: ReturnType<typeof setInterval>;
   private readonly evictEveryMs: number;
@@ -158,6 +159,7 @@ export class Engine implements WorkerConnection {
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
     }, options.idleEvictMs ?? 60_000);
     this.starter = new RunStarter(store, this.executions, this.registry, clock);
+    this.runs = new RunLookup(store, this.executions, this.namespaces, (runId, closedAt) => this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: closedAt }));
     this.outbox = new Outbox(store, this.executions, {
       startChild: (parent, child) => this.starter.startChild(parent, child),
       continueAsNew: (from, item) => this.starter.startContinued(from, item),
@@ -272,6 +274,8 @@ export class Engine implements WorkerConnection {
     if (execution) {
       this.router.dispatchPending(execution, Object.keys(execution.run.activities));
       for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
+      // Children pending at the reset point are started again (their start is an outbox item).
+      for (const item of Object.values(execution.run.outbox ?? {})) this.timers.notify(item.dueAt);
     }
     return { runId: newRunId };
   }
@@ -415,58 +419,18 @@ export class Engine implements WorkerConnection {
     return { namespace, workflowId };
   }
 
-  /**
-   * The open run of a workflow id. A run that has just continued as new hands the call to its
-   * successor, started here if the outbox has not done it yet (idempotent), so a signal sent
-   * during the hand-over is not refused.
-   */
-  private async open(ref: ExecutionRef): Promise<Execution> {
+  private open(ref: ExecutionRef): Promise<Execution> {
     this.assertRunning();
-    for (let runId = await this.runIdOf(ref); ;) {
-      const execution = await this.executions.load(runId);
-      if (execution) return execution;
-      const run = await this.executions.record(runId);
-      // A run named explicitly is that run: only the workflow id's current run hands over.
-      if (ref.runId !== undefined || run?.status !== 'continuedAsNew' || !run.continuedAs) return this.executions.openOrThrow(runId);
-      await this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: run.closedAt ?? 0 });
-      if (!(await this.store.getRun(run.continuedAs))) return this.executions.openOrThrow(runId); // another start took the id
-      runId = run.continuedAs;
-    }
+    return this.runs.open(ref);
   }
 
-  /**
-   * Runs `call` on the open run of a workflow id. The run may close by continuing as new while
-   * the call waits in its mailbox (a signal sent during the hand-over, say): the call then goes
-   * to the successor, as it would have had it come a moment later, instead of being refused.
-   * Safe to repeat: a call refused as closed recorded nothing.
-   */
-  private async onOpenRun<T>(ref: ExecutionRef, call: (execution: Execution) => Promise<T>): Promise<T> {
-    for (;;) {
-      const execution = await this.open(ref);
-      try {
-        return await call(execution);
-      } catch (error) {
-        if (error instanceof ExecutionClosedError && execution.run.status === 'continuedAsNew') continue;
-        throw error;
-      }
-    }
+  private onOpenRun<T>(ref: ExecutionRef, call: (execution: Execution) => Promise<T>): Promise<T> {
+    this.assertRunning();
+    return this.runs.onOpenRun(ref, call);
   }
 
-  private async runIdOf(ref: ExecutionRef): Promise<string> {
-    if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass { workflowId, namespace? }');
-    const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
-    this.namespaces.require(namespace);
-    const workflowId = validateId(ref.workflowId, 'workflowId');
-    if (ref.runId !== undefined) {
-      const run = await this.executions.record(validateId(ref.runId, 'runId'));
-      if (!run || run.namespace !== namespace || run.workflowId !== workflowId) throw new ExecutionNotFoundError(namespace, workflowId, ref.runId);
-      return run.runId;
-    }
-    const live = this.executions.openByWorkflow(namespace, workflowId);
-    if (live) return live.runId;
-    const runId = await this.store.getCurrentRunId(namespace, workflowId);
-    if (!runId) throw new ExecutionNotFoundError(namespace, workflowId);
-    return runId;
+  private runIdOf(ref: ExecutionRef): Promise<string> {
+    return this.runs.runIdOf(ref);
   }
 
   private assertRunning(): void {
