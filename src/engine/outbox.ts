@@ -1,4 +1,4 @@
-import { ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
+import { VersionMissingError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
@@ -90,7 +90,13 @@ export class Outbox {
   private async notifyParent(child: RunRecord): Promise<void> {
     const parent = child.parent!;
     const execution = await this.executions.load(parent.runId);
-    if (!execution) return; // the parent closed (its close policy dealt with the child)
+    if (!execution) {
+      // A parent blocked on a missing machine version is still waiting: tell it once it is back
+      // (the item is retried). A closed parent's close policy has dealt with the child.
+      const record = await this.executions.record(parent.runId);
+      if (record?.status === 'blocked') throw new VersionMissingError(record.workflowId, record.type, record.version);
+      return;
+    }
     await execution.childClosed(parent.childId, child.runId, { output: child.output, failure: child.failure && childFailure(child) });
   }
 

@@ -119,4 +119,36 @@ describe('child workflows', () => {
     expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'UPS' } });
     expect((await t.engine.list()).runs.filter((r) => r.workflowId === 'shipment-o-5')).toHaveLength(1);
   });
+
+  it('a child that closes while its parent is blocked on a missing version is delivered once the version is back', async () => {
+    const { parent, child } = await start('o-7');
+    await childRunning(child);
+    await t.restart({ workflows: [workflow(fulfillmentWorkflow.machine, { version: 'not-deployed' }), shipmentWorkflow] });
+    expect(await statusOf(parent)).toBe('blocked');
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'GLS' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+    expect((await t.engine.result(child, { timeoutMs: 5_000 })).status).toBe('completed');
+    // Give the outbox time to try the notice while the parent is blocked: it must keep it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(Object.keys((await t.engine.store.getRun((await t.engine.describe(child)).runId))!.outbox ?? {})).toEqual(['notifyParent']);
+
+    await t.restart({ workflows: [fulfillmentWorkflow, shipmentWorkflow] });
+    expect(await t.engine.result(parent, { timeoutMs: 10_000 })).toMatchObject({ status: 'completed', output: { carrier: 'GLS' } });
+  });
+
+  it('a reset to before the child closed starts the child again in the new run', async () => {
+    const { parent, child } = await start('o-8');
+    await childRunning(child);
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'DHL' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+    await t.engine.result(parent, { timeoutMs: 5_000 });
+
+    const { runId } = await t.engine.reset(parent, { eventSeq: 1, reason: 'ship again' });
+    await eventually(async () => ((await t.engine.describe(parent)).pendingChildren[0]?.started ? true : undefined));
+    const again = await t.engine.describe(child);
+    expect(again.parent).toMatchObject({ runId, childId: 'shipment' });
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'UPS' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+    expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'UPS' } });
+  });
 });
