@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { derivedRunId } from '../../src/engine/derived-id.ts';
 import { LevelStore } from '../../src/store/level-store.ts';
 import type { RunRecord } from '../../src/store/store.ts';
 import { replayHistory } from '../../src/testing/index.ts';
+import { startEngineChild, type EngineChild } from '../helpers/engine-child.ts';
 import { batchChildren, batchMode, crashChildrenWorkflows, PLAN, type BatchContext } from './fixtures/crash-children-machines.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/children-engine-child.ts', import.meta.url));
@@ -16,39 +16,7 @@ const KILLS = 16;
 /** How long the last generation may take to finish everything before the test says what is stuck. */
 const SETTLE_MS = 30_000;
 
-interface Child {
-  child: ChildProcess;
-  /** Resolves with everything the child printed once it has exited. */
-  exited: Promise<string>;
-  /** Resolves once the child printed `text`; false when `timeoutMs` passed first. */
-  waitFor(text: string, timeoutMs?: number): Promise<boolean>;
-}
-
-function startChild(dataDir: string, logFile: string): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, logFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk) => {
-    out += chunk;
-    for (const l of listeners) l();
-  });
-  child.stderr!.on('data', (chunk) => (err += chunk));
-  const exited = new Promise<string>((resolve) => child.on('exit', () => resolve(out + err)));
-  const waitFor = (text: string, timeoutMs = 30_000) => new Promise<boolean>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    const check = () => out.includes(text) && (clearTimeout(timer), resolve(true));
-    listeners.add(check);
-    child.on('exit', (code, signal) => !out.includes(text) && reject(new Error(`child exited (${code ?? signal}) before ${text}:\n${out}${err}`)));
-    check();
-  });
-  return { child, exited, waitFor };
-}
-
-async function stop(c: Child, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
-  c.child.kill(signal);
-  return c.exited;
-}
+const startChild = (dataDir: string, logFile: string): EngineChild => startEngineChild(CHILD, [dataDir, logFile]);
 
 describe('crash safety of child workflows, continue-as-new and the outbox', () => {
   it(`finishes parents with children, child chains and counter chains across ${KILLS} SIGKILLs: one run per child, unbroken chains, no signal lost or doubled, no outbox item left`, async () => {
@@ -62,12 +30,12 @@ describe('crash safety of child workflows, continue-as-new and the outbox', () =
         if (!(await child.waitFor('READY'))) throw new Error('the engine did not start');
         await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 500));
         if (child.child.exitCode !== null) throw new Error(`child exited by itself:\n${await child.exited}`);
-        if (!(await stop(child, 'SIGKILL')).includes('SETTLED')) killsMidWork++;
+        if (!(await child.stop('SIGKILL')).includes('SETTLED')) killsMidWork++;
       }
       // The last generation drives everything to its end, then stops cleanly.
       const last = startChild(dataDir, logFile);
       const settled = await last.waitFor('SETTLED', SETTLE_MS);
-      const output = await stop(last, 'SIGTERM');
+      const output = await last.stop('SIGTERM');
       if (last.child.exitCode !== 0) throw new Error(`child did not stop cleanly (${last.child.exitCode ?? last.child.signalCode}):\n${output}`);
       const store = new LevelStore({ directory: dataDir });
       await store.open();

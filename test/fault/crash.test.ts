@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,44 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { orderWorkflow } from '../../machines/order.ts';
 import { LevelStore } from '../../src/store/level-store.ts';
 import { replayHistory } from '../../src/testing/index.ts';
+import { startEngineChild, type EngineChild } from '../helpers/engine-child.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/order-engine-child.ts', import.meta.url));
 const EXECUTIONS = 300;
 const KILLS = 12;
 
-interface Child {
-  child: ChildProcess;
-  /** Resolves with everything the child printed once it has exited. */
-  exited: Promise<string>;
-  waitFor(text: string): Promise<void>;
-}
-
-function startChild(dataDir: string, logFile: string, generation: number): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, logFile, String(EXECUTIONS), String(generation)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const listeners = new Set<() => void>();
-  child.stdout!.on('data', (chunk) => {
-    out += chunk;
-    for (const l of listeners) l();
-  });
-  child.stderr!.on('data', (chunk) => (err += chunk));
-  const exited = new Promise<string>((resolve) => child.on('exit', () => resolve(out + err)));
-  const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
-    const check = () => out.includes(text) && resolve();
-    listeners.add(check);
-    child.on('exit', (code, signal) => !out.includes(text) && reject(new Error(`child exited (${code ?? signal}) before ${text}:\n${out}${err}`)));
-    check();
-  });
-  return { child, exited, waitFor };
-}
-
-async function stop(c: Child, signal: 'SIGKILL' | 'SIGTERM'): Promise<string> {
-  c.child.kill(signal);
-  return c.exited;
-}
+const startChild = (dataDir: string, logFile: string, generation: number): EngineChild =>
+  startEngineChild(CHILD, [dataDir, logFile, String(EXECUTIONS), String(generation)]);
 
 describe('crash safety', () => {
   it(`finishes ${EXECUTIONS} order sagas across ${KILLS} SIGKILLs with every history intact and replayable`, async () => {
@@ -57,7 +26,7 @@ describe('crash safety', () => {
         await child.waitFor('READY');
         await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 400));
         if (child.child.exitCode !== null) throw new Error(`child exited by itself:\n${await child.exited}`);
-        await stop(child, 'SIGKILL');
+        await child.stop('SIGKILL');
       }
       // The last run goes to the end, then stops cleanly.
       const last = startChild(dataDir, logFile, KILLS);
@@ -75,11 +44,11 @@ describe('crash safety', () => {
 });
 
 /** Polls by asking the child to stop, reading the store, and restarting it while work remains. */
-async function waitUntilAllClosed(dataDir: string, logFile: string, first: Child): Promise<LevelStore> {
+async function waitUntilAllClosed(dataDir: string, logFile: string, first: EngineChild): Promise<LevelStore> {
   let child = first;
   for (let round = 0; round < 30; round++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const output = await stop(child, 'SIGTERM');
+    const output = await child.stop('SIGTERM');
     if (child.child.exitCode !== 0) throw new Error(`child did not stop cleanly (${child.child.exitCode ?? child.child.signalCode}):\n${output}`);
     const store = new LevelStore({ directory: dataDir });
     await store.open();
