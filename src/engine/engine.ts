@@ -268,6 +268,9 @@ export class Engine implements WorkerConnection {
         throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await this.runIdOf(ref));
       }
       if (!CLOSED_STATUSES.has(from.status)) await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
+      // Close the old run's children now, not later through the outbox: the new run starts its
+      // children again under the same workflow ids, which must be free by then.
+      await this.outbox.drainCloseChild(from.runId);
       await this.store.commit(plan.commit);
     });
     const execution = await this.executions.load(newRunId);

@@ -64,6 +64,14 @@ export class Outbox {
    * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
    * would outlive its parent's close policy.
    */
+  /** Does a run's pending close-child items now (a reset frees its children's workflow ids this way). */
+  async drainCloseChild(runId: string): Promise<void> {
+    const run = await this.store.getRun(runId);
+    for (const item of Object.values(run?.outbox ?? {})) {
+      if (item.kind === 'closeChild') await this.fire({ runId, id: item.id, kind: 'outbox', dueAt: item.dueAt });
+    }
+  }
+
   private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
     for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
       const child = await this.executions.load(runId);

@@ -151,4 +151,19 @@ describe('child workflows', () => {
     await t.engine.signal(child, { type: 'DELIVERED' });
     expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'UPS' } });
   });
+
+  it('a reset of an open parent terminates its running child first, so the new run\'s child can take the same workflow id', async () => {
+    const { parent, child } = await start('o-9');
+    await childRunning(child);
+    const oldChild = (await t.engine.describe(child)).runId;
+    const { runId } = await t.engine.reset(parent, { eventSeq: 1, reason: 'again' });
+
+    expect((await t.engine.describe({ ...child, runId: oldChild })).status).toBe('terminated');
+    await eventually(async () => ((await t.engine.describe(parent)).pendingChildren[0]?.started ? true : undefined));
+    expect((await t.engine.describe(child)).parent).toMatchObject({ runId });
+    expect(kinds(await t.engine.history(parent))).not.toContain('ChildWorkflowFailed');
+    await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'DPD' });
+    await t.engine.signal(child, { type: 'DELIVERED' });
+    expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'DPD' } });
+  });
 });
