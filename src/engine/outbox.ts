@@ -1,4 +1,4 @@
-import { VersionMissingError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
@@ -57,13 +57,6 @@ export class Outbox {
     }
   }
 
-  /**
-   * Cancels or terminates a child; for a child that continued as new, the open run at the end of
-   * its chain. The chain may hand over while this runs: a run that closed by continuing as new
-   * before the request reached it (its successor perhaps not made yet) passes the request on to
-   * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
-   * would outlive its parent's close policy.
-   */
   /** Does a run's pending close-child items now (a reset frees its children's workflow ids this way). */
   async drainCloseChild(runId: string): Promise<void> {
     const run = await this.store.getRun(runId);
@@ -72,6 +65,13 @@ export class Outbox {
     }
   }
 
+  /**
+   * Cancels or terminates a child; for a child that continued as new, the open run at the end of
+   * its chain. The chain may hand over while this runs: a run that closed by continuing as new
+   * before the request reached it (its successor perhaps not made yet) passes the request on to
+   * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
+   * would outlive its parent's close policy.
+   */
   private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
     for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
       const child = await this.executions.load(runId);
