@@ -180,9 +180,16 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
 
   function scheduleChild(childId: string, logic: unknown, input: unknown): string | undefined {
     const marker = childWorkflowMarker(logic)!;
-    let workflowId = `${ctx.workflowId}/${childId}`;
+    let workflowId: unknown = `${ctx.workflowId}/${childId}`;
     if (typeof marker.workflowId === 'string') workflowId = marker.workflowId;
-    if (typeof marker.workflowId === 'function') workflowId = marker.workflowId(input);
+    if (typeof marker.workflowId === 'function') {
+      try {
+        workflowId = marker.workflowId(input);
+      } catch (error) {
+        // Depends only on the input, so replay fails at the same step: the run fails, saying why.
+        return `child workflow "${childId}": its workflowId function threw: ${(error as Error)?.message ?? String(error)}`;
+      }
+    }
     if (typeof workflowId !== 'string' || workflowId.length === 0) {
       return `child workflow "${childId}": its workflowId option gave ${JSON.stringify(workflowId)}, not a non-empty string`;
     }

@@ -166,4 +166,16 @@ describe('child workflows', () => {
     await t.engine.signal(child, { type: 'DELIVERED' });
     expect(await t.engine.result(parent, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { carrier: 'DPD' } });
   });
+
+  it('a workflowId function that throws fails the parent with the reason, and starts nothing', async () => {
+    const picky = workflow(setup({
+      actors: { kid: childWorkflow<{ orderId?: string }>('shipment', { workflowId: (input) => `s-${input.orderId!.toUpperCase()}` }) },
+    }).createMachine({ id: 'picky', initial: 'waiting', states: { waiting: { invoke: { id: 'kid', src: 'kid', input: {} } } } }));
+    t = await createTestEngine({ workflows: [picky, shipmentWorkflow] });
+    await t.engine.start('picky', { workflowId: 'picky-1' });
+    expect(await t.engine.result({ workflowId: 'picky-1' }, { timeoutMs: 5_000 })).toMatchObject({
+      status: 'failed', failure: { type: 'InvalidDefinition', message: expect.stringMatching(/child workflow "kid": its workflowId function threw/) },
+    });
+    expect((await t.engine.list({ type: 'shipment' })).runs).toEqual([]);
+  });
 });
