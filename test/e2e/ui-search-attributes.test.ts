@@ -3,41 +3,24 @@
  * the list page filters by them (the same expressions as the CLI's --attr) and shows them in a
  * column; the execution page shows them, a datetime as a time. PERDURE_SKIP_BROWSER=1 skips it.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-import { launchBrowser, missingBrowser, SKIP_BROWSER, type LaunchedBrowser } from './browser.ts';
-import { api, waitForUi } from './ui-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { SKIP_BROWSER } from './browser.ts';
+import { uiHarness } from './ui-harness.ts';
+import { api } from './ui-helpers.ts';
 
 describe.skipIf(SKIP_BROWSER)('search attributes in the web UI', () => {
-  let server: ServerProcess;
-  let launched: LaunchedBrowser;
-  let browser: Browser;
   const NS = '/api/v1/namespaces/default/workflows';
-
-  beforeAll(async () => {
-    const missing = missingBrowser();
-    if (missing) throw new Error(missing);
-    server = await startServerProcess();
-    launched = await launchBrowser();
-    browser = launched.browser;
-    await waitForUi(server.url);
+  const ui = uiHarness({}, async (server) => {
     for (const [workflowId, customerId, price] of [['ui-sa-1', 'c-ui-1', 20], ['ui-sa-2', 'c-ui-2', 200], ['ui-sa-3', 'c-ui-1', 300]] as const) {
       await api(server.url, 'POST', NS, { type: 'customerOrder', workflowId, input: { customerId, dueAt: '2026-05-01T12:00:00.000Z' } });
       await api(server.url, 'POST', `${NS}/${workflowId}/signal`, { event: { type: 'ADD_ITEM', sku: 'a', price } });
     }
-  }, 240_000);
-
-  afterAll(async () => {
-    await launched?.close();
-    await server?.cleanup();
   });
 
   it('filters the list by attribute expressions and shows the attributes of each row', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.setDefaultTimeout(15_000);
+    const page = await ui.newPage();
     try {
-      await page.goto(`${server.url}/`);
+      await page.goto(`${ui.server.url}/`);
       await page.getByTestId('filter-attr').fill('customerId=c-ui-1 amount>=100');
       const rows = page.getByTestId('execution-row');
       await page.waitForFunction(() => {
@@ -55,10 +38,9 @@ describe.skipIf(SKIP_BROWSER)('search attributes in the web UI', () => {
   });
 
   it('shows the search attributes on the execution page, a datetime as a time', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.setDefaultTimeout(15_000);
+    const page = await ui.newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/ui-sa-2`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/ui-sa-2`);
       const panel = page.getByTestId('search-attributes');
       await panel.locator('[data-attribute=dueAt]').waitFor();
       expect(await panel.locator('[data-attribute=customerId] td').first().textContent()).toBe('c-ui-2');

@@ -3,51 +3,24 @@
  * Chromium against a real server process with the example machines (fulfillment + shipment,
  * counter, approval). PERDURE_SKIP_BROWSER=1 skips it on a machine without Chromium.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ExecutionDetail } from '../../src/common/execution-types.ts';
 import type { ScheduleDescription } from '../../src/common/schedule-types.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-import { launchBrowser, missingBrowser, SKIP_BROWSER, type LaunchedBrowser } from './browser.ts';
-import { api, waitForUi } from './ui-helpers.ts';
+import { SKIP_BROWSER } from './browser.ts';
+import { uiHarness } from './ui-harness.ts';
+import { api } from './ui-helpers.ts';
 
-const UI_TIMEOUT = 15_000;
 const WORKFLOWS = '/api/v1/namespaces/default/workflows';
 const SCHEDULES = '/api/v1/namespaces/default/schedules';
 
 describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
-  let server: ServerProcess;
-  let launched: LaunchedBrowser;
-  let browser: Browser;
-  let problems: string[] = [];
-
-  beforeAll(async () => {
-    const missing = missingBrowser();
-    if (missing) throw new Error(missing);
-    server = await startServerProcess();
-    launched = await launchBrowser();
-    browser = launched.browser;
-    await waitForUi(server.url);
-  }, 240_000);
-
-  afterAll(async () => {
-    await launched?.close();
-    await server?.cleanup();
-  });
-
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.setDefaultTimeout(UI_TIMEOUT);
-    problems = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (m) => m.type() === 'error' && !/status of 40[49]/.test(m.text()) && problems.push(m.text()));
-    return page;
-  }
+  const ui = uiHarness();
+  const newPage = () => ui.newPage();
   const describeRun = async (workflowId: string, namespace = 'default') =>
-    await api(server.url, 'GET', `/api/v1/namespaces/${namespace}/workflows/${workflowId}`) as ExecutionDetail;
+    await api(ui.server.url, 'GET', `/api/v1/namespaces/${namespace}/workflows/${workflowId}`) as ExecutionDetail;
   /** Sends ADD to a counter (rollAt 4) until its run `runId` has continued as new; answers the new current run. */
   async function addUntilContinued(workflowId: string, runId: string): Promise<ExecutionDetail> {
-    for (let i = 0; i < 3; i++) await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 1 } });
+    for (let i = 0; i < 3; i++) await api(ui.server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 1 } });
     let current = await describeRun(workflowId);
     for (let i = 0; i < 50 && current.continuedFrom !== runId; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -61,10 +34,10 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
     const suffix = Date.now();
     const parentId = `ui-fulfillment-${suffix}`;
     const childId = `shipment-ui-${suffix}`;
-    await api(server.url, 'POST', WORKFLOWS, { type: 'fulfillment', workflowId: parentId, input: { orderId: `ui-${suffix}` } });
+    await api(ui.server.url, 'POST', WORKFLOWS, { type: 'fulfillment', workflowId: parentId, input: { orderId: `ui-${suffix}` } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${parentId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${parentId}`);
       const row = page.locator(`[data-testid=child-row][data-workflow-id="${childId}"]`);
       await page.locator(`[data-testid=child-row][data-workflow-id="${childId}"][data-status=running]`).waitFor();
       expect(await row.getAttribute('data-child-id')).toBe('shipment');
@@ -86,13 +59,13 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.getByTestId('child-workflows').waitFor();
 
       // The carrier delivers: the child completes, and so does the parent, which still lists it.
-      await api(server.url, 'POST', `${WORKFLOWS}/${childId}/signal`, { event: { type: 'PICKED_UP', carrier: 'ups' } });
-      await api(server.url, 'POST', `${WORKFLOWS}/${childId}/signal`, { event: { type: 'DELIVERED' } });
+      await api(ui.server.url, 'POST', `${WORKFLOWS}/${childId}/signal`, { event: { type: 'PICKED_UP', carrier: 'ups' } });
+      await api(ui.server.url, 'POST', `${WORKFLOWS}/${childId}/signal`, { event: { type: 'DELIVERED' } });
       await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
       await page.locator(`[data-testid=child-row][data-workflow-id="${childId}"][data-status=completed]`).waitFor();
       const parent = await describeRun(parentId);
       expect(await page.getByTestId('history-size').textContent()).toContain(`history ${parent.historyLength} events`);
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -100,16 +73,16 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
 
   it('opens an older run of a continued-as-new workflow from the runs panel: its own history, state and context, a banner, no actions', async () => {
     const workflowId = `ui-counter-${Date.now()}`;
-    await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
+    await api(ui.server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
     const first = await describeRun(workflowId);
     const current = await addUntilContinued(workflowId, first.runId);
-    const oldHistory = await api(server.url, 'GET', `${WORKFLOWS}/${workflowId}/history?runId=${first.runId}`) as { events: { kind: string }[] };
+    const oldHistory = await api(ui.server.url, 'GET', `${WORKFLOWS}/${workflowId}/history?runId=${first.runId}`) as { events: { kind: string }[] };
     const oldLength = oldHistory.events.length;
     expect(oldHistory.events.at(-1)!.kind).toBe('WorkflowContinuedAsNew');
     expect(current.historyLength).not.toBe(oldLength);
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}`);
       await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false]`).waitFor();
       await page.locator(`[data-testid=run-row][data-run-id="${current.runId}"][data-shown=true][data-current=true]`).waitFor();
       const oldRow = page.locator(`[data-testid=run-row][data-run-id="${first.runId}"]`);
@@ -138,7 +111,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false][data-status=running]`).waitFor();
       await page.getByTestId('send-signal').waitFor();
       expect(await page.getByTestId('older-run-banner').count()).toBe(0);
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -146,11 +119,11 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
 
   it('shows ?run= of the current run like the workflow id\'s page until it continues as new, and says when a run id is not the workflow\'s', async () => {
     const workflowId = `ui-counter-run-${Date.now()}`;
-    await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
+    await api(ui.server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId, input: { rollAt: 4 } });
     const first = await describeRun(workflowId);
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
       await page.locator(`[data-testid=execution-page][data-run-id="${first.runId}"][data-older=false]`).waitFor();
       await page.getByTestId('send-signal').waitFor();
       expect(await page.getByTestId('older-run-banner').count()).toBe(0);
@@ -163,18 +136,18 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       expect(await page.getByTestId('send-signal').count()).toBe(0);
 
       // The listing's row of the first run leads to the same page.
-      await page.goto(`${server.url}/namespaces/default/workflows?q=${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows?q=${workflowId}`);
       await page.locator(`[data-testid=execution-row][data-run-id="${first.runId}"]`).getByRole('link', { name: workflowId }).click();
       await page.waitForURL(`**/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
       await page.locator(`[data-testid=older-run-banner][data-run-id="${first.runId}"]`).waitFor();
 
       // A run id of another workflow id is not found; the note leads to this one's current run.
-      const other = await describeRun((await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId: `${workflowId}-other` }) as { workflowId: string }).workflowId);
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${other.runId}`);
+      const other = await describeRun((await api(ui.server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId: `${workflowId}-other` }) as { workflowId: string }).workflowId);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}?run=${other.runId}`);
       await page.getByRole('alert').getByText(`run "${other.runId}"`).waitFor();
       await page.getByTestId('run-not-found').getByTestId('current-run-link').click();
       await page.locator(`[data-testid=execution-page][data-run-id="${current.runId}"][data-older=false]`).waitFor();
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -182,14 +155,14 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
 
   it('says an older run was reset, and links the run the reset started', async () => {
     const workflowId = `ui-counter-reset-${Date.now()}`;
-    await api(server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId });
+    await api(ui.server.url, 'POST', WORKFLOWS, { type: 'counter', workflowId });
     const first = await describeRun(workflowId);
-    await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 5 } });
-    const { runId: resetRun } = await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/reset`, { eventSeq: 1 }) as { runId: string };
-    await api(server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'FINISH' } });
+    await api(ui.server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'ADD', amount: 5 } });
+    const { runId: resetRun } = await api(ui.server.url, 'POST', `${WORKFLOWS}/${workflowId}/reset`, { eventSeq: 1 }) as { runId: string };
+    await api(ui.server.url, 'POST', `${WORKFLOWS}/${workflowId}/signal`, { event: { type: 'FINISH' } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}?run=${first.runId}`);
       const banner = page.locator(`[data-testid=older-run-banner][data-run-id="${first.runId}"]`);
       await banner.waitFor();
       expect(await page.getByTestId('execution-page').getAttribute('data-status')).toBe('terminated');
@@ -199,7 +172,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await banner.getByTestId('current-run-link').click();
       await page.locator(`[data-testid=execution-page][data-run-id="${resetRun}"][data-status=completed]`).waitFor();
       await page.getByTestId('history').getByText(`reset from run ${first.runId.slice(0, 8)} after event #1`).waitFor();
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -207,13 +180,13 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
 
   it('shows a schedule created over HTTP, pauses it from the UI, triggers it and opens the workflow it started, then deletes it', async () => {
     const scheduleId = `ui-hourly-${Date.now()}`;
-    await api(server.url, 'POST', SCHEDULES, {
+    await api(ui.server.url, 'POST', SCHEDULES, {
       scheduleId, spec: { interval: { every: '1h' } },
       action: { workflowType: 'approval', input: { request: 'from a schedule', timeoutMs: 3_600_000 } },
     });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/`);
+      await page.goto(`${ui.server.url}/`);
       await page.getByTestId('nav-schedules').click();
       await page.waitForURL('**/namespaces/default/schedules');
       const row = page.locator(`[data-testid=schedule-row][data-schedule-id="${scheduleId}"]`);
@@ -229,7 +202,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.getByTestId('confirm-schedule-action').click();
       await page.locator('[data-testid=schedule-page][data-paused=true]').waitFor();
       await page.getByTestId('pause-note-shown').getByText('maintenance window').waitFor();
-      const paused = await api(server.url, 'GET', `${SCHEDULES}/${scheduleId}`) as ScheduleDescription;
+      const paused = await api(ui.server.url, 'GET', `${SCHEDULES}/${scheduleId}`) as ScheduleDescription;
       expect(paused.state).toMatchObject({ paused: true, note: 'maintenance window' });
 
       // Trigger works on a paused schedule; its workflow is listed and opens.
@@ -243,7 +216,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       expect(await page.getByTestId('count-taken').textContent()).toBe('1');
 
       // The list shows it paused, with its action.
-      await page.goto(`${server.url}/namespaces/default/schedules`);
+      await page.goto(`${ui.server.url}/namespaces/default/schedules`);
       await row.getByTestId('schedule-state').and(page.locator('[data-paused=true]')).waitFor();
       expect(await row.getByTestId('last-action-link').textContent()).toBe(started);
       await row.getByRole('link', { name: scheduleId, exact: true }).click();
@@ -261,9 +234,9 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.waitForURL('**/namespaces/default/schedules');
       await page.getByTestId('schedules-table').waitFor();
       await row.waitFor({ state: 'detached' });
-      const list = await api(server.url, 'GET', SCHEDULES) as { schedules: { scheduleId: string }[] };
+      const list = await api(ui.server.url, 'GET', SCHEDULES) as { schedules: { scheduleId: string }[] };
       expect(list.schedules.map((s) => s.scheduleId)).not.toContain(scheduleId);
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }
@@ -273,7 +246,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
     const scheduleId = `ui-form-${Date.now()}`;
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/schedules`);
+      await page.goto(`${ui.server.url}/namespaces/default/schedules`);
       await page.getByTestId('new-schedule').click();
       await page.getByTestId('schedule-id').fill(scheduleId);
       await page.getByTestId('schedule-type').selectOption('approval');
@@ -286,7 +259,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.getByTestId('create-schedule').click();
       await page.waitForURL(`**/namespaces/default/schedules/${scheduleId}`);
       expect(await page.getByTestId('schedule-spec').textContent()).toBe('cron 0 9 * * MON');
-      const created = await api(server.url, 'GET', `${SCHEDULES}/${scheduleId}`) as ScheduleDescription;
+      const created = await api(ui.server.url, 'GET', `${SCHEDULES}/${scheduleId}`) as ScheduleDescription;
       expect(created.action).toMatchObject({ workflowType: 'approval', input: { request: 'weekly', timeoutMs: 60000 } });
     } finally {
       await page.close();
@@ -295,17 +268,17 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
 
   it('switches the executions and schedules lists to another namespace with the picker', async () => {
     const ns = `ui-ns-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces', { name: ns, description: 'for the picker' });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces', { name: ns, description: 'for the picker' });
     const inDefault = `ui-in-default-${Date.now()}`;
     const inOther = `ui-in-other-${Date.now()}`;
-    await api(server.url, 'POST', WORKFLOWS, { type: 'approval', workflowId: inDefault, input: { request: 'here', timeoutMs: 3_600_000 } });
-    await api(server.url, 'POST', `/api/v1/namespaces/${ns}/workflows`, { type: 'approval', workflowId: inOther, input: { request: 'there', timeoutMs: 3_600_000 } });
-    await api(server.url, 'POST', `/api/v1/namespaces/${ns}/schedules`, {
+    await api(ui.server.url, 'POST', WORKFLOWS, { type: 'approval', workflowId: inDefault, input: { request: 'here', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', `/api/v1/namespaces/${ns}/workflows`, { type: 'approval', workflowId: inOther, input: { request: 'there', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', `/api/v1/namespaces/${ns}/schedules`, {
       scheduleId: 'only-there', spec: { cron: '0 3 * * *' }, action: { workflowType: 'approval', input: { request: 'x', timeoutMs: 1000 } }, paused: true,
     });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows`);
       await page.locator(`[data-testid=execution-row][data-workflow-id="${inDefault}"]`).waitFor();
       const picker = page.getByTestId('namespace-select');
       await picker.locator(`option[value="${ns}"]`).waitFor({ state: 'attached' });
@@ -324,7 +297,7 @@ describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
       await page.waitForURL('**/namespaces/default/schedules');
       await page.getByTestId('schedules-table').waitFor();
       await page.locator('[data-testid=schedule-row][data-schedule-id="only-there"]').waitFor({ state: 'detached' });
-      expect(problems).toEqual([]);
+      expect(page.problems).toEqual([]);
     } finally {
       await page.close();
     }

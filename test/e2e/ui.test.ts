@@ -1,53 +1,25 @@
 /**
  * The web UI in real headless Chromium (Debian's, driven by playwright-core) against a real
- * server process with the example machines. Needs /usr/bin/chromium: scripts/install-browser.sh
+ * server process with the example machines. Needs /usr/bin/chromium: scripts/install-ui.browser.sh
  * installs it; PERDURE_SKIP_BROWSER=1 skips this file on a machine without it.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
-import { launchBrowser, missingBrowser, SKIP_BROWSER, type LaunchedBrowser } from './browser.ts';
-import { api, syntheticHistory, waitForUi } from './ui-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { SKIP_BROWSER } from './browser.ts';
+import { UI_TIMEOUT, uiHarness, type WatchedPage } from './ui-harness.ts';
+import { api, syntheticHistory } from './ui-helpers.ts';
 
-const UI_TIMEOUT = 15_000;
 
 describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
-  let server: ServerProcess;
-  let launched: LaunchedBrowser;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    const missing = missingBrowser();
-    if (missing) throw new Error(missing);
-    server = await startServerProcess();
-    launched = await launchBrowser();
-    browser = launched.browser;
-    // On a checkout whose bundle is missing or stale the server builds it first.
-    await waitForUi(server.url);
-  }, 240_000);
-
-  afterAll(async () => {
-    await launched?.close();
-    await server?.cleanup();
-  });
-
-  async function newPage(): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-    page.setDefaultTimeout(UI_TIMEOUT);
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (m) => m.type() === 'error' && !/status of 40[49]/.test(m.text()) && problems.push(m.text()));
-    (page as Page & { problems: string[] }).problems = problems;
-    return page;
-  }
-  const problemsOf = (page: Page) => (page as Page & { problems: string[] }).problems;
+  const ui = uiHarness();
+  const newPage = () => ui.newPage();
+  const problemsOf = (page: WatchedPage) => page.problems;
 
   it('finds an approval in the list, shows it waiting, and moves it to approved with a signal sent from the UI', async () => {
     const workflowId = `ui-approval-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'a new laptop', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'a new laptop', timeoutMs: 3_600_000 } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/`);
+      await page.goto(`${ui.server.url}/`);
       await page.getByTestId('search').fill(workflowId);
       const row = page.locator(`[data-testid=execution-row][data-workflow-id="${workflowId}"]`);
       await row.waitFor();
@@ -76,7 +48,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
       await page.getByTestId('output').getByText('"approver": "ana"').waitFor();
 
-      const described = await api(server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; output: { decision: string; approver: string } };
+      const described = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; output: { decision: string; approver: string } };
       expect(described.status).toBe('completed');
       expect(described.output).toMatchObject({ decision: 'approved', approver: 'ana' });
       expect(problemsOf(page)).toEqual([]);
@@ -87,10 +59,10 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
 
   it('cancels an execution from the UI', async () => {
     const workflowId = `ui-cancel-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'to be cancelled', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'to be cancelled', timeoutMs: 3_600_000 } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}`);
       await page.locator('[data-testid=state-node][data-state-key=waiting][data-leaf-active=true]').waitFor();
       await page.getByTestId('cancel-execution').click();
       await page.getByTestId('reason').fill('changed my mind');
@@ -100,7 +72,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       // The history shows the cancellation, with its reason.
       await page.getByTestId('history').getByText('canceled: changed my mind').waitFor();
 
-      const described = await api(server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string };
+      const described = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string };
       expect(described.status).toBe('canceled');
       expect(problemsOf(page)).toEqual([]);
     } finally {
@@ -110,11 +82,11 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
 
   it('resets a closed execution from the UI to the state after its first event, and lights the state again', async () => {
     const workflowId = `ui-reset-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'again', timeoutMs: 3_600_000 } });
-    await api(server.url, 'POST', `/api/v1/namespaces/default/workflows/${workflowId}/signal`, { event: { type: 'REJECT', approver: 'bo' } });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'again', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', `/api/v1/namespaces/default/workflows/${workflowId}/signal`, { event: { type: 'REJECT', approver: 'bo' } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}`);
       await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
       await page.getByTestId('reset-execution').click();
       await page.getByTestId('reset-seq').fill('1');
@@ -122,7 +94,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       await page.getByTestId('confirm-reset').click();
       await page.locator('[data-testid=execution-page][data-status=running]').waitFor();
       await page.locator('[data-testid=state-node][data-state-key=waiting][data-leaf-active=true]').waitFor();
-      const described = await api(server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; state: { value: unknown } };
+      const described = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; state: { value: unknown } };
       expect(described).toMatchObject({ status: 'running', state: { value: 'waiting' } });
       expect(problemsOf(page)).toEqual([]);
     } finally {
@@ -132,10 +104,10 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
 
   it('terminates an execution with a reason, and shows it in the list with its status', async () => {
     const workflowId = `ui-terminate-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'stuck', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'stuck', timeoutMs: 3_600_000 } });
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}`);
       await page.getByTestId('terminate-execution').click();
       // A terminate needs a reason.
       expect(await page.getByTestId('confirm-action').isDisabled()).toBe(true);
@@ -143,7 +115,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       await page.getByTestId('confirm-action').click();
       await page.locator('[data-testid=execution-page][data-status=terminated]').waitFor();
 
-      await page.goto(`${server.url}/namespaces/default/workflows?status=terminated`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows?status=terminated`);
       await page.locator(`[data-testid=execution-row][data-workflow-id="${workflowId}"] [data-status=terminated]`).waitFor();
       expect(await page.locator('[data-testid=execution-row] [data-testid=status-badge]:not([data-status=terminated])').count()).toBe(0);
     } finally {
@@ -154,10 +126,10 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
   it('shows a new execution in the list without a reload', async () => {
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/namespaces/default/workflows`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows`);
       await page.getByTestId('executions-table').waitFor();
       const workflowId = `ui-live-${Date.now()}`;
-      await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'live', timeoutMs: 3_600_000 } });
+      await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'live', timeoutMs: 3_600_000 } });
       await page.locator(`[data-testid=execution-row][data-workflow-id="${workflowId}"]`).waitFor();
     } finally {
       await page.close();
@@ -166,14 +138,14 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
 
   it('keeps a 20,000-event history responsive: only the rows in view are in the page', async () => {
     const workflowId = `ui-long-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'long', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'long', timeoutMs: 3_600_000 } });
     const page = await newPage();
     try {
       // The server's history is replaced by a long one: 20,000 signals the machine ignored.
       const events = syntheticHistory(workflowId, 20_000);
       // Matched on the path: the page reads the history by its run id (`?runId=`).
       await page.route((url) => url.pathname === `/api/v1/namespaces/default/workflows/${workflowId}/history`, (route) => route.fulfill({ json: { events } }));
-      await page.goto(`${server.url}/namespaces/default/workflows/${workflowId}`);
+      await page.goto(`${ui.server.url}/namespaces/default/workflows/${workflowId}`);
       await page.getByText('History (20000)').waitFor();
       const rendered = await page.getByTestId('history-row').count();
       expect(rendered).toBeGreaterThan(5);
@@ -193,7 +165,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
   it('shows each workflow type with its diagram, and its code for Stately', async () => {
     const page = await newPage();
     try {
-      await page.goto(`${server.url}/workflow-types/order`);
+      await page.goto(`${ui.server.url}/workflow-types/order`);
       await page.locator('[data-testid=type-statechart] [data-state-key=charging]').waitFor();
       // Activities are marked on the states that invoke them.
       await page.locator('[data-testid=type-statechart] [data-state-key=charging]').getByText('⚙ chargeCard', { exact: false }).waitFor();
@@ -208,47 +180,33 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
   });
 
   it('answers app routes with the app, and leaves /api, /healthz and /metrics to the server', async () => {
-    const html = await fetch(`${server.url}/namespaces/default/workflows/anything`, { headers: { accept: 'text/html' } });
+    const html = await fetch(`${ui.server.url}/namespaces/default/workflows/anything`, { headers: { accept: 'text/html' } });
     expect(html.status).toBe(200);
     expect(await html.text()).toContain('<div id="root">');
-    const missingApi = await fetch(`${server.url}/api/v1/no-such-thing`, { headers: { accept: 'text/html' } });
+    const missingApi = await fetch(`${ui.server.url}/api/v1/no-such-thing`, { headers: { accept: 'text/html' } });
     expect(missingApi.status).toBe(404);
     expect(await missingApi.json()).toMatchObject({ code: 'NOT_FOUND' });
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${server.url}/metrics`)).headers.get('content-type')).toContain('text/plain');
-    const missingAsset = await fetch(`${server.url}/assets/nope.js`);
+    expect((await fetch(`${ui.server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${ui.server.url}/metrics`)).headers.get('content-type')).toContain('text/plain');
+    const missingAsset = await fetch(`${ui.server.url}/assets/nope.js`);
     expect(missingAsset.status).toBe(404);
   });
 });
 
 describe.skipIf(SKIP_BROWSER)('web UI on a server with tokens', () => {
-  let server: ServerProcess;
-  let launched: LaunchedBrowser;
   const token = 'ui-client-token-123';
-
-  beforeAll(async () => {
-    const missing = missingBrowser();
-    if (missing) throw new Error(missing);
-    server = await startServerProcess({ tokens: [{ token, namespace: '*', role: 'admin' }] });
-    launched = await launchBrowser();
-    await waitForUi(server.url);
-  }, 240_000);
-
-  afterAll(async () => {
-    await launched?.close();
-    await server?.cleanup();
-  });
+  const ui = uiHarness({ tokens: [{ token, namespace: '*', role: 'admin' }] });
 
   it('asks for a token, then sends it as Bearer', async () => {
     const workflowId = `ui-auth-${Date.now()}`;
-    await api(server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'x', timeoutMs: 3_600_000 } }, token);
-    expect((await fetch(`${server.url}/api/v1/workers`)).status).toBe(401);
-    const page = await launched.browser.newPage();
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'x', timeoutMs: 3_600_000 } }, token);
+    expect((await fetch(`${ui.server.url}/api/v1/workers`)).status).toBe(401);
+    const page = await ui.browser.newPage();
     page.setDefaultTimeout(UI_TIMEOUT);
     try {
       const authorizations: (string | undefined)[] = [];
       page.on('request', (r) => r.url().includes('/api/v1/namespaces/default/workflows?') && authorizations.push(r.headers().authorization));
-      await page.goto(`${server.url}/`);
+      await page.goto(`${ui.server.url}/`);
       await page.getByTestId('token-dialog').waitFor();
       await page.getByTestId('token-input').fill(token);
       await page.getByTestId('token-input').press('Enter');
