@@ -4,7 +4,7 @@ import type { ClassicLevel } from 'classic-level';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { countByKeys, listByKeys } from './keyed-listing.ts';
 import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
-import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunSummary } from './store.ts';
+import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunRecord, RunSummary } from './store.ts';
 import { countByValue, listByValue } from './value-range-listing.ts';
 
 type Db = ClassicLevel<string, Buffer>;
@@ -115,4 +115,15 @@ export function pageLimit(limit: number | undefined, max: number): number {
   if (limit === undefined) return max === Infinity ? -1 : max;
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
   return Math.min(limit, max === Infinity ? limit : max);
+}
+
+/** The row a run's listing keys hold: what a listing shows of it. */
+export function summaryOf(run: RunRecord): RunSummary {
+  const summary: RunSummary = {
+    runId: run.runId, workflowId: run.workflowId, type: run.type, version: run.version,
+    status: run.status, startedAt: run.startedAt,
+  };
+  if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
+  if (run.searchAttributes && Object.keys(run.searchAttributes).length > 0) summary.searchAttributes = run.searchAttributes;
+  return summary;
 }

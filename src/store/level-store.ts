@@ -11,7 +11,7 @@ import { seal, unseal } from './checksum.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
-import { countRunsIn, listRunsIn, pageLimit } from './level-listing.ts';
+import { countRunsIn, listRunsIn, pageLimit, summaryOf } from './level-listing.ts';
 import { defaultNamespaceOperations, namespacePut } from './level-namespaces.ts';
 import {
   backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
@@ -427,16 +427,6 @@ function staleCommit(runId: string, previousLastSeq: number): InvalidArgumentErr
     `commit of run "${runId}" refused: it continues the history after event #${previousLastSeq}, ` +
       'but the stored history does not end there (a stale or concurrent commit of the same run).',
   );
-}
-
-function summaryOf(run: RunRecord): RunSummary {
-  const summary: RunSummary = {
-    runId: run.runId, workflowId: run.workflowId, type: run.type, version: run.version,
-    status: run.status, startedAt: run.startedAt,
-  };
-  if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
-  if (run.searchAttributes && Object.keys(run.searchAttributes).length > 0) summary.searchAttributes = run.searchAttributes;
-  return summary;
 }
 
 function isLockedError(error: unknown): boolean {
