@@ -8,6 +8,7 @@ import { SKIP_BROWSER } from './browser.ts';
 import { uiHarness } from './ui-harness.ts';
 import { api } from './ui-helpers.ts';
 
+// Skipped only when PERDURE_SKIP_BROWSER=1, on a machine without Chromium; CI installs it and runs these.
 describe.skipIf(SKIP_BROWSER)('search attributes in the web UI', () => {
   const NS = '/api/v1/namespaces/default/workflows';
   const ui = uiHarness({}, async (server) => {

@@ -13,6 +13,7 @@ import { api } from './ui-helpers.ts';
 const WORKFLOWS = '/api/v1/namespaces/default/workflows';
 const SCHEDULES = '/api/v1/namespaces/default/schedules';
 
+// Skipped only when PERDURE_SKIP_BROWSER=1, on a machine without Chromium; CI installs it and runs these.
 describe.skipIf(SKIP_BROWSER)('workflow features in the web UI', () => {
   const ui = uiHarness();
   const newPage = () => ui.newPage();

@@ -9,6 +9,7 @@ import { UI_TIMEOUT, uiHarness, type WatchedPage } from './ui-harness.ts';
 import { api, syntheticHistory } from './ui-helpers.ts';
 
 
+// Skipped only when PERDURE_SKIP_BROWSER=1, on a machine without Chromium; CI installs it and runs these.
 describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
   const ui = uiHarness();
   const newPage = () => ui.newPage();
@@ -193,6 +194,7 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
   });
 });
 
+// Skipped only when PERDURE_SKIP_BROWSER=1, on a machine without Chromium; CI installs it and runs these.
 describe.skipIf(SKIP_BROWSER)('web UI on a server with tokens', () => {
   const token = 'ui-client-token-123';
   const ui = uiHarness({ tokens: [{ token, namespace: '*', role: 'admin' }] });
