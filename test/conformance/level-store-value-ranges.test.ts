@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LevelStore } from '../../src/store/level-store.ts';
+import { withTempLevelStore } from '../helpers/temp-store.ts';
 import type { ListRunsQuery, RunRecord, RunSummary, Store } from '../../src/store/store.ts';
 import { VALUE_RANGE_BUDGET } from '../../src/store/value-range-listing.ts';
 import { appendRun, fixtureRun, startRun, T0 } from '../../src/testing/store-fixtures.ts';
@@ -11,17 +8,7 @@ import { appendRun, fixtureRun, startRun, T0 } from '../../src/testing/store-fix
 // a broad one (more keys than VALUE_RANGE_BUDGET) by scanning; both must give the same listing,
 // and a page token of one must continue the other.
 
-async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'perdure-ranges-'));
-  const store = new LevelStore({ directory, durability: 'os' });
-  await store.open();
-  try {
-    await body(store);
-  } finally {
-    await store.close();
-    await rm(directory, { recursive: true, force: true });
-  }
-}
+const withStore = withTempLevelStore;
 
 const RUNS = VALUE_RANGE_BUDGET + 300;
 

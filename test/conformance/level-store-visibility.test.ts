@@ -1,25 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LevelStore } from '../../src/store/level-store.ts';
+import { withTempLevelStore } from '../helpers/temp-store.ts';
 import type { ListRunsQuery, RunRecord, RunSummary, Store } from '../../src/store/store.ts';
 import { appendRun, fixtureRun, startRun, T0 } from '../../src/testing/store-fixtures.ts';
 
 // Visibility filters (issue 4): start/close time windows, workflow id prefix and count, checked
 // against a brute-force filter of the same runs. Each test opens its own store.
 
-async function withStore(body: (store: Store) => Promise<void>): Promise<void> {
-  const directory = await mkdtemp(join(tmpdir(), 'perdure-vis-'));
-  const store = new LevelStore({ directory, durability: 'os' });
-  await store.open();
-  try {
-    await body(store);
-  } finally {
-    await store.close();
-    await rm(directory, { recursive: true, force: true });
-  }
-}
+const withStore = withTempLevelStore;
 
 const STATUSES = ['running', 'completed', 'failed'] as const;
 

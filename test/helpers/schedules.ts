@@ -1,3 +1,4 @@
+import type { ScheduleOptions } from '../../src/common/schedule-types.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +73,14 @@ export async function startScheduleEnv(options: {
   };
   await env.up();
   return env;
+}
+
+/** Where virtual time starts in the schedule tests, and a minute of it. */
+export const T0 = Date.UTC(2030, 0, 1, 0, 0, 0);
+export const MIN = 60_000;
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Every minute, a `timer` workflow that sleeps `sleepMs`. */
+export function everyMinute(scheduleId: string, sleepMs: number, more: Partial<ScheduleOptions> = {}): ScheduleOptions {
+  return { scheduleId, spec: { interval: { every: '1m' } }, action: { workflowType: 'timer', input: { ms: sleepMs } }, ...more };
 }

@@ -2,20 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { timerWorkflow } from '../../machines/timer.ts';
 import { StoreFailedError } from '../../src/common/errors.ts';
-import type { ScheduleOptions } from '../../src/common/schedule-types.ts';
 import type { Store } from '../../src/store/store.ts';
-import { startScheduleEnv, type ScheduleEnv } from '../helpers/schedules.ts';
+import { everyMinute, iso, MIN, startScheduleEnv, T0, type ScheduleEnv } from '../helpers/schedules.ts';
 
 // Schedules across restarts and downtime, on a real engine and LevelDB with virtual time: the
 // server is "down" while the clock moves on, then a new engine and service open the same data.
-
-const T0 = Date.UTC(2030, 0, 1, 0, 0, 0);
-const MIN = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function everyMinute(scheduleId: string, sleepMs: number, more: Partial<ScheduleOptions> = {}): ScheduleOptions {
-  return { scheduleId, spec: { interval: { every: '1m' } }, action: { workflowType: 'timer', input: { ms: sleepMs } }, ...more };
-}
 
 let env: ScheduleEnv | undefined;
 afterEach(async () => {

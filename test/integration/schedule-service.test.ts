@@ -3,19 +3,10 @@ import { approvalWorkflow } from '../../machines/approval.ts';
 import { timerWorkflow } from '../../machines/timer.ts';
 import type { ScheduleOptions } from '../../src/common/schedule-types.ts';
 import type { Store } from '../../src/store/store.ts';
-import { startScheduleEnv, type ScheduleEnv } from '../helpers/schedules.ts';
+import { everyMinute, iso, MIN, startScheduleEnv, T0, type ScheduleEnv } from '../helpers/schedules.ts';
 
 // The schedule service on a real engine and LevelDB, on virtual time: an hour of schedule passes
 // in milliseconds, and every time asserted is the exact virtual time, not a measurement.
-
-const T0 = Date.UTC(2030, 0, 1, 0, 0, 0);
-const MIN = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Every minute, a workflow that sleeps `sleepMs`. */
-function everyMinute(scheduleId: string, sleepMs: number, more: Partial<ScheduleOptions> = {}): ScheduleOptions {
-  return { scheduleId, spec: { interval: { every: '1m' } }, action: { workflowType: 'timer', input: { ms: sleepMs } }, ...more };
-}
 
 let env: ScheduleEnv | undefined;
 afterEach(async () => {
