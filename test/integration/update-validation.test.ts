@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
-import { Client, UpdateRejectedError } from '../../src/client/index.ts';
+import { UpdateRejectedError } from '../../src/client/index.ts';
 import { InvalidDefinitionError, workflow } from '../../src/index.ts';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
+import { serverWithClient } from '../helpers/server-client.ts';
 
 describe('updates with validation', () => {
-  let server: ServerProcess;
-  let client: Client;
-
-  beforeAll(async () => {
-    server = await startServerProcess();
-    client = await Client.connect({ address: server.wsUrl });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await server?.cleanup();
-  });
+  const ctx = serverWithClient();
 
   it('accepts an update its validator allows, and refuses one it does not with the reason, leaving no trace', async () => {
-    const cart = await client.start('cart', { workflowId: 'cart-1', input: { maxItems: 2 } });
+    const cart = await ctx.client.start('cart', { workflowId: 'cart-1', input: { maxItems: 2 } });
     const after = await cart.update({ type: 'ADD_ITEM', sku: 'tea', quantity: 2 });
     expect(after.context).toMatchObject({ lines: [{ sku: 'tea', quantity: 2 }] });
     const historyBefore = await cart.history();
@@ -36,13 +26,13 @@ describe('updates with validation', () => {
   });
 
   it('refuses an update the state cannot take (a guard that says no), over HTTP too', async () => {
-    await client.start('cart', { workflowId: 'cart-2' });
-    const response = await fetch(`${server.url}/api/v1/namespaces/default/workflows/cart-2/update`, {
+    await ctx.client.start('cart', { workflowId: 'cart-2' });
+    const response = await fetch(`${ctx.server.url}/api/v1/namespaces/default/workflows/cart-2/update`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: { type: 'CHECKOUT' } }),
     });
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ code: 'UPDATE_REJECTED', message: expect.stringMatching(/does not accept "CHECKOUT"/) });
-    expect((await client.getHandle('cart-2').history()).map((e) => e.kind)).toEqual(['WorkflowStarted']);
+    expect((await ctx.client.getHandle('cart-2').history()).map((e) => e.kind)).toEqual(['WorkflowStarted']);
   });
 
   it('refuses to register a validator that names no guard', () => {
