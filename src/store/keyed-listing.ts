@@ -1,5 +1,5 @@
 import type { ClassicLevel } from 'classic-level';
-import { pageTokenOf, type ListingPlan } from './listing-plan.ts';
+import { PageFiller, type ListingPlan } from './listing-plan.ts';
 import type { CountRunsResult, ListRunsPage, RunSummary } from './store.ts';
 
 /**
@@ -23,25 +23,21 @@ const CHUNK = 256;
 export async function listByKeys(db: Db, plan: ListingPlan, range: Range, limit: number, budget: number, decode: Decode): Promise<ListRunsPage> {
   const iterator = db.keys(range);
   try {
-    const runs: RunSummary[] = [];
-    let lastKey: string | undefined; // the last key scanned: where the next page continues
+    const page = new PageFiller(limit);
     for (let scanned = 0; scanned < budget;) {
       // Without row checks a page needs exactly limit + 1 keys (the one more says there is a next page).
-      const keys = await iterator.nextv(plan.filter ? Math.min(CHUNK, budget - scanned) : limit + 1 - runs.length);
-      if (keys.length === 0) return { runs };
+      const keys = await iterator.nextv(plan.filter ? Math.min(CHUNK, budget - scanned) : limit + 1 - page.runs.length);
+      if (keys.length === 0) return page.end(true);
       const rows = await db.getMany(keys.map((key) => rowKey(plan, key)));
       for (const [i, key] of keys.entries()) {
         scanned++;
         const value = rows[i];
         const summary = value === undefined ? undefined : decode(value); // written with its key, atomically: never missing
-        if (summary && (!plan.filter || plan.filter(summary))) {
-          if (runs.length === limit) return { runs, nextPageToken: pageTokenOf(lastKey ?? key) };
-          runs.push(summary);
-        }
-        lastKey = key;
+        const full = page.take(key, summary && (!plan.filter || plan.filter(summary)) ? summary : undefined);
+        if (full) return full;
       }
     }
-    return lastKey === undefined ? { runs } : { runs, nextPageToken: pageTokenOf(lastKey) };
+    return page.end(false);
   } finally {
     await iterator.close();
   }

@@ -3,7 +3,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { countByKeys, listByKeys } from './keyed-listing.ts';
-import { continueRange, pageTokenOf, planListing } from './listing-plan.ts';
+import { continueRange, PageFiller, pageTokenOf, planListing } from './listing-plan.ts';
 import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunRecord, RunSummary } from './store.ts';
 import { countByValue, listByValue } from './value-range-listing.ts';
 
@@ -45,23 +45,18 @@ export async function listRunsIn(db: Db, query: ListRunsQuery, decodeSummary: (s
   }
   const iterator = db.iterator(range);
   try {
-    const runs: RunSummary[] = [];
-    let lastKey: string | undefined; // the last row scanned: where the next page continues
+    const page = new PageFiller(limit);
     for (let scanned = 0; scanned < SCAN_BUDGET;) {
       const rows = await iterator.nextv(Math.min(SCAN_CHUNK, SCAN_BUDGET - scanned));
-      if (rows.length === 0) return { runs }; // the index is exhausted: no next page
+      if (rows.length === 0) return page.end(true);
       for (const [key, value] of rows) {
         scanned++;
         const summary = decodeSummary(value);
-        if (plan.filter(summary)) {
-          // A match beyond the page proves there is a next page, which starts after lastKey.
-          if (runs.length === limit) return { runs, nextPageToken: pageTokenOf(lastKey ?? key) };
-          runs.push(summary);
-        }
-        lastKey = key;
+        const full = page.take(key, plan.filter(summary) ? summary : undefined);
+        if (full) return full;
       }
     }
-    return lastKey === undefined ? { runs } : { runs, nextPageToken: pageTokenOf(lastKey) };
+    return page.end(false);
   } finally {
     await iterator.close();
   }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import { attributeFilters } from './attribute-filters.ts';
 import { keys } from './keys.ts';
-import type { ListRunsQuery, RunSummary } from './store.ts';
+import type { ListRunsPage, ListRunsQuery, RunSummary } from './store.ts';
 
 /**
  * How `LevelStore` answers a listing query: which index range it reads (status/type pick the
@@ -95,6 +95,33 @@ export function continueRange(plan: ListingPlan, pageToken: string | undefined):
 
 export function pageTokenOf(key: string): string {
   return Buffer.from(key).toString('base64url');
+}
+
+/**
+ * Fills one page from the rows a scan reads in index order. A match beyond a full page proves
+ * there is a next page, which starts after the last row taken; a scan that stops on its budget
+ * continues after the last row it read.
+ */
+export class PageFiller {
+  readonly runs: RunSummary[] = [];
+  private lastKey: string | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  /** Takes the row at `key` (`match` when it passes the filters); the finished page once one more match shows there is a next. */
+  take(key: string, match: RunSummary | undefined): ListRunsPage | undefined {
+    if (match) {
+      if (this.runs.length === this.limit) return { runs: this.runs, nextPageToken: pageTokenOf(this.lastKey ?? key) };
+      this.runs.push(match);
+    }
+    this.lastKey = key;
+    return undefined;
+  }
+
+  /** The page when the scan stopped: the index exhausted (no next page), or the budget spent (continue after the last row). */
+  end(exhausted: boolean): ListRunsPage {
+    return exhausted || this.lastKey === undefined ? { runs: this.runs } : { runs: this.runs, nextPageToken: pageTokenOf(this.lastKey) };
+  }
 }
 
 function parsePageToken(token: string, prefix: string): string {
