@@ -16,4 +16,5 @@ export { createTestEnvironment, type TestEnvironment, type TestEnvironmentOption
 export { TestClock, type TestClockOptions } from './test-clock.ts';
 export type { Clock } from '../engine/clock.ts';
 export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
-export { storeConformanceSuite } from './store-conformance.ts';
+export { storeConformanceSuite, type StoreConformanceOptions, type StoreFixture } from './store-conformance.ts';
+export type { SuiteFunctions, Expect, Assertion } from './suite-functions.ts';

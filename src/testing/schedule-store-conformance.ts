@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import type { SuiteFunctions } from './suite-functions.ts';
 import type { ScheduleRecord } from '../common/schedule-types.ts';
 import type { Store } from '../store/store.ts';
 import type { StoreFixture } from './store-conformance.ts';
@@ -34,6 +34,7 @@ export function fixtureSchedule(namespace: string, scheduleId: string, overrides
 export function scheduleStoreCases(
   factory: () => Promise<StoreFixture>,
   withStore: (test: (store: Store, fixture: StoreFixture) => Promise<void>) => () => Promise<void>,
+  { it, expect }: SuiteFunctions,
 ): void {
   it('keeps schedules of one factory store out of another', async () => {
     const [a, b] = await Promise.all([factory(), factory()]);

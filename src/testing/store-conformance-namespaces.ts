@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import type { SuiteFunctions } from './suite-functions.ts';
 import { DEFAULT_RETENTION_MS } from '../common/namespaces.ts';
 import type { NamespaceRecord, RunRecord, Store } from '../store/store.ts';
 import type { StoreFixture } from './store-conformance.ts';
@@ -12,7 +12,7 @@ const DAY = 86_400_000;
  * The conformance cases of namespaces and retention (the close-time index and `deleteRun`), run
  * inside `storeConformanceSuite`.
  */
-export function namespaceConformanceCases(withStore: WithStore): void {
+export function namespaceConformanceCases(withStore: WithStore, { it, expect }: SuiteFunctions): void {
   it('has the default namespace from its first open, with the default retention', withStore(async (store) => {
     const namespace = await store.getNamespace('default');
     expect(namespace).toMatchObject({ name: 'default', retention: DEFAULT_RETENTION_MS });

@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import type { Expect, SuiteFunctions } from './suite-functions.ts';
 import type { ListRunsQuery, RunRecord, RunSummary, Store } from '../store/store.ts';
 import { appendRun, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import type { StoreFixture } from './store-conformance.ts';
@@ -10,7 +10,7 @@ type WithStore = (test: (store: Store, fixture: StoreFixture) => Promise<void>) 
  * with the other filters, newest first over pages; entries that move when the attributes or the
  * status change; and all of it across a reopen. Called inside `storeConformanceSuite`.
  */
-export function searchAttributeConformanceCases(withStore: WithStore): void {
+export function searchAttributeConformanceCases(withStore: WithStore, { it, expect }: SuiteFunctions): void {
   it('lists and counts by search attributes — exact, range and combined — newest first over pages', withStore(async (store) => {
     const latest = await seed(store);
     const cases: Array<[Omit<ListRunsQuery, 'namespace'>, (r: RunRecord) => boolean]> = [
@@ -32,7 +32,7 @@ export function searchAttributeConformanceCases(withStore: WithStore): void {
     ];
     for (const [query, match] of cases) {
       const expected = latest.filter(match).sort((a, b) => b.startedAt - a.startedAt).map((r) => r.runId);
-      for (const limit of [1, 4, 100]) expect((await listAll(store, { ...query, limit })).map((s) => s.runId), JSON.stringify(query)).toEqual(expected);
+      for (const limit of [1, 4, 100]) expect((await listAll(store, { ...query, limit }, expect)).map((s) => s.runId), JSON.stringify(query)).toEqual(expected);
       expect(await store.countRuns({ namespace: 'default', ...query }), JSON.stringify(query)).toEqual({ count: expected.length });
     }
     const [first] = (await store.listRuns({ namespace: 'default', searchAttributes: { customerId: 'c-1' }, limit: 1 })).runs;
@@ -98,7 +98,7 @@ function inRange(r: RunRecord, from: number, to: number): boolean {
   return typeof amount === 'number' && amount >= from && amount < to;
 }
 
-async function listAll(store: Store, query: Omit<ListRunsQuery, 'namespace'>): Promise<RunSummary[]> {
+async function listAll(store: Store, query: Omit<ListRunsQuery, 'namespace'>, expect: Expect): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
   let pageToken: string | undefined;
   do {

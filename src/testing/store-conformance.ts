@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import type { RunSummary, Store, TaskEntry, TimerEntry } from '../store/store.ts';
 import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
 import { scheduleStoreCases } from './schedule-store-conformance.ts';
 import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
+import type { SuiteFunctions } from './suite-functions.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
 export interface StoreFixture {
@@ -24,15 +24,18 @@ export interface StoreConformanceOptions {
   name: string;
   /** Called once per test: every test gets its own isolated store. */
   factory: () => Promise<StoreFixture>;
+  /** The test runner's `describe`, `it` and `expect` (vitest's or Jest's). */
+  test: SuiteFunctions;
 }
 
 /**
- * The behaviour every `Store` backend must have, as a vitest suite. Run it from a test file
+ * The behaviour every `Store` backend must have, as a test suite for vitest (or Jest). Run it from a test file
  * with a factory that makes fresh stores; the first test proves that the factory isolates them
  * (a suite over a shared store would pass for the wrong reasons).
  *
  * @example
  * // test/conformance/my-store.test.ts
+ * import { describe, expect, it } from 'vitest'
  * import { storeConformanceSuite } from 'perdure/testing'
  * storeConformanceSuite({
  *   name: 'MyStore',
@@ -42,7 +45,8 @@ export interface StoreConformanceOptions {
  *   },
  * })
  */
-export function storeConformanceSuite({ name, factory }: StoreConformanceOptions): void {
+export function storeConformanceSuite({ name, factory, test: functions }: StoreConformanceOptions): void {
+  const { describe, it, expect } = functions;
   const withStore = (test: (store: Store, fixture: StoreFixture) => Promise<void>) => async () => {
     const fixture = await factory();
     try {
@@ -259,9 +263,9 @@ export function storeConformanceSuite({ name, factory }: StoreConformanceOptions
       await expect(startRun(store, fixtureRun('r-2'))).rejects.toMatchObject(closed);
     }));
 
-    namespaceConformanceCases(withStore);
-    scheduleStoreCases(factory, withStore);
-    searchAttributeConformanceCases(withStore);
+    namespaceConformanceCases(withStore, functions);
+    scheduleStoreCases(factory, withStore, functions);
+    searchAttributeConformanceCases(withStore, functions);
   });
 }
 

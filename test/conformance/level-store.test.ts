@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { storeConformanceSuite } from '../../src/testing/store-conformance.ts';
 
 storeConformanceSuite({
   name: 'LevelStore (fsync)',
+  test: { describe, it, expect },
   factory: async () => {
     const directory = await mkdtemp(join(tmpdir(), 'perdure-store-'));
     let store: Store = new LevelStore({ directory, durability: 'fsync' });
