@@ -28,7 +28,7 @@ export type { SearchAttributeDeclaration, SearchAttributeDeclarations } from './
 export type {
   SearchAttributes, SearchAttributeValue, SearchAttributeType, SearchAttributeRange, SearchAttributeFilters,
 } from './common/search-attributes.ts';
-export { CANCEL_EVENT } from './engine/decide.ts';
+export { CANCEL_EVENT } from './definition/cancel-event.ts';
 export type { ActivityOptions, RetryPolicy, Duration } from './common/activity-options.ts';
 export type { HistoryEvent, HistoryEventKind, ExecutionStatus, MachineEvent } from './common/history.ts';
 export {

@@ -8,9 +8,9 @@ import { toMs } from '../common/duration.ts';
 import { ActivityFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
 import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
+import { CANCEL_EVENT } from '../definition/cancel-event.ts';
 
-/** The event type a machine may handle to take part in its own cancellation. */
-export const CANCEL_EVENT = 'perdure.cancel';
+export { CANCEL_EVENT };
 
 /** History events that are delivered to the machine. */
 export type DeliveredEvent = Extract<HistoryEventBody, { kind:
