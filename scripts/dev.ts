@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, type WorkflowHandle } from '../src/client/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/perdure.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/perdure-source.js', import.meta.url));
 const DATA = resolve(process.env.PERDURE_DATA ?? './.perdure');
 const PREFERRED_PORT = Number(process.env.PERDURE_PORT ?? 7233);
 const color = process.stdout.isTTY;

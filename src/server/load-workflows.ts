@@ -6,8 +6,8 @@ import { isWorkflowDefinition, type WorkflowDefinition } from '../definition/wor
 
 /**
  * Loads workflow definitions from modules: every export made with `workflow(...)` is one.
- * Paths are relative to the working directory. TypeScript modules need a TypeScript loader in
- * the process (the `perdure` command runs under tsx, so they load without a build step).
+ * Paths are relative to the working directory. A TypeScript module (.ts, .mts, .cts, .tsx)
+ * loads without a build step: tsx's loader is registered the first time one is imported.
  *
  * The same definition exported twice (say, by a module and by an index that re-exports it) is
  * registered once; two different definitions of one type and version are an error.
@@ -52,6 +52,7 @@ export async function importModule(modulePath: string, cwd: string, what: string
     throw new InvalidArgumentError(`the ${what} module "${modulePath}" does not exist (looked for ${absolute}).`);
   }
   try {
+    if (TYPESCRIPT.test(absolute)) await typeScriptLoader();
     return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
   } catch (error) {
     // A machine that workflow() refused keeps its own code (INVALID_DEFINITION) and message.
@@ -59,4 +60,21 @@ export async function importModule(modulePath: string, cwd: string, what: string
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidArgumentError(`the ${what} module "${modulePath}" failed to load: ${reason}`);
   }
+}
+
+const TYPESCRIPT = /\.(?:ts|mts|cts|tsx)$/;
+let registered: Promise<void> | undefined;
+
+/**
+ * Registers tsx's ESM loader in this process, once. Not when this very file is TypeScript: then
+ * a loader already runs the process (the sources under tsx or vitest), and a second one would
+ * compile every module twice. Node 20 has no type stripping of its own, and tsx handles what
+ * stripping would not (enums, paths with .ts or .js), so it is used on every Node version.
+ */
+function typeScriptLoader(): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return Promise.resolve();
+  registered ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return registered;
 }

@@ -11,7 +11,7 @@ import { WorkerDirectory } from './worker-directory.ts';
 export interface UiOptions {
   engine: Engine;
   auth: Authenticator;
-  /** The built UI. Default dist/ui at the package root (built by `npm ci`, or on first start). */
+  /** The built UI. Default dist/web at the package root (built by `npm ci`, or on first start). */
   dir?: string;
   /** Build a missing or stale bundle on start (in a checkout with Vite). Default true. */
   build?: boolean;

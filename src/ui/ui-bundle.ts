@@ -8,7 +8,7 @@ import { sourceHash } from './source-hash.ts';
 const APP_DIR = fileURLToPath(new URL('./app', import.meta.url));
 const CONFIG_FILE = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
 /** Where `npm run build:ui` (and so `npm ci`, through `prepare`) puts the bundle. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../dist/ui', import.meta.url));
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
 
 export type BundleState =
   | { kind: 'ready'; files: ReadonlyMap<string, string> }
@@ -16,7 +16,7 @@ export type BundleState =
   | { kind: 'unavailable'; reason: string };
 
 export interface UiBundleOptions {
-  /** The built UI. Default: dist/ui at the package root. */
+  /** The built UI. Default: dist/web at the package root. */
   dir?: string;
   /**
    * Build the bundle when it is missing, or older than its sources, and the sources and Vite are

@@ -1,5 +1,5 @@
 /**
- * Builds the web UI (src/ui/app) into dist/ui, which the server serves at `/`.
+ * Builds the web UI (src/ui/app) into dist/web, which the server serves at `/`.
  *
  *   npm run build:ui     one build (also run by `npm ci` / `npm install`, through `prepare`)
  *   npm run ui:dev       Vite's dev server on :5173 with hot reload, proxying the API to a
@@ -14,7 +14,7 @@ import { sourceHash } from './source-hash.ts';
 
 const appDir = fileURLToPath(new URL('./app', import.meta.url));
 const configFile = fileURLToPath(import.meta.url);
-const outDir = fileURLToPath(new URL('../../dist/ui', import.meta.url));
+const outDir = fileURLToPath(new URL('../../dist/web', import.meta.url));
 const apiTarget = process.env.PERDURE_ADDRESS ?? 'http://127.0.0.1:7233';
 
 /** Writes build-info.json: the sources' hash, so the server can tell a stale bundle. */

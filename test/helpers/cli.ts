@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const BIN = join(ROOT, 'bin/perdure.js');
+export const BIN = join(ROOT, 'bin/perdure-source.js');
 
 export interface CliRun {
   code: number | null;
@@ -11,7 +11,7 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `perdure` command (`bin/perdure.js`) with `args` to completion. */
+/** Runs the real `perdure` command (`bin/perdure-source.js`) with `args` to completion. */
 export function perdure(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
