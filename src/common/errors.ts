@@ -1,3 +1,4 @@
+import { ERROR_BRAND, isBranded } from './brand.ts';
 import type { ErrorCode } from './error-codes.ts';
 
 /**
@@ -9,6 +10,11 @@ import type { ErrorCode } from './error-codes.ts';
  * catch (e) { if (e instanceof PerdureError && e.code === 'EXECUTION_ALREADY_STARTED') … }
  */
 export class PerdureError extends Error {
+  /** Recognised by every loaded copy of Perdure (brand.ts). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, ERROR_BRAND);
+  }
+  declare readonly [ERROR_BRAND]: true;
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(`${code}: ${message}`, options);
@@ -16,6 +22,7 @@ export class PerdureError extends Error {
     this.name = new.target.name;
   }
 }
+Object.defineProperty(PerdureError.prototype, ERROR_BRAND, { value: true });
 
 export class ExecutionNotFoundError extends PerdureError {
   constructor(readonly namespace: string, readonly workflowId: string, readonly runId?: string) {

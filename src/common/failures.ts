@@ -1,3 +1,4 @@
+import { FAILURE_BRAND, isBranded } from './brand.ts';
 import type { FailureCode } from './error-codes.ts';
 
 /**
@@ -24,6 +25,11 @@ export type TimeoutType = 'startToClose' | 'scheduleToStart' | 'scheduleToClose'
 export type RetryState = 'maximumAttemptsReached' | 'nonRetryableFailure' | 'timeout' | 'cancelRequested';
 
 export abstract class Failure extends Error {
+  /** Recognised by every loaded copy of Perdure (brand.ts). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(this, value, FAILURE_BRAND);
+  }
+  declare readonly [FAILURE_BRAND]: true;
   abstract readonly code: FailureCode;
   constructor(message: string, cause?: Error) {
     super(message, cause === undefined ? undefined : { cause });
@@ -208,3 +214,5 @@ Object.defineProperty(Failure.prototype, 'toJSON', {
     return toFailureInfo(this);
   },
 });
+
+Object.defineProperty(Failure.prototype, FAILURE_BRAND, { value: true });
