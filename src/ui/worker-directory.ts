@@ -103,12 +103,15 @@ export class WorkerDirectory {
         tracked.lastSeenAt = this.now();
         return session.heartbeat(token, details);
       },
-      close: () => {
+      // The mode goes through: a 'drain' (graceful shutdown) lets the tasks in flight finish on
+      // this worker, where a 'lost' one has them retried after the grace period.
+      close: (mode) => {
         if (tracked.closedAt === undefined) tracked.closedAt = this.now();
-        // Tasks it still held are the engine's to retry now; forget them here.
+        // Tasks it still held are no longer this session's to show; a drained one may still
+        // report them, through this wrapper (report() ignores tokens it forgot).
         for (const token of tracked.inFlight) this.holders.delete(token);
         tracked.inFlight.clear();
-        session.close();
+        session.close(mode);
       },
     };
   }

@@ -98,6 +98,45 @@ describe('worker failover (worker processes over WebSocket)', () => {
   });
 });
 
+describe('a worker that shuts down gracefully while an activity runs', () => {
+  let server: ServerProcess;
+  let client: WireClient;
+
+  beforeAll(async () => {
+    // A grace much shorter than the activity: a drain taken for a lost connection would have
+    // the attempt retried elsewhere long before it ends.
+    server = await startServerProcess({ workerLostGraceMs: 300 });
+    client = await WireClient.connect(server.wsUrl);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.cleanup();
+  });
+
+  it('lets the attempt finish once, on that worker, through the web UI\'s worker directory', async () => {
+    const draining = await startWorkerProcess({ address: server.wsUrl, taskQueue: 'long', identity: 'draining', maxConcurrentActivities: 1 });
+    const workflowId = unique('drained');
+    await client.start('longTask', { workflowId, input: { steps: 15, stepMs: 200 } });
+    await draining.waitFor((l) => l.event === 'start' && l.workflowId === workflowId);
+    const stopped = draining.stop(); // SIGTERM: no new tasks, finish the one in flight, exit
+    // A second worker, ready to take a retry if the server wrongly gave the attempt up.
+    const spare = await startWorkerProcess({ address: server.wsUrl, taskQueue: 'long', identity: 'spare', maxConcurrentActivities: 1 });
+    try {
+      const result = await client.result<LongTaskOutput>(workflowId);
+      expect(result.output!.outcome).toBe('done');
+      expect(result.output!.result).toMatchObject({ attempt: 1, worker: 'draining' });
+      expect(await stopped).toBe(0);
+      const history = (await client.history(workflowId)) as Event[];
+      expect(history.filter((e) => e.kind === 'ActivityAttemptFailed')).toEqual([]);
+      expect(completionsPerActivity(history)).toEqual({ work: 1 });
+      expect(spare.lines.filter((l) => l.event === 'start')).toEqual([]);
+    } finally {
+      await spare.kill();
+    }
+  });
+});
+
 describe('a server SIGKILLed while workers are connected', () => {
   let server: ServerProcess | undefined;
   let restarted: ServerProcess | undefined;
