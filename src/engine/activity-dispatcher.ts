@@ -52,7 +52,13 @@ interface Running {
  * restart rebuilds it (see Engine.recover).
  */
 export class ActivityDispatcher {
-  private readonly queues = new Map<string, Waiting[]>();
+  /**
+   * Waiting tasks per queue, in arrival order (a Map keeps insertion order), by task key: taking
+   * one out when it is cancelled, rescheduled or started is O(1), whatever the backlog.
+   */
+  private readonly queues = new Map<string, Map<string, Waiting>>();
+  /** The queue each waiting task is in, by task key. */
+  private readonly waitingIn = new Map<string, string>();
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly delayed = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Running>();
@@ -103,8 +109,7 @@ export class ActivityDispatcher {
   /** Forgets every attempt of a run (it was terminated), telling workers running them to abort. */
   cancelRun(runId: string, reason: string): void {
     const prefix = `${runId}/`;
-    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys()]);
-    for (const list of this.queues.values()) for (const w of list) keys.add(taskKey(w.task));
+    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waitingIn.keys()]);
     for (const key of keys) {
       if (key.startsWith(prefix)) this.cancel(runId, key.slice(prefix.length), reason);
     }
@@ -207,13 +212,14 @@ export class ActivityDispatcher {
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */
   backlog(): Record<string, number> {
-    return Object.fromEntries([...this.queues].map(([q, w]) => [q, w.length]));
+    return Object.fromEntries([...this.queues].map(([q, w]) => [q, w.size]));
   }
 
   stop(): void {
     for (const handle of [...this.delayed.values(), ...[...this.deadlines.values()].map((d) => d.handle)]) this.host.clock.clearTimeout(handle);
     for (const r of this.running.values()) this.clearRunning(r);
-    for (const waiting of this.queues.values()) for (const w of waiting) this.host.clock.clearTimeout(w.timer);
+    for (const waiting of this.queues.values()) for (const w of waiting.values()) this.host.clock.clearTimeout(w.timer);
+    this.waitingIn.clear();
     this.delayed.clear();
     this.deadlines.clear();
     this.running.clear();
@@ -226,18 +232,20 @@ export class ActivityDispatcher {
     if (options.scheduleToStartTimeoutMs !== undefined) {
       waiting.timer = this.host.clock.setTimeout(() => this.timeOut(taskKey(task), task, 'scheduleToStart'), options.scheduleToStartTimeoutMs);
     }
-    const list = this.queues.get(queue) ?? [];
-    list.push(waiting);
+    const key = taskKey(task);
+    const list = this.queues.get(queue) ?? new Map<string, Waiting>();
+    list.set(key, waiting);
     this.queues.set(queue, list);
+    this.waitingIn.set(key, queue);
     this.pump(queue);
   }
 
   private pump(queue: string): void {
     const list = this.queues.get(queue);
     const sessions = this.sessions.get(queue);
-    if (!list?.length || !sessions?.size) return;
-    for (let i = 0; i < list.length; ) {
-      const waiting = list[i]!;
+    if (!list?.size || !sessions?.size) return;
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const [key, waiting] of list) {
       let chosen: Session | undefined;
       let anyFree = false;
       for (const s of sessions) {
@@ -249,11 +257,9 @@ export class ActivityDispatcher {
         }
       }
       if (!anyFree) return; // no credit anywhere: stop scanning
-      if (!chosen) {
-        i++;
-        continue;
-      }
-      list.splice(i, 1);
+      if (!chosen) continue;
+      list.delete(key);
+      this.waitingIn.delete(key);
       this.host.clock.clearTimeout(waiting.timer);
       this.start(waiting.task, chosen);
     }
@@ -303,9 +309,12 @@ export class ActivityDispatcher {
     const delayed = this.delayed.get(key);
     if (delayed !== undefined) this.host.clock.clearTimeout(delayed);
     this.delayed.delete(key);
-    for (const list of this.queues.values()) {
-      const index = list.findIndex((w) => taskKey(w.task) === key);
-      if (index >= 0) this.host.clock.clearTimeout(list.splice(index, 1)[0]!.timer);
+    const queue = this.waitingIn.get(key);
+    if (queue !== undefined) {
+      const list = this.queues.get(queue)!;
+      this.host.clock.clearTimeout(list.get(key)?.timer);
+      list.delete(key);
+      this.waitingIn.delete(key);
     }
     const running = this.running.get(key);
     if (running) {
