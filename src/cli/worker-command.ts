@@ -95,6 +95,9 @@ function isFunctionRecord(value: unknown): value is Record<string, ActivityFunct
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return false;
+  // XState actor logic — such as an activity(...) declaration exported beside its
+  // implementation — is a plain object of functions too (transition, start, …): not activities.
+  if (isActorLogic(value)) return false;
   const values = Object.values(value);
   return values.length > 0 && values.every((v) => typeof v === 'function');
 }
@@ -103,4 +106,9 @@ function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageArgumentError('must be a positive integer.');
   return n;
+}
+
+function isActorLogic(value: object): boolean {
+  const logic = value as { transition?: unknown; getInitialSnapshot?: unknown };
+  return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
 }
