@@ -65,8 +65,9 @@ const PERMANENT = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_VERSION']);
  *   │── call { id, op, args } ─────────────────────►│
  *   │◄────────── ok { id, value } | error { id } ───│
  *   ╳ connection drops: calls in flight reject with CONNECTION_LOST (sent: true, retryable);
- *     reconnect with backoff (100 ms, 200 ms, … 5 s, jittered); calls made meanwhile wait for
- *     the connection (up to reconnectWaitMs), then go out.
+ *     reconnect with backoff (100 ms, 200 ms, … 5 s, jittered) without limit; calls made
+ *     meanwhile wait for the connection (up to reconnectWaitMs, or the call's own waitMs:
+ *     handle.result() waits until its timeout), then go out.
  * ```
  */
 export class WsTransport {
