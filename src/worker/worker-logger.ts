@@ -33,6 +33,8 @@ export const silentWorkerLogger: WorkerLogger = { info() {}, warn() {} };
 /** What one Worker tells its logger, in words a person reading a terminal can act on. */
 export class WorkerLog {
   private readonly logger: WorkerLogger;
+  /** Whether a connection was ever made: before, a failed attempt is "cannot reach", not "lost". */
+  private connectedOnce = false;
 
   constructor(
     logger: WorkerLogger,
@@ -53,14 +55,18 @@ export class WorkerLog {
   connection(event: ConnectionEvent): void {
     const { namespace, taskQueue } = this.served;
     if (event.type === 'connected') {
+      this.connectedOnce = true;
       const verb = event.reconnected ? 'reconnected' : 'connected';
       this.logger.info(`${taskQueue}: ${verb} to ${event.url} (namespace "${namespace}"), ${this.serving()}`, {
         event: verb, url: event.url, namespace, taskQueue, activities: this.served.activities, slots: this.served.slots,
       });
     } else {
-      this.logger.warn(`${taskQueue}: connection to ${event.url} lost (${event.reason}); reconnecting in ${event.retryInMs} ms`, {
-        event: 'disconnected', url: event.url, namespace, taskQueue, reason: event.reason, retryInMs: event.retryInMs,
-      });
+      const fields = { event: 'disconnected', url: event.url, namespace, taskQueue, reason: event.reason, retryInMs: event.retryInMs };
+      if (this.connectedOnce) {
+        this.logger.warn(`${taskQueue}: connection to ${event.url} lost (${event.reason}); reconnecting in ${event.retryInMs} ms`, fields);
+      } else {
+        this.logger.warn(`${taskQueue}: cannot reach ${event.url} yet (${event.reason}); trying again in ${event.retryInMs} ms`, fields);
+      }
     }
   }
 

@@ -15,4 +15,17 @@ describe('the worker logger', () => {
     expect(() => log.connection({ type: 'connected', url: 'ws://x/ws', sessionId: 's', reconnected: false })).not.toThrow();
     expect(() => log.connection({ type: 'disconnected', url: 'ws://x/ws', reason: 'gone', retryInMs: 100 })).not.toThrow();
   });
+
+  it('says "cannot reach" before the first connection and "lost" after it', () => {
+    const lines: string[] = [];
+    const log = new WorkerLog({ info: (m) => lines.push(m), warn: (m) => lines.push(m) }, { namespace: 'default', taskQueue: 'q', activities: ['a'], slots: 1 });
+    log.connection({ type: 'disconnected', url: 'ws://x/ws', reason: 'ECONNREFUSED', retryInMs: 100 });
+    log.connection({ type: 'connected', url: 'ws://x/ws', sessionId: 's', reconnected: false });
+    log.connection({ type: 'disconnected', url: 'ws://x/ws', reason: 'closed (1006)', retryInMs: 200 });
+    expect(lines).toEqual([
+      'q: cannot reach ws://x/ws yet (ECONNREFUSED); trying again in 100 ms',
+      'q: connected to ws://x/ws (namespace "default"), serving 1 activity (a), 1 at once',
+      'q: connection to ws://x/ws lost (closed (1006)); reconnecting in 200 ms',
+    ]);
+  });
 });
