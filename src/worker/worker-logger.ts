@@ -21,13 +21,23 @@ export interface WorkerLogger {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** One line per event: info on stdout, warnings on stderr, each starting `[perdure worker]`. */
+/**
+ * One line per event: info on stdout, warnings on stderr, each starting `[perdure worker]`.
+ *
+ * @example
+ * Worker.create({ connection: engine, taskQueue: 'orders', activities, logger: consoleWorkerLogger }); // in-process workers are quiet by default
+ */
 export const consoleWorkerLogger: WorkerLogger = {
   info: (message) => console.log(`[perdure worker] ${message}`),
   warn: (message) => console.warn(`[perdure worker] ${message}`),
 };
 
-/** Says nothing (`quiet: true`). */
+/**
+ * Says nothing (what `quiet: true` uses).
+ *
+ * @example
+ * Worker.create({ address, taskQueue: 'orders', activities, logger: silentWorkerLogger });
+ */
 export const silentWorkerLogger: WorkerLogger = { info() {}, warn() {} };
 
 /** What one Worker tells its logger, in words a person reading a terminal can act on. */
