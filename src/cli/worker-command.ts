@@ -36,9 +36,9 @@ export function workerCommand(): Command {
 The module's exported functions are activities under their export names; an exported object whose
 values are all functions contributes each of them (export const activities = { chargeCard, … }).
 
-It prints when it connects (address, namespace, task queue, activities), when the connection is
-lost and made again, and each failed attempt (activity, attempt, workflow, error type and
-message) on stderr; --quiet prints none of it.`)
+It prints when it connects (address, namespace, task queue, activities) on stdout, and a lost
+connection and each failed attempt (activity, attempt, workflow, error type and message) on
+stderr; --quiet prints none of it.`)
     .action(runWorker);
 }
 
