@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { toMs } from '../common/duration.ts';
 import { EXECUTION_STATUSES } from '../common/history.ts';
 import type { Duration } from '../common/activity-options.ts';
+import { usageError } from './cli-error.ts';
 
 /** The visibility filters of `perdure workflow list` and `perdure workflow count`. */
 export interface ListFilterFlags {
@@ -31,9 +32,9 @@ export function withListFilters(command: Command): Command {
     .addOption(new Option('--status <status>', 'only executions with this status').choices(EXECUTION_STATUSES))
     .option('--type <type>', 'only executions of this workflow type')
     .option('--started-after <time>', `started at or after: ${TIME_HELP}`)
-    .option('--started-before <time>', 'started before this time')
-    .option('--closed-after <time>', 'closed at or after this time (open executions never match)')
-    .option('--closed-before <time>', 'closed before this time')
+    .option('--started-before <time>', 'started before this time (the same forms)')
+    .option('--closed-after <time>', 'closed at or after this time (the same forms; open executions never match)')
+    .option('--closed-before <time>', 'closed before this time (the same forms)')
     .option('--prefix <workflowIdPrefix>', 'only workflow ids starting with this')
     .option('--attr <expression>', 'a search attribute filter, repeatable: name=value, or name>=, >, <=, < value for a number or datetime',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
@@ -41,12 +42,19 @@ export function withListFilters(command: Command): Command {
 
 /**
  * The flags as the HTTP API's query string. An age (`2h`) is made a time here, against this
- * machine's clock; ISO times and ms go to the server as typed, which refuses what it cannot read.
+ * machine's clock; ISO times and ms go to the server as typed. A value that is none of these
+ * (`yesterday`) is a usage error here (exit 2), naming every form, rather than the server's
+ * INVALID_ARGUMENT (exit 1), which knows nothing of ages.
+ *
+ * @throws CliError USAGE naming the flag and the forms it takes.
  */
 export function filterQuery(o: ListFilterFlags, now = Date.now()): Record<string, string | string[] | undefined> {
   const at = (value: string | undefined, flag: string): string | undefined => {
-    if (value === undefined || !/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) return value;
-    return new Date(now - toMs(value as Duration, flag)).toISOString();
+    if (value === undefined) return value;
+    if (/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(value)) return new Date(now - toMs(value as Duration, flag)).toISOString();
+    // Date.parse reads more than ISO 8601 (e.g. "Jan 2 2026"); the server reads the same way.
+    if (/^\d+$/.test(value) || Number.isFinite(Date.parse(value))) return value;
+    throw usageError(`${flag}: expected ${TIME_HELP}, got ${JSON.stringify(value)}.`);
   };
   return {
     status: o.status, type: o.type, workflowIdPrefix: o.prefix,

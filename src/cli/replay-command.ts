@@ -6,10 +6,11 @@ import type { Divergence } from '../engine/replay.ts';
 import { CliError, EXIT, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { printJson, table } from './format.ts';
+import { withWorkflowsOption, workflowModules } from './workflows-option.ts';
 import type { HttpApi } from './http.ts';
 
 interface ReplayOptions extends ConnectionOptions {
-  workflows: string[];
+  workflows?: string[];
   type?: string;
   all?: boolean;
 }
@@ -39,10 +40,9 @@ interface ReplayReport {
  * perdure replay --all --workflows dist/workflows.js   # in CI, before a deploy
  */
 export function replayCommand(): Command {
-  return withConnectionOptions(new Command('replay'))
+  return withWorkflowsOption(withConnectionOptions(new Command('replay')), 'module(s) exporting the machines, as for `perdure server`')
     .description('replay execution histories against the local machines; report divergences (exit 1)')
     .argument('[workflowId]', 'the execution to replay (or --type / --all for every running execution)')
-    .option('-w, --workflows <module...>', 'module(s) exporting the machines, as for `perdure server`', ['machines/index.ts'])
     .option('--type <type>', 'replay every running execution of this workflow type')
     .option('--all', 'replay every running execution of every type the module exports')
     .action(async (workflowId: string | undefined, o: ReplayOptions) => {
@@ -50,14 +50,15 @@ export function replayCommand(): Command {
         throw usageError('give a workflow id, or --type <type>, or --all (one of them)');
       }
       const { loadWorkflows } = await import('../server/load-workflows.ts');
-      const definitions = await loadWorkflows(o.workflows);
+      const modules = workflowModules(o.workflows, 'replay');
+      const definitions = await loadWorkflows(modules);
       const api = apiFrom(o);
       const reports = workflowId !== undefined
-        ? [await replayOne(api, definitions, workflowId, o.workflows)]
-        : await replayRunning(api, definitions, o.type === undefined ? [...new Set(definitions.map((d) => d.type))] : [o.type], o.workflows);
+        ? [await replayOne(api, definitions, workflowId, modules)]
+        : await replayRunning(api, definitions, o.type === undefined ? [...new Set(definitions.map((d) => d.type))] : [o.type], modules);
       if (reports.some((r) => !r.ok)) process.exitCode = EXIT.failure;
       if (o.json) return printJson(workflowId !== undefined ? reports[0] : { executions: reports, diverged: reports.filter((r) => !r.ok).length });
-      if (workflowId !== undefined) return printOne(reports[0]!, o.workflows);
+      if (workflowId !== undefined) return printOne(reports[0]!, modules);
       printMany(reports);
     });
 }

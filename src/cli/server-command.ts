@@ -7,9 +7,10 @@ import type { TokenGrant } from '../hub/auth.ts';
 import type { PerdureServer } from '../server/create-server.ts';
 import type { Durability } from '../store/store.ts';
 import { CliError } from './cli-error.ts';
+import { withWorkflowsOption, workflowModules } from './workflows-option.ts';
 
 interface ServerCommandOptions {
-  workflows: string[];
+  workflows?: string[];
   data: string;
   port: number;
   host: string;
@@ -34,9 +35,8 @@ const CLOSE_DEADLINE_MS = 15_000;
  * perdure server --workflows machines/index.ts --data ./.perdure --port 7233
  */
 export function serverCommand(): Command {
-  return new Command('server')
+  return withWorkflowsOption(new Command('server'), 'module(s) whose workflow(...) exports are registered (TypeScript loads as is)')
     .description('run the Perdure server: engine, embedded store, WebSocket hub and HTTP API on one port')
-    .option('-w, --workflows <module...>', 'module(s) whose workflow(...) exports are registered (TypeScript loads as is)', ['machines/index.ts'])
     .option('-d, --data <dir>', 'data directory of the embedded LevelDB store', './.perdure')
     .option('-p, --port <port>', 'port for HTTP and WebSocket (0 picks a free one)', parsePort, DEFAULT_PORT)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
@@ -58,7 +58,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
     import('../server/create-server.ts'), import('../server/load-workflows.ts'), import('../hub/auth.ts'),
   ]);
   const logger = await makeLogger(o.logLevel, o.logFormat === 'auto' ? (process.stdout.isTTY ? 'pretty' : 'json') : o.logFormat);
-  const workflows = await loadWorkflows(o.workflows);
+  const workflows = await loadWorkflows(workflowModules(o.workflows, 'server'));
   const tokens: TokenGrant[] = [];
   if (o.authToken) tokens.push({ token: o.authToken, namespace: '*', role: 'admin' });
   if (o.tokenFile) tokens.push(...(await Authenticator.fromFile(o.tokenFile)));

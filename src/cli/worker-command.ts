@@ -11,6 +11,7 @@ interface WorkerCommandOptions {
   token?: string;
   concurrency: number;
   identity?: string;
+  quiet?: boolean;
 }
 
 /**
@@ -30,9 +31,14 @@ export function workerCommand(): Command {
     .addOption(new Option('--token <token>', 'bearer token, when the server requires one').env('PERDURE_TOKEN'))
     .option('-c, --concurrency <n>', 'activities run at once, per task queue', parsePositiveInt, 100)
     .option('--identity <name>', 'how the server names this worker (default: host and pid)')
+    .option('--quiet', 'print nothing but errors (no connection or failed-attempt lines)')
     .addHelpText('after', `
 The module's exported functions are activities under their export names; an exported object whose
-values are all functions contributes each of them (export const activities = { chargeCard, … }).`)
+values are all functions contributes each of them (export const activities = { chargeCard, … }).
+
+It prints when it connects (address, namespace, task queue, activities) on stdout, and a lost
+connection and each failed attempt (activity, attempt, workflow, error type and message) on
+stderr; --quiet prints none of it.`)
     .action(runWorker);
 }
 
@@ -40,30 +46,28 @@ async function runWorker(o: WorkerCommandOptions): Promise<void> {
   const { Worker } = await import('../worker/index.ts');
   const activities = await loadActivities(o.activities);
   const queues = o.taskQueue.flatMap((q) => q.split(',')).map((q) => q.trim()).filter(Boolean);
+  // The worker SDK says what each worker does (connected, reconnecting, failed attempts): one
+  // line per event and task queue, the queue first.
   const workers = queues.map((taskQueue) => Worker.create({
     address: o.address, namespace: o.namespace, token: o.token, taskQueue, activities,
-    maxConcurrentActivities: o.concurrency, identity: o.identity,
-    connectionOptions: {
-      onEvent: (event) => console.log(event.type === 'connected'
-        ? `${taskQueue}: ${event.reconnected ? 'reconnected' : 'connected'} to ${event.url}`
-        : `${taskQueue}: connection lost (${event.reason}); retrying in ${event.retryInMs} ms`),
-    },
+    maxConcurrentActivities: o.concurrency, identity: o.identity, quiet: o.quiet,
   }));
+  const say = (line: string) => o.quiet || console.log(line);
   const running = Promise.all(workers.map((w) => w.run()));
-  console.log(`Perdure worker: ${Object.keys(activities).length} activities (${Object.keys(activities).join(', ')}) ` +
+  say(`Perdure worker: ${Object.keys(activities).length} activities (${Object.keys(activities).join(', ')}) ` +
     `on task queue${queues.length > 1 ? 's' : ''} ${queues.join(', ')} of ${o.address}, namespace ${o.namespace}, ${o.concurrency} at once.`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: draining the activities in flight…`);
+    say(`${signal}: draining the activities in flight…`);
     void Promise.all(workers.map((w) => w.shutdown()));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   await running;
-  console.log('Perdure worker stopped.');
+  say('Perdure worker stopped.');
 }
 
 /**
@@ -95,6 +99,9 @@ function isFunctionRecord(value: unknown): value is Record<string, ActivityFunct
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   if (proto !== Object.prototype && proto !== null) return false;
+  // XState actor logic — such as an activity(...) declaration exported beside its
+  // implementation — is a plain object of functions too (transition, start, …): not activities.
+  if (isActorLogic(value)) return false;
   const values = Object.values(value);
   return values.length > 0 && values.every((v) => typeof v === 'function');
 }
@@ -103,4 +110,9 @@ function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new UsageArgumentError('must be a positive integer.');
   return n;
+}
+
+function isActorLogic(value: object): boolean {
+  const logic = value as { transition?: unknown; getInitialSnapshot?: unknown };
+  return typeof logic.transition === 'function' && typeof logic.getInitialSnapshot === 'function';
 }

@@ -194,7 +194,7 @@ export function workflowCommands(): Command {
     });
 
   leaf(group, 'migrate <type>', 'move the open executions of a version to another with its migration function (workflow(machine, { migrations }))')
-    .requiredOption('--from <version>', 'the version whose open executions move (see `perdure workflow types`)')
+    .requiredOption('--from <version>', 'the version whose open executions move (`perdure machine list` shows the versions of each type)')
     .option('--to <version>', 'the target version (default: the newest registered)')
     .option('--workflow-id <id...>', 'only these executions')
     .action(async (type: string, o: ConnectionOptions & { from: string; to?: string; workflowId?: string[] }) => {

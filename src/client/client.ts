@@ -20,17 +20,38 @@ export interface ClientOptions {
   token?: string;
   /** Shown in server logs. */
   identity?: string;
-  /** Reconnection after a dropped connection. */
+  /**
+   * Reconnection after a dropped connection. The client reconnects by itself, without limit,
+   * until `close()`; these say how often it tries and how long a call waits for it.
+   */
   reconnect?: {
     /** First delay; doubles with each failed attempt (jittered). Default 100 ms. */
     initialDelayMs?: number;
     /** Longest delay between attempts. Default 5 s. */
     maxDelayMs?: number;
-    /** How long a call made while disconnected waits for the connection before CONNECTION_LOST. Default 30 s. */
+    /**
+     * How long a call made while disconnected (start, signal, query, describe, …) waits for the
+     * connection to come back before it rejects with CONNECTION_LOST. Default 30,000 ms;
+     * `Infinity` waits for ever. `handle.result()` is not bound by it: it waits across outages
+     * until its own `timeoutMs` (for ever without one).
+     *
+     * @example
+     * reconnect: { waitMs: 120_000 } // ride out a two-minute server restart in every call
+     */
     waitMs?: number;
   };
-  /** Time allowed to connect and be welcomed. Default 10 s. */
+  /** Time allowed for one connection attempt: the upgrade plus hello and welcome. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * How long `Client.connect` keeps trying a server that cannot be reached yet (it is still
+   * starting, or restarting), with the reconnect backoff, before it rejects with CONNECTION_LOST.
+   * Default 0: one attempt, and an unreachable server rejects at once. `Infinity` waits for ever.
+   * A refused token or protocol version rejects at once whatever this is.
+   *
+   * @example
+   * const client = await Client.connect({ address: 'localhost:7233', waitForServerMs: 30_000 }); // beside a server starting up
+   */
+  waitForServerMs?: number;
   /**
    * Encodes (encrypts) the `encodeFields` of workflow inputs and events before they leave, and
    * decodes every envelope in results, queries, descriptions and histories. See docs/payloads.md.
@@ -131,17 +152,24 @@ export class Client {
 
   /**
    * Connects and says hello as a client. Rejects when the server cannot be reached
-   * (CONNECTION_LOST), refuses the token (UNAUTHORIZED, FORBIDDEN) or speaks another protocol
-   * version (PROTOCOL_VERSION).
+   * (CONNECTION_LOST; at once, or after `waitForServerMs`), refuses the token (UNAUTHORIZED,
+   * FORBIDDEN) or speaks another protocol version (PROTOCOL_VERSION).
+   *
+   * @throws InvalidArgumentError for a `waitForServerMs` or `reconnect.waitMs` that is not a number ≥ 0.
    */
   static async connect(options: ClientOptions): Promise<Client> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('Client.connect({ address, namespace?, token? })');
+    for (const [name, value] of [['waitForServerMs', options.waitForServerMs], ['reconnect.waitMs', options.reconnect?.waitMs]] as const) {
+      if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
+        throw new InvalidArgumentError(`Client.connect: ${name} must be a number of ms ≥ 0 (Infinity waits for ever), got ${String(value)}`);
+      }
+    }
     const namespace = options.namespace ?? 'default';
     const payloads = options.payloadCodec === undefined ? undefined : checkPayloadCodecOptions(options.payloadCodec, 'Client.connect');
     const transport = await WsTransport.open({
       url: webSocketUrl(options.address), namespace, token: options.token, identity: options.identity,
       initialDelayMs: options.reconnect?.initialDelayMs, maxDelayMs: options.reconnect?.maxDelayMs,
-      reconnectWaitMs: options.reconnect?.waitMs, connectTimeoutMs: options.connectTimeoutMs,
+      reconnectWaitMs: options.reconnect?.waitMs, connectTimeoutMs: options.connectTimeoutMs, waitForServerMs: options.waitForServerMs,
     });
     return new Client(payloads ? new CodecTransport(transport, payloads) : transport, namespace);
   }

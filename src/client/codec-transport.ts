@@ -1,7 +1,7 @@
 import { decodePayloads, encodeFields, type PayloadCodecOptions } from '../common/payload-codec.ts';
 import type { ClientOp } from '../common/wire.ts';
 import type { ErrorContext } from './errors.ts';
-import type { HandleTransport } from './workflow-handle.ts';
+import type { CallOptions, HandleTransport } from './workflow-handle.ts';
 
 /** The connection a `Client` uses: calls, plus whether it is up, plus closing it. */
 export interface ClientTransport extends HandleTransport {
@@ -34,8 +34,8 @@ export class CodecTransport implements ClientTransport {
     return this.inner.close();
   }
 
-  async call(op: ClientOp, args: Record<string, unknown>, context?: ErrorContext): Promise<unknown> {
-    const answer = await this.inner.call(op, await this.encodeArgs(op, args), context);
+  async call(op: ClientOp, args: Record<string, unknown>, context?: ErrorContext, options?: CallOptions): Promise<unknown> {
+    const answer = await this.inner.call(op, await this.encodeArgs(op, args), context, options);
     return DECODED_OPS.has(op) ? decodePayloads(answer, this.options.codec) : answer;
   }
 

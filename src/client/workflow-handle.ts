@@ -8,10 +8,21 @@ import type { EventOf, OutputOf, WorkflowDescription, WorkflowState } from './ty
 /** The longest single server-side wait of `result()`; it asks again until the run closes or its own timeout ends. */
 const RESULT_POLL_MS = 30_000;
 
+/** Per-call options of a transport. */
+export interface CallOptions {
+  /** How long a call made while disconnected waits for the connection; default the client's `reconnect.waitMs`. */
+  waitMs?: number;
+}
+
 /** The part of the connection a handle uses. */
 export interface HandleTransport {
-  call(op: ClientOp, args: Record<string, unknown>, context?: ErrorContext): Promise<unknown>;
+  call(op: ClientOp, args: Record<string, unknown>, context?: ErrorContext, options?: CallOptions): Promise<unknown>;
 }
+
+/** Codes of a server that is going away: result() waits for the next one (the restart) and asks again. */
+const SERVER_LEAVING = new Set(['ENGINE_STOPPED', 'STORE_CLOSED']);
+/** Pause before asking again after such an answer, so a stopping server is not asked in a tight loop. */
+const LEAVING_RETRY_MS = 250;
 
 /**
  * One workflow execution, by workflow id. Typed by its workflow: `WorkflowHandle<typeof
@@ -79,8 +90,14 @@ export class WorkflowHandle<W = unknown> {
    * With `timeoutMs`, rejects with `TimeoutError` (code TIMEOUT) if it is still open by then.
    *
    * Under the hood it asks the server to wait at most 30 s at a time and asks again, so a long
-   * wait is no single endless request, and a connection that drops meanwhile is re-established
-   * and the wait resumed.
+   * wait is no single endless request. It waits across server outages: a connection that drops
+   * meanwhile is re-established and the wait resumed, for as long as the outage lasts — the
+   * client's `reconnect.waitMs` does not apply here; `timeoutMs` is the only limit. When the
+   * connection is still down at `timeoutMs`, it rejects with `ConnectionLostError`
+   * (CONNECTION_LOST) rather than TIMEOUT: whether the execution closed is then unknown.
+   *
+   * @example
+   * const output = await handle.result({ timeoutMs: 60_000 }); // TimeoutError when still open after a minute
    */
   async result(options: { timeoutMs?: number } = {}): Promise<OutputOf<W>> {
     const { timeoutMs } = options;
@@ -92,7 +109,8 @@ export class WorkflowHandle<W = unknown> {
       const wait = Math.ceil(Math.max(0, Math.min(RESULT_POLL_MS, deadline - Date.now())));
       let answer: { status: ExecutionStatus; output?: unknown; failure?: FailureInfo };
       try {
-        answer = (await this.call('result', { timeoutMs: wait })) as typeof answer;
+        // While disconnected, wait for the connection as long as the caller waits for the result.
+        answer = (await this.call('result', { timeoutMs: wait }, undefined, { waitMs: deadline - Date.now() })) as typeof answer;
       } catch (error) {
         const more = Date.now() < deadline;
         if (error instanceof PerdureError && error.code === 'TIMEOUT') {
@@ -101,6 +119,12 @@ export class WorkflowHandle<W = unknown> {
         }
         // The wait was cut by a dropped connection: waiting again is safe (it only reads).
         if (error instanceof ConnectionLostError && error.sent && more) continue;
+        // The server is stopping (a restart): its socket closes next, and the call after that
+        // waits for the new one.
+        if (error instanceof PerdureError && SERVER_LEAVING.has(error.code) && more) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(LEAVING_RETRY_MS, Math.max(0, deadline - Date.now()))));
+          continue;
+        }
         throw error;
       }
       if (answer.status === 'completed') return answer.output as OutputOf<W>;
@@ -121,10 +145,10 @@ export class WorkflowHandle<W = unknown> {
     return ((await this.call('history', {})) as { events: HistoryEvent[] }).events;
   }
 
-  private call(op: ClientOp, args: Record<string, unknown>, event?: unknown): Promise<unknown> {
+  private call(op: ClientOp, args: Record<string, unknown>, event?: unknown, options?: CallOptions): Promise<unknown> {
     const eventType = (event as { type?: unknown } | undefined)?.type;
     return this.transport.call(op, { ...args, workflowId: this.workflowId }, {
       namespace: this.namespace, workflowId: this.workflowId, eventType: typeof eventType === 'string' ? eventType : undefined,
-    });
+    }, options);
   }
 }

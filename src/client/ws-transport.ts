@@ -16,8 +16,13 @@ export interface TransportOptions {
   initialDelayMs?: number;
   /** Default 5 s. */
   maxDelayMs?: number;
-  /** How long a call made while disconnected waits for the connection to come back. Default 30 s. */
+  /** How long a call made while disconnected waits for the connection to come back. Default 30 s; `Infinity` waits for ever. */
   reconnectWaitMs?: number;
+  /**
+   * How long `open()` retries a server that refuses connections (still starting, restarting),
+   * with the reconnect backoff, before it rejects with CONNECTION_LOST. Default 0: one attempt.
+   */
+  waitForServerMs?: number;
   /** Time allowed for the upgrade plus hello/welcome. Default 10 s. */
   connectTimeoutMs?: number;
   /** The client pings the server this often; a server that misses a pong is dropped (half-open). Default 15 s. */
@@ -33,8 +38,18 @@ interface Pending {
 interface ReadyWaiter {
   resolve(): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** Absent for a wait without limit. */
+  timer?: ReturnType<typeof setTimeout>;
 }
+
+/** Per-call options of `WsTransport.call`. */
+export interface CallOptions {
+  /** How long to wait for the connection when it is down; default the transport's `reconnectWaitMs`. */
+  waitMs?: number;
+}
+
+/** The longest delay setTimeout honours; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Errors that another attempt with the same settings cannot fix: waiting calls get them at once. */
 const PERMANENT = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_VERSION']);
@@ -50,8 +65,9 @@ const PERMANENT = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'PROTOCOL_VERSION']);
  *   │── call { id, op, args } ─────────────────────►│
  *   │◄────────── ok { id, value } | error { id } ───│
  *   ╳ connection drops: calls in flight reject with CONNECTION_LOST (sent: true, retryable);
- *     reconnect with backoff (100 ms, 200 ms, … 5 s, jittered); calls made meanwhile wait for
- *     the connection (up to reconnectWaitMs), then go out.
+ *     reconnect with backoff (100 ms, 200 ms, … 5 s, jittered) without limit; calls made
+ *     meanwhile wait for the connection (up to reconnectWaitMs, or the call's own waitMs:
+ *     handle.result() waits until its timeout), then go out.
  * ```
  */
 export class WsTransport {
@@ -69,16 +85,36 @@ export class WsTransport {
   private constructor(options: TransportOptions) {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TransportOptions;
     this.options = {
-      initialDelayMs: 100, maxDelayMs: 5_000, reconnectWaitMs: 30_000, connectTimeoutMs: 10_000, pingIntervalMs: 15_000,
+      initialDelayMs: 100, maxDelayMs: 5_000, reconnectWaitMs: 30_000, waitForServerMs: 0, connectTimeoutMs: 10_000, pingIntervalMs: 15_000,
       ...given,
     };
   }
 
-  /** Connects once; rejects with the reason (UNAUTHORIZED, FORBIDDEN, CONNECTION_LOST …) when that fails. */
+  /**
+   * Connects; rejects with the reason (UNAUTHORIZED, FORBIDDEN, CONNECTION_LOST …) when that
+   * fails. With `waitForServerMs`, an unreachable server is tried again (with the reconnect
+   * backoff) until then; a refusal (token, version) is not, since the next try would repeat it.
+   */
   static async open(options: TransportOptions): Promise<WsTransport> {
     const transport = new WsTransport(options);
-    transport.adopt(await transport.connect());
-    return transport;
+    const deadline = Date.now() + transport.options.waitForServerMs;
+    for (;;) {
+      try {
+        transport.adopt(await transport.connect());
+        return transport;
+      } catch (error) {
+        const unreachable = (error as PerdureError).code === 'CONNECTION_LOST';
+        const delay = transport.nextDelay();
+        if (unreachable && Date.now() + delay <= deadline) {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        const waited = transport.options.waitForServerMs;
+        if (!unreachable || waited <= 0) throw error;
+        throw new ConnectionLostError(`${(error as Error).message.replace(/^CONNECTION_LOST: /, '')}; tried for ${waited} ms (waitForServerMs). ` +
+          'Is the server running at that address?', false);
+      }
+    }
   }
 
   get url(): string {
@@ -90,9 +126,13 @@ export class WsTransport {
     return this.state === 'open';
   }
 
-  /** Sends one `call` and resolves with the server's answer (or rejects with its error, rebuilt). */
-  async call(op: ClientOp, args: Record<string, unknown>, context: ErrorContext = {}): Promise<unknown> {
-    if (this.state !== 'open') await this.ready();
+  /**
+   * Sends one `call` and resolves with the server's answer (or rejects with its error, rebuilt).
+   * While disconnected it first waits for the connection, at most `waitMs` (default
+   * `reconnectWaitMs`; `handle.result()` passes what is left of its own timeout).
+   */
+  async call(op: ClientOp, args: Record<string, unknown>, context: ErrorContext = {}, options: CallOptions = {}): Promise<unknown> {
+    if (this.state !== 'open') await this.ready(options.waitMs ?? this.options.reconnectWaitMs);
     const ws = this.ws!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -132,19 +172,20 @@ export class WsTransport {
     });
   }
 
-  /** Waits until the connection is (re)established, at most reconnectWaitMs. */
-  private ready(): Promise<void> {
+  /** Waits until the connection is (re)established, at most `waitMs` (`Infinity`: for as long as it takes). */
+  private ready(waitMs: number): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new ConnectionLostError('the client is closed', false));
     if (this.lastError && PERMANENT.has(this.lastError.code)) return Promise.reject(this.lastError);
     return new Promise((resolve, reject) => {
-      const waiter: ReadyWaiter = {
-        resolve, reject,
-        timer: setTimeout(() => {
+      const waiter: ReadyWaiter = { resolve, reject };
+      // setTimeout fires at once for a delay past 2^31-1 ms (or Infinity): such a wait has no timer.
+      if (waitMs <= MAX_TIMER_MS) {
+        waiter.timer = setTimeout(() => {
           this.readyWaiters.delete(waiter);
           const why = this.lastError ? ` (last attempt: ${this.lastError.message})` : '';
-          reject(new ConnectionLostError(`not connected to ${this.url} after waiting ${this.options.reconnectWaitMs} ms${why}`, false));
-        }, this.options.reconnectWaitMs),
-      };
+          reject(new ConnectionLostError(`not connected to ${this.url} after waiting ${Math.round(waitMs)} ms${why}`, false));
+        }, waitMs);
+      }
       this.readyWaiters.add(waiter);
     });
   }
@@ -263,12 +304,17 @@ export class WsTransport {
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  /** The next reconnect delay; each call counts one more failed attempt. */
+  private nextDelay(): number {
     const { initialDelayMs, maxDelayMs } = this.options;
     const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
     // Jitter spreads the reconnections of many clients after a server restart.
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private scheduleReconnect(): void {
+    const delay = this.nextDelay();
     this.reconnectTimer = setTimeout(() => {
       this.connect().then(
         (ws) => this.adopt(ws),

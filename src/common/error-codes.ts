@@ -21,8 +21,8 @@ export const ERROR_CODES = {
     fix: 'Start a new execution; read the closed one with result() or history().',
   },
   WORKFLOW_TYPE_NOT_FOUND: {
-    meaning: 'No workflow type of that name is registered with the engine.',
-    fix: 'Register the machine with workflow(machine) and pass it to the engine (or server) at start.',
+    meaning: 'No workflow type of that name is registered with the engine: a server registers the workflow(machine) exports of its --workflows module.',
+    fix: 'Start one of the registered types the message names (`perdure machine list`), or export the machine with workflow(machine) from the server\'s --workflows module (createServer({ workflows }) when embedded) and restart the server.',
   },
   NAMESPACE_NOT_FOUND: {
     meaning: 'The namespace named by the request does not exist: namespaces other than `default` must be created before use.',

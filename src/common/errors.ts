@@ -68,7 +68,9 @@ export class WorkflowTypeNotFoundError extends PerdureError {
     super(
       'WORKFLOW_TYPE_NOT_FOUND',
       `no workflow type "${type}" is registered (registered: ${known.join(', ') || 'none'}). ` +
-        'Pass workflow(machine) to the engine.',
+        // Said for the CLI and HTTP user, who cannot change the engine's code: where types come from.
+        'A server registers the workflow(machine) exports of its --workflows module (`perdure server --workflows <module>`, ' +
+        'or createServer({ workflows }) when embedded): start one of the registered types, or export this one there and restart the server.',
     );
   }
 }

@@ -195,7 +195,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     api.get<{ Params: WorkflowParams; Querystring: RunQuery }>(`${one}/query`, async (request) => call(request, 'query', { workflowId: request.params.workflowId, runId: request.query.runId }));
 
     api.post<{ Params: WorkflowParams }>(`${one}/signal`, async (request, reply) => {
-      const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
+      const event = eventOf(request.body);
       reply.code(202);
       return call(request, 'signal', { workflowId: request.params.workflowId, event });
     });
@@ -209,7 +209,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     });
 
     api.post<{ Params: WorkflowParams }>(`${one}/update`, async (request) => {
-      const { event } = objectBody(request.body, '{ "event": { "type": "APPROVE", … } }');
+      const event = eventOf(request.body);
       return call(request, 'update', { workflowId: request.params.workflowId, event });
     });
 
@@ -293,6 +293,21 @@ function objectBody(body: unknown, shape: string): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+const EVENT_BODY = '{ "event": { "type": "APPROVE", … } }';
+
+/**
+ * The `event` of a signal or update body. A body without one (a bare event such as
+ * `{ "type": "APPROVE" }` is the usual slip) is refused showing the shape, as a start is.
+ */
+function eventOf(body: unknown): unknown {
+  const { event } = objectBody(body, EVENT_BODY);
+  if (event === undefined) {
+    const bare = typeof (body as { type?: unknown }).type === 'string' ? ' (the event goes inside "event", not at the top level)' : '';
+    throw new InvalidArgumentError(`body: expected a JSON object like ${EVENT_BODY}, got no "event" field${bare}`);
+  }
+  return event;
+}
+
 /**
  * The visibility filters of a query string; times are ISO 8601 (`2026-01-02T03:04:05Z`) or ms
  * since epoch. An unreadable time is INVALID_ARGUMENT naming the parameter. Search attributes
@@ -342,18 +357,26 @@ function handleError(error: FastifyError | PerdureError, request: FastifyRequest
   // fastify's own errors: body parsing, limits, media types.
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status === 413) {
-    sendError(reply, 413, 'FRAME_TOO_LARGE', `FRAME_TOO_LARGE: the request body is larger than the server's limit. ${error.message}`);
+    sendError(reply, 413, 'FRAME_TOO_LARGE', `the request body is larger than the server's limit. ${error.message}`);
   } else if (status === 404) {
-    sendError(reply, 404, 'NOT_FOUND', `NOT_FOUND: ${error.message}`);
+    sendError(reply, 404, 'NOT_FOUND', error.message);
   } else if (status >= 400 && status < 500) {
     const what = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'send a JSON body with Content-Type: application/json' : 'the body must be valid JSON';
-    sendError(reply, status, 'INVALID_ARGUMENT', `INVALID_ARGUMENT: body: ${error.message} (${what}).`);
+    sendError(reply, status, 'INVALID_ARGUMENT', `body: ${error.message} (${what}).`);
   } else {
     request.log.error({ err: error }, 'HTTP API request failed');
-    sendError(reply, 500, 'INTERNAL', `INTERNAL: ${error.message}`);
+    sendError(reply, 500, 'INTERNAL', error.message);
   }
 }
 
+/**
+ * `{ code, message }`. A PerdureError's message starts with its code (for logs and stack
+ * traces); the body carries the code in its own field, so the message drops that prefix.
+ */
 function sendError(reply: FastifyReply, status: number, code: string, message: string): void {
-  reply.code(status).type('application/json').send({ code, message });
+  reply.code(status).type('application/json').send({ code, message: withoutCode(code, message) });
+}
+
+function withoutCode(code: string, message: string): string {
+  return message.startsWith(`${code}: `) ? message.slice(code.length + 2) : message;
 }

@@ -56,7 +56,7 @@ export class WsHub {
     socket.on('error', () => socket.destroy());
     const path = (request.url ?? '').split('?')[0];
     if (path !== WS_PATH) {
-      refuse(socket, 404, 'Not Found', { code: 'NOT_FOUND', message: `NOT_FOUND: WebSocket peers connect to ${WS_PATH}` });
+      refuse(socket, 404, 'Not Found', { code: 'NOT_FOUND', message: `WebSocket peers connect to ${WS_PATH}` });
       return;
     }
     let grant: TokenGrant | undefined;
@@ -75,7 +75,9 @@ export class WsHub {
   }
 }
 
+/** An HTTP answer to an upgrade, with a body like the HTTP API's: the code in its field, not in the message. */
 function refuse(socket: Duplex, status: number, text: string, body: { code: string; message: string }): void {
-  const json = JSON.stringify(body);
+  const prefix = `${body.code}: `;
+  const json = JSON.stringify({ code: body.code, message: body.message.startsWith(prefix) ? body.message.slice(prefix.length) : body.message });
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }

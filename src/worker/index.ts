@@ -22,6 +22,7 @@
  * await worker.run();
  */
 export { Worker, type WorkerOptions } from './worker.ts';
+export { consoleWorkerLogger, silentWorkerLogger, type WorkerLogger } from './worker-logger.ts';
 export { WsWorkerConnection, type WsConnectionOptions, type ConnectionEvent } from './ws-connection.ts';
 /** The WebSocket URL of a server address (`localhost:7233` → `ws://localhost:7233/ws`); `webSocketUrl` under its worker SDK name. */
 export { webSocketUrl as toWebSocketUrl } from '../common/address.ts';

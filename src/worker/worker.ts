@@ -5,7 +5,8 @@ import { checkPayloadCodecOptions, type PayloadCodecOptions } from '../common/pa
 import type { ActivityTask, WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { activityInfo, type ActivityContext, type ActivityFunction } from './activity-context.ts';
 import { ActivityPayloads, payloadFailure } from './activity-payloads.ts';
-import { WsWorkerConnection, type WsConnectionOptions } from './ws-connection.ts';
+import { consoleWorkerLogger, silentWorkerLogger, WorkerLog, type WorkerLogger } from './worker-logger.ts';
+import { WsWorkerConnection, type ConnectionEvent, type WsConnectionOptions } from './ws-connection.ts';
 
 /** Options of `Worker.create`: where tasks come from (`address` or `connection`), and what runs them. */
 export interface WorkerOptions {
@@ -36,9 +37,22 @@ export interface WorkerOptions {
    * (PAYLOAD_DECODE_FAILED is not retried; PAYLOAD_KEY_UNKNOWN is). See docs/payloads.md.
    */
   payloadCodec?: PayloadCodecOptions;
+  /**
+   * Where the worker says what it does: when it connects (address, namespace, task queue,
+   * activities), reconnects, and each failed attempt (activity, attempt, error type and message).
+   * Default with `address`: a line per event on the console (`[perdure worker] …`); with an
+   * in-process `connection` (tests, an embedded engine): nothing, unless a logger is given.
+   * See {@link WorkerLogger}.
+   *
+   * @example
+   * logger: { info: (msg, fields) => log.info(fields, msg), warn: (msg, fields) => log.warn(fields, msg) } // pino
+   */
+  logger?: WorkerLogger;
+  /** Say nothing (no logger at all). Default false. */
+  quiet?: boolean;
 }
 
-type ResolvedOptions = WorkerOptions & { namespace: string; maxConcurrentActivities: number };
+type ResolvedOptions = WorkerOptions & { namespace: string; maxConcurrentActivities: number; logger: WorkerLogger };
 
 /** One task this worker was given, from arrival to the server's answer to its report. */
 interface TaskRun {
@@ -71,6 +85,9 @@ interface TaskRun {
  * });
  * process.on('SIGTERM', () => void worker.shutdown());
  * await worker.run(); // resolves once shutdown() has drained the tasks in flight
+ *
+ * It logs when it connects, reconnects, and each failed attempt (see `logger`, `quiet`, and
+ * docs/connections.md).
  */
 export class Worker {
   private session?: WorkerSession;
@@ -87,10 +104,14 @@ export class Worker {
   private stopped!: () => void;
   private readonly finished: Promise<void>;
   private readonly payloads?: ActivityPayloads;
+  private readonly log: WorkerLog;
 
   private constructor(private readonly options: ResolvedOptions) {
     this.finished = new Promise((resolve) => (this.stopped = resolve));
     if (options.payloadCodec) this.payloads = new ActivityPayloads(options.payloadCodec);
+    this.log = new WorkerLog(options.logger, {
+      namespace: options.namespace, taskQueue: options.taskQueue, activities: Object.keys(options.activities), slots: options.maxConcurrentActivities,
+    });
   }
 
   /**
@@ -114,7 +135,13 @@ export class Worker {
     const slots = options.maxConcurrentActivities ?? 100;
     if (!Number.isInteger(slots) || slots < 1) throw new InvalidArgumentError('Worker.create: maxConcurrentActivities must be a whole number ≥ 1');
     const payloadCodec = options.payloadCodec === undefined ? undefined : checkPayloadCodecOptions(options.payloadCodec, 'Worker.create');
-    return new Worker({ ...options, namespace: options.namespace ?? 'default', maxConcurrentActivities: slots, payloadCodec });
+    const { logger } = options;
+    if (logger !== undefined && (typeof logger?.info !== 'function' || typeof logger?.warn !== 'function')) {
+      throw new InvalidArgumentError('Worker.create: logger must have info(message, fields) and warn(message, fields) methods');
+    }
+    // In-process workers are mostly tests, whose output would drown in a line per attempt.
+    const chosen = options.quiet ? silentWorkerLogger : (logger ?? (options.address !== undefined ? consoleWorkerLogger : silentWorkerLogger));
+    return new Worker({ ...options, namespace: options.namespace ?? 'default', maxConcurrentActivities: slots, payloadCodec, logger: chosen });
   }
 
   /**
@@ -138,9 +165,12 @@ export class Worker {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       await this.connecting?.catch(() => {});
+      const started = this.session !== undefined;
+      if (started) this.log.draining(this.tasks.size);
       this.session?.close('drain');
       await this.idle();
       await this.owned?.close();
+      if (started) this.log.stopped();
       this.stopped();
     })();
     return this.stopping;
@@ -151,7 +181,11 @@ export class Worker {
     let connection = this.options.connection;
     if (!connection) {
       const { address, token, namespace, identity, connectionOptions } = this.options;
-      this.connecting = WsWorkerConnection.connect({ ...connectionOptions, address: address!, token, namespace, identity });
+      const onEvent = (event: ConnectionEvent) => {
+        this.log.connection(event);
+        connectionOptions?.onEvent?.(event);
+      };
+      this.connecting = WsWorkerConnection.connect({ ...connectionOptions, address: address!, token, namespace, identity, onEvent });
       this.owned = await this.connecting;
       connection = this.owned;
     }
@@ -167,6 +201,7 @@ export class Worker {
           onCancel: (token, reason) => this.cancel(token, reason),
         },
       );
+      if (!this.owned) this.log.inProcess();
     }
     // A connection refused for good ends run() with the reason; a closed one after shutdown.
     await (this.owned ? Promise.race([this.finished, this.owned.closed.then(() => this.finished)]) : this.finished);
@@ -213,7 +248,9 @@ export class Worker {
       const sent = this.payloads ? await this.payloads.encodeOutput(task.activityType, output) : output;
       send = () => session.complete(task.taskToken, sent);
     } catch (error) {
-      send = () => session.fail(task.taskToken, toFailureInfo(payloadFailure(error)));
+      const failure = toFailureInfo(payloadFailure(error));
+      this.log.attemptFailed(task, failure);
+      send = () => session.fail(task.taskToken, failure);
     }
     run.finished = true;
     this.busy--;
@@ -225,9 +262,10 @@ export class Worker {
   private async report(run: TaskRun, send: () => Promise<void>): Promise<void> {
     try {
       await send();
-    } catch {
+    } catch (error) {
       // Refused: TASK_TOKEN_STALE (the attempt timed out, was cancelled or retried meanwhile;
       // the server moved on and nothing is lost), or the connection was closed for good.
+      if ((error as { code?: string }).code === 'TASK_TOKEN_STALE') this.log.reportStale(run.task);
     }
     this.tasks.delete(run.task.taskToken);
     if (this.tasks.size === 0 && this.idleWaiters.length > 0) {

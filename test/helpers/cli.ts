@@ -11,10 +11,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `perdure` command (`bin/perdure-source.js`) with `args` to completion. */
-export function perdure(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/**
+ * Runs the real `perdure` command (`bin/perdure-source.js`: the sources) with `args` to completion, in the repository
+ * (or in `options.cwd`, to see it as a user's own project does).
+ */
+export function perdure(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

@@ -51,9 +51,9 @@ describe('perdure workflow list and count with filters', () => {
     expect(all.executions.map((e) => e.workflowId)).toEqual(['cli-vis-a/2', 'cli-vis-b/1', 'cli-vis-a/1']);
   });
 
-  it('exits 1 with INVALID_ARGUMENT for an unreadable time', async () => {
+  it('exits 2 with a USAGE error naming the flag for an unreadable time', async () => {
     const run = await perdure(['workflow', 'count', '--closed-after', 'last tuesday', '--address', server.url]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('closedAfter');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('USAGE: --closed-after');
   });
 });
