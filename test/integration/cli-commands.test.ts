@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createMachine } from 'xstate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, perdure, ROOT } from '../helpers/cli.ts';
 
@@ -210,6 +211,19 @@ describe('perdure (the command)', () => {
     expect(approval.code, approval.stderr).toBe(0);
     expect(approval.stdout).toContain(`version ${version}`);
     expect(approval.stdout).toMatch(/after: \{\s+reminderDelay: \{\},\s+approvalTimeout: 'expired',/);
+    // Declared, so the code run in plain XState waits for a decision instead of expiring at once.
+    expect(approval.stdout).toMatch(/setup\(\{\s+delays: \{\s+approvalTimeout: 86400000,\s+reminderDelay: 43200000,\s+\},\s+\}\)\.createMachine\(/);
+  });
+
+  it('exports a machine as JSON that createMachine(json) loads back', async () => {
+    // The three the issue saw fail; every example machine's round trip is a unit test (test/unit/definition).
+    for (const type of ['order', 'threeStep', 'cart']) {
+      const run = await perdure(['machine', 'export', type, '--format', 'json', '--address', server.url]);
+      expect(run.code, run.stderr).toBe(0);
+      const machine = createMachine(JSON.parse(run.stdout) as never);
+      expect(machine.id).toBe(type);
+      expect(Object.keys(machine.root.states).length).toBeGreaterThan(0);
+    }
   });
 
   it('stops the server on SIGTERM: exit 0, after the line saying where it listened', async () => {
