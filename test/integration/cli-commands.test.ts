@@ -145,6 +145,19 @@ describe('perdure (the command)', () => {
     expect(updated).toMatchObject({ status: 'completed', value: 'rejected' });
   });
 
+  it('shows the state a run closed in beside its status, so a rejected approval does not read as a plain success', async () => {
+    // cli-update closed in its `rejected` final state (the test above).
+    const [described, result, listed] = await Promise.all([
+      perdure(['workflow', 'describe', 'cli-update', '--address', server.url]),
+      perdure(['workflow', 'result', 'cli-update', '--address', server.url]),
+      perdure(['workflow', 'list', '--type', 'approval', '--address', server.url]),
+    ]);
+    expect(described.stdout).toMatch(/^status:\s+completed, in state rejected$/m);
+    expect(result.stdout).toMatch(/^status:\s+completed, in state rejected$/m);
+    expect(listed.stdout).toMatch(/^cli-update\s+approval\s+completed, in state rejected\s/m);
+    expect(await json(['workflow', 'result', 'cli-update'])).toMatchObject({ status: 'completed', finalState: 'rejected' });
+  });
+
   it('runs a worker for a module\'s activities: a 3-step workflow completes, and SIGTERM drains it and exits 0', async () => {
     const worker = spawn(process.execPath, [BIN, 'worker', '--activities', 'machines/three-step.ts', '--task-queue', 'bench', '--address', server.url], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],

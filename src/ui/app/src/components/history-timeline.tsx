@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, useState } from 'react';
 import { eventFamily, eventPayload, summarizeEvent, type HistoryEvent } from '../lib/history-view.ts';
-import { formatDuration } from '../format.ts';
+import { formatDuration, stateText } from '../format.ts';
 import { JsonView } from './json-view.tsx';
 import { Link } from '../router.tsx';
 
@@ -101,13 +101,3 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect, lin
   );
 }
 
-/** A state value in one short line: 'waiting', 'working.{upload: sending, progress: counting}'. */
-export function stateText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value);
-    if (entries.length === 1) return `${entries[0]![0]}.${stateText(entries[0]![1])}`;
-    return `{${entries.map(([k, v]) => `${k}: ${stateText(v)}`).join(', ')}}`;
-  }
-  return String(value);
-}
