@@ -58,6 +58,32 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
     }
   });
 
+  it('shows the state a run closed in beside its status, and its version in one short form', async () => {
+    const workflowId = `ui-rejected-${Date.now()}`;
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'a boat', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', `/api/v1/namespaces/default/workflows/${workflowId}/signal`, { event: { type: 'REJECT', approver: 'bo' } });
+    const { version } = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { version: string };
+    const page = await newPage();
+    try {
+      await page.goto(`${ui.server.url}/`);
+      await page.getByTestId('search').fill(workflowId);
+      const row = page.locator(`[data-testid=execution-row][data-workflow-id="${workflowId}"]`);
+      await row.locator('[data-testid=status-badge][data-status=completed]').waitFor();
+      // A rejected approval completed, but not as a success: its final state says so.
+      expect(await row.getByTestId('final-state').textContent()).toBe('in rejected');
+      expect(await row.getByTestId('version').textContent()).toBe(`@${version.slice(0, 8)}`);
+      expect(await row.getByTestId('version').getAttribute('title')).toBe(`version ${version}`);
+
+      await row.getByRole('link', { name: workflowId }).click();
+      await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
+      expect(await page.locator('.page-header').getByTestId('final-state').textContent()).toBe('in rejected');
+      expect(await page.locator('.page-header').getByTestId('version').textContent()).toBe(`@${version.slice(0, 8)}`);
+      expect(problemsOf(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('cancels an execution from the UI', async () => {
     const workflowId = `ui-cancel-${Date.now()}`;
     await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'to be cancelled', timeoutMs: 3_600_000 } });

@@ -9,7 +9,7 @@ import { ErrorNote, Panel } from '../components/panel.tsx';
 import { OlderRunBanner, ParentLink, RunLineage, RunNotFound, useRunsOf } from '../components/run-lineage.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatAgo, formatBytes, formatDuration, formatTime, shortId, stateText } from '../format.ts';
+import { formatAgo, formatBytes, formatDuration, formatTime, shortId, shortVersion, stateText } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { causeChain, childWorkflows, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
 import { acceptedEvents, activeStateIds, machineGraph, summarizePath, type MachineGraph } from '../lib/machine-graph.ts';
@@ -71,7 +71,7 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
           <h1 className="mono">{d.workflowId}</h1>
           <p className="meta">
             <StatusBadge status={d.status} finalState={d.finalState ?? (d.closedAt === undefined ? undefined : d.state.value)} />
-            <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={d.version}>@{shortId(d.version, 10)}</span></span>
+            <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={`version ${d.version}`} data-testid="version">@{shortVersion(d.version)}</span></span>
             <span title={new Date(d.startedAt).toISOString()}>started {formatTime(d.startedAt)} ({formatAgo(d.startedAt, now)})</span>
             <span>{d.closedAt ? `closed after ${formatDuration(d.closedAt - d.startedAt)}` : `running for ${formatDuration(now - d.startedAt)}`}</span>
             <span className="mono muted" title={`run id ${d.runId}`}>run {shortId(d.runId, 13)}</span>

@@ -3,7 +3,7 @@ import { api, type ExecutionStatus, type ExecutionSummary, type ListFilters } fr
 import { ErrorNote } from '../components/panel.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { attributesInline } from '../components/search-attributes.tsx';
-import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
+import { formatAgo, formatDuration, formatTime, shortId, shortVersion } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { Link, navigate, paths } from '../router.tsx';
 
@@ -124,7 +124,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
           {data?.rows.map((e) => (
             <tr key={e.runId} data-testid="execution-row" data-workflow-id={e.workflowId} data-run-id={e.runId} onClick={() => navigate(runLink(e))}>
               <td><Link to={runLink(e)} onClick={(ev) => ev.stopPropagation()}>{e.workflowId}</Link></td>
-              <td>{e.type} <span className="muted mono">{shortId(e.version, 6)}</span></td>
+              <td>{e.type} <span className="muted mono" title={`version ${e.version}`} data-testid="version">@{shortVersion(e.version)}</span></td>
               <td><StatusBadge status={e.status} finalState={e.finalState} /></td>
               <td title={new Date(e.startedAt).toISOString()}>{formatTime(e.startedAt)} <span className="muted">{formatAgo(e.startedAt, now)}</span></td>
               <td>{formatDuration((e.closedAt ?? now) - e.startedAt)}{e.closedAt ? '' : ' …'}</td>

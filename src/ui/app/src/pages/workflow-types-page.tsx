@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { statelyCode, type StatelyExport } from '../../../../definition/stately-export.ts';
 import { api, type WorkflowType } from '../api.ts';
+import { shortVersion } from '../format.ts';
 import { ErrorNote, Panel } from '../components/panel.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { usePoll } from '../hooks.ts';
@@ -48,7 +49,7 @@ function VersionView({ type, version, definition, exported, latest, namespace }:
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${type.type}@${version.slice(0, 12)}.json`;
+    a.download = `${type.type}@${shortVersion(version)}.json`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
@@ -61,7 +62,7 @@ function VersionView({ type, version, definition, exported, latest, namespace }:
   return (
     <Panel
       testId="type-version"
-      title={<>{type.type} <span className="mono muted">@{version.slice(0, 12)}</span>{latest ? <span className="tag">latest</span> : null}</>}
+      title={<>{type.type} <span className="mono muted" title={`version ${version}`} data-testid="version">@{shortVersion(version)}</span>{latest ? <span className="tag">latest</span> : null}</>}
       actions={(
         <span className="buttons">
           <button type="button" onClick={() => setShowCode(!showCode)} data-testid="open-in-stately">Open in Stately</button>
