@@ -193,7 +193,7 @@ describe('the HTTP API', () => {
 
       const done = await api('GET', `${WF}/h-signal/result?wait=30s`);
       expect(done.status).toBe(200);
-      expect(done.body).toEqual({ status: 'completed', output: expect.objectContaining({ decision: 'approved', approver: 'ann' }) });
+      expect(done.body).toEqual({ status: 'completed', finalState: 'approved', output: expect.objectContaining({ decision: 'approved', approver: 'ann' }) });
 
       const described = await api('GET', `${WF}/h-signal`);
       expect(described.body).toMatchObject({ status: 'completed', closedAt: expect.any(Number), output: { decision: 'approved' }, state: { value: 'approved' } });
