@@ -3,6 +3,8 @@
  * server process with the example machines. Needs /usr/bin/chromium: scripts/install-ui.browser.sh
  * installs it; PERDURE_SKIP_BROWSER=1 skips this file on a machine without it.
  */
+import { readFile } from 'node:fs/promises';
+import { createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { SKIP_BROWSER } from './browser.ts';
 import { UI_TIMEOUT, uiHarness, type WatchedPage } from './ui-harness.ts';
@@ -200,6 +202,12 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       const code = await page.getByTestId('stately-code').locator('pre').textContent();
       expect(code).toContain("import { createMachine } from 'xstate';");
       expect(code).toContain("src: 'chargeCard'");
+
+      // Download JSON gives a config that plain XState loads back (toJSON()'s object `initial` did not).
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).first().click()]);
+      expect(download.suggestedFilename()).toMatch(/^order@[0-9a-f]{8}\.json$/);
+      const config = JSON.parse(await readFile((await download.path())!, 'utf8')) as Record<string, unknown>;
+      expect(createMachine(config as never).root.initial?.target[0]?.key).toBe('charging');
       expect(problemsOf(page)).toEqual([]);
     } finally {
       await page.close();
