@@ -55,6 +55,11 @@ export function machineCommands(): Command {
       } else {
         process.stdout.write(text);
       }
+      // XState reads delays from the implementations, never from a config: without them a named
+      // delay fires at once. The ts format declares them; a JSON user is told, on stderr.
+      if (o.format === 'json' && Object.keys(exported.delays).length) {
+        console.error(`${type} names delays; pass them when you load the JSON: createMachine(json, { delays: ${JSON.stringify(exported.delays)} }).`);
+      }
     });
 
   return group;

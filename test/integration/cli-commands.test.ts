@@ -237,6 +237,11 @@ describe('perdure (the command)', () => {
       expect(machine.id).toBe(type);
       expect(Object.keys(machine.root.states).length).toBeGreaterThan(0);
     }
+    // A JSON config cannot hold delays: their values are told beside it, on stderr.
+    const approval = await perdure(['machine', 'export', 'approval', '--format', 'json', '--address', server.url]);
+    expect(approval.code, approval.stderr).toBe(0);
+    expect(JSON.parse(approval.stdout)).toMatchObject({ id: 'approval', initial: 'waiting' });
+    expect(approval.stderr).toContain('createMachine(json, { delays: {"approvalTimeout":86400000,"reminderDelay":43200000} })');
   });
 
   it('stops the server on SIGTERM: exit 0, after the line saying where it listened', async () => {
