@@ -23,6 +23,7 @@ export interface StatelyExport {
  *
  * Pure (no DOM, no Node APIs): the web UI and `perdure machine export` both call it.
  *
+ * @param context the config's `context` (a value: a context factory is code); left out when undefined.
  * @throws InvalidArgumentError when `definition` is not a machine's JSON.
  * @example
  * createMachine(statelyConfig(JSON.parse(JSON.stringify(approvalMachine)))); // loads, draws the same
