@@ -25,6 +25,11 @@ export const cartMachine = setup({
     hasItems: ({ context }) => context.lines.length > 0,
     roomForLine: ({ context }) => context.lines.length < context.maxItems,
   },
+  // Named, not written in place, so that the Stately export keeps it: an exported cart run in
+  // plain XState with this action provided fills its lines, and CHECKOUT's guard sees them.
+  actions: {
+    addLine: assign({ lines: ({ context, event }) => (event.type === 'ADD_ITEM' ? [...context.lines, { sku: event.sku, quantity: event.quantity }] : context.lines) }),
+  },
 }).createMachine({
   id: 'cart',
   context: ({ input }) => ({ lines: [], maxItems: input?.maxItems ?? 3 }),
@@ -32,7 +37,7 @@ export const cartMachine = setup({
   states: {
     shopping: {
       on: {
-        ADD_ITEM: { actions: assign({ lines: ({ context, event }) => [...context.lines, { sku: event.sku, quantity: event.quantity }] }) },
+        ADD_ITEM: { actions: 'addLine' },
         CHECKOUT: { guard: 'hasItems', target: 'checkedOut' },
       },
     },

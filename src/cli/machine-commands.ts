@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { statelyCode } from '../definition/stately-export.ts';
+import { statelyCode, type StatelyExport } from '../definition/stately-export.ts';
 import { CliError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { printJson, table } from './format.ts';
@@ -9,7 +9,7 @@ import type { HttpApi } from './http.ts';
 /** A registered workflow type as `GET /api/v1/workflow-types` lists it. */
 export interface WorkflowTypeInfo {
   type: string;
-  versions: { version: string; definition: unknown }[];
+  versions: { version: string; definition: unknown; stately: StatelyExport }[];
 }
 
 /**
@@ -32,7 +32,7 @@ export function machineCommands(): Command {
 
   withConnectionOptions(group.command('export <type>').description('print a machine as code Stately Studio imports (Import → from code)'), { json: false })
     .option('--version <version>', 'which version (default: the newest registered)')
-    .option('--format <format>', 'ts: a createMachine() snippet; json: the machine\'s JSON definition', 'ts')
+    .option('--format <format>', 'ts: a createMachine() snippet with its delays; json: the config createMachine(json) loads (its named delays go in createMachine(json, { delays }))', 'ts')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (type: string, o: ConnectionOptions & { version?: string; format: string; out?: string }) => {
       if (o.format !== 'ts' && o.format !== 'json') throw new CliError('USAGE', `--format must be ts or json, not "${o.format}"`, 2);
@@ -45,14 +45,20 @@ export function machineCommands(): Command {
       if (!version) {
         throw new CliError('VERSION_MISSING', `workflow type "${type}" has no version "${o.version}"; registered: ${found.versions.map((v) => v.version).join(', ')}.`);
       }
+      const exported = version.stately;
       const text = o.format === 'json'
-        ? `${JSON.stringify(version.definition, null, 2)}\n`
-        : `${exportHeader(type, version.version)}${statelyCode(version.definition)}`;
+        ? `${JSON.stringify(exported.config, null, 2)}\n`
+        : `${exportHeader(type, version.version, exported)}${statelyCode(exported)}`;
       if (o.out) {
         await writeFile(o.out, text);
         console.error(`Wrote ${type}@${version.version} to ${o.out}.`);
       } else {
         process.stdout.write(text);
+      }
+      // XState reads delays from the implementations, never from a config: without them a named
+      // delay fires at once. The ts format declares them; a JSON user is told, on stderr.
+      if (o.format === 'json' && Object.keys(exported.delays).length) {
+        console.error(`${type} names delays; pass them when you load the JSON: createMachine(json, { delays: ${JSON.stringify(exported.delays)} }).`);
       }
     });
 
@@ -60,11 +66,13 @@ export function machineCommands(): Command {
 }
 
 /** The comment above an exported machine: where it came from, and what the export leaves out. */
-function exportHeader(type: string, version: string): string {
+function exportHeader(type: string, version: string, exported: StatelyExport): string {
   return [
     `// Workflow type "${type}", version ${version}, exported by \`perdure machine export\`.`,
     '// Paste into Stately Studio (Import → from code). Inline functions (assign, guards, inputs)',
     '// do not survive the export; named actions, guards, delays and actors keep their names.',
+    ...(exported.config.context === undefined ? [] : ['// The context is the one a run started without input begins with.']),
+    ...(Object.keys(exported.delays).length ? ['// Delays are in milliseconds, their values for that context.'] : []),
     '',
   ].join('\n');
 }

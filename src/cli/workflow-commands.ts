@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { ExecutionDetail, MigrateResult, QueryResult } from '../common/execution-types.ts';
+import { statusWithState } from '../common/state-value.ts';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES, type ConflictPolicy, type IdReusePolicy } from '../common/start-policies.ts';
 import { CliError, EXIT, parseJsonArgument, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
@@ -109,14 +110,14 @@ export function workflowCommands(): Command {
     .option('--wait <duration>', 'how long to wait, e.g. 30s, 5m', '30s')
     .action(async (workflowId: string, o: ConnectionOptions & { wait: string }) => {
       const api = apiFrom(o);
-      const { status, body } = await api.request<{ status: string; output?: unknown; failure?: unknown }>('GET', api.workflows(workflowId, 'result'), {
+      const { status, body } = await api.request<{ status: string; finalState?: unknown; output?: unknown; failure?: unknown }>('GET', api.workflows(workflowId, 'result'), {
         query: { wait: o.wait }, accept: [200, 202],
       });
       if (status === 202) {
         throw new CliError('TIMEOUT', `execution "${workflowId}" is still ${body?.status ?? 'running'} after ${o.wait}. Wait longer with --wait, or query it.`);
       }
       if (o.json) printJson(body);
-      else console.log(keyValues([['status', body.status], ['output', body.output], ['failure', body.failure]]));
+      else console.log(keyValues([['status', statusWithState(body.status, body.finalState)], ['output', body.output], ['failure', body.failure]]));
       if (body.status !== 'completed') process.exitCode = EXIT.failure;
     });
 
@@ -150,7 +151,9 @@ export function workflowCommands(): Command {
       else {
         // The attributes column only when some execution has search attributes.
         const withAttributes = executions.some((e) => attributeText(e.searchAttributes) !== undefined);
-        console.log(table(executions.map((e) => ({ ...e, startedAt: time(e.startedAt), closedAt: time(e.closedAt), attributes: attributeText(e.searchAttributes) })),
+        console.log(table(executions.map((e) => ({
+          ...e, status: statusWithState(String(e.status), e.finalState), startedAt: time(e.startedAt), closedAt: time(e.closedAt), attributes: attributeText(e.searchAttributes),
+        })),
           ['workflowId', 'type', 'status', 'startedAt', 'closedAt', 'runId', ...(withAttributes ? ['attributes'] : [])]));
       }
       if (nextPageToken) console.log(`\nMore: perdure workflow list --page-token ${nextPageToken}${filterFlags(o)}${o.limit ? ` --limit ${o.limit}` : ''}${hintFlags(o)} (or --all)`);
@@ -263,7 +266,8 @@ function describeBlock(d: ExecutionDetail): string {
     ['workflow id', d.workflowId],
     ['run id', d.runId],
     ['type', `${d.type}@${d.version}`],
-    ['status', d.blockedReason ? `${d.status} (${d.blockedReason})` : d.status],
+    // A run closed before finalState was recorded: its stored snapshot still says where it closed.
+    ['status', d.blockedReason ? `${d.status} (${d.blockedReason})` : statusWithState(d.status, d.finalState ?? (d.closedAt === undefined ? undefined : d.state.value))],
     ['started', time(d.startedAt)],
     ['closed', d.closedAt === undefined ? undefined : time(d.closedAt)],
     ['state', d.state.value],

@@ -47,10 +47,19 @@ export interface WorkflowExecutionPage {
   nextPageToken?: string;
 }
 
-/** A registered workflow type and its versions, each with its machine definition (JSON) and the types of its search attributes. */
+/**
+ * A registered workflow type and its versions, each with its machine definition (`toJSON()`),
+ * its export (`stately.config` loads with `createMachine(config, { delays: stately.delays })`)
+ * and the types of its search attributes.
+ */
 export interface WorkflowTypeInfo {
   type: string;
-  versions: { version: string; definition: unknown; searchAttributes: Record<string, SearchAttributeType> }[];
+  versions: {
+    version: string;
+    definition: unknown;
+    stately: { config: Record<string, unknown>; delays: Record<string, number> };
+    searchAttributes: Record<string, SearchAttributeType>;
+  }[];
 }
 
 export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo };

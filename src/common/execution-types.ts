@@ -26,6 +26,12 @@ export interface RunSummary {
   /** Server time, ms since epoch. */
   startedAt: number;
   closedAt?: number;
+  /**
+   * Set once the run closed: the machine's state value it closed in (`'declined'`), shown beside
+   * the status so that a run that completed in a failure-like final state does not read as a
+   * success. Absent while running, and for runs closed before Perdure recorded it.
+   */
+  finalState?: unknown;
   /** The run's search attributes as of its last step (absent when it has none). */
   searchAttributes?: SearchAttributes;
 }
@@ -82,6 +88,8 @@ export interface PendingChildView {
  */
 export interface ExecutionResult<Output = unknown> {
   status: ExecutionStatus;
+  /** The machine's state value the run closed in (see `RunSummary.finalState`). */
+  finalState?: unknown;
   output?: Output;
   failure?: FailureInfo;
   continuedAs?: string;

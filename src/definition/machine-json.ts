@@ -42,6 +42,11 @@ export interface StateJson {
   history?: false | 'shallow' | 'deep';
   states?: Record<string, StateJson>;
   on?: Record<string, TransitionJson[]>;
+  /**
+   * Eventless transitions. `toJSON()` leaves them out; `statelyExport` adds them from the
+   * machine's state nodes, so an exported `checking: { always: [...] }` is not left a dead end.
+   */
+  always?: TransitionJson[];
   invoke?: InvokeJson[];
   entry?: unknown[];
   exit?: unknown[];

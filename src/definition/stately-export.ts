@@ -2,29 +2,61 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import type { StateJson, TransitionJson } from './machine-json.ts';
 
 /**
- * A machine's JSON definition as the code Stately Studio imports ("Import → from code"):
- * `createMachine({...})` with its states, initial states, `on`, `after`, `invoke` (with
- * `onDone`/`onError`), `onDone`, tags, descriptions, meta, and guards and actions by name (with
- * their params). What JSON cannot carry is left out: inline functions (an `assign` written in
- * place, a guard predicate, an invoke's `input`) and XState's built-in actions, so the diagram
- * is whole and the logic stays in your code.
+ * What `perdure machine export` and the web UI give for one machine version: a config that
+ * `createMachine(config)` loads back (states, initial states, `on`, `after`, `always`, `invoke`,
+ * tags, meta, guards and actions by name, and the context a run starts with when it has no
+ * input), and the machine's named delays as values in milliseconds. The delays are apart
+ * because XState reads them from the implementations, never from the config: the ts export
+ * declares them with `setup({ delays })`; a JSON user passes them as `createMachine(config, { delays })`.
+ */
+export interface StatelyExport {
+  config: Config;
+  /** Named delays (`after: { approvalTimeout: … }`) as their value for a run started without input. */
+  delays: Record<string, number>;
+}
+
+/**
+ * A machine's JSON definition as the config `createMachine` takes and Stately Studio imports.
+ * What JSON cannot carry is left out: inline functions (an `assign` written in place, a guard
+ * predicate, an invoke's `input`) and XState's built-in actions, so the diagram is whole and
+ * the logic stays in your code.
  *
- * Pure (no DOM, no Node APIs): the web UI's "Open in Stately" and `perdure machine export` both
- * call it.
+ * Pure (no DOM, no Node APIs): the web UI and `perdure machine export` both call it.
  *
+ * @param context the config's `context` (a value: a context factory is code); left out when undefined.
  * @throws InvalidArgumentError when `definition` is not a machine's JSON.
  * @example
- * statelyCode(approvalMachine.toJSON());
- * // import { createMachine } from 'xstate';
- * //
- * // export const machine = createMachine({ id: 'approval', initial: 'waiting', states: { … } });
+ * createMachine(statelyConfig(JSON.parse(JSON.stringify(approvalMachine)))); // loads, draws the same
  */
-export function statelyCode(definition: unknown): string {
+export function statelyConfig(definition: unknown, context?: unknown): Config {
   const root = definition as StateJson | null;
   if (!root || typeof root !== 'object' || typeof root.id !== 'string') {
     throw new InvalidArgumentError('definition: expected the JSON of an XState machine (machine.toJSON()), an object with an "id"');
   }
-  return `import { createMachine } from 'xstate';\n\nexport const machine = createMachine(${printJs(stateConfig(root, null), 0)});\n`;
+  const config = stateConfig(root, null);
+  if (context === undefined) return config;
+  // Context right after the id, where people write it.
+  const { id, ...rest } = config;
+  return { id, context, ...rest };
+}
+
+/**
+ * An export as the code Stately Studio imports ("Import → from code"): `createMachine({...})`,
+ * or `setup({ delays }).createMachine({...})` when the machine names delays, so that the code
+ * run in plain XState waits as long as the server would (an undeclared delay fires at once).
+ *
+ * @example
+ * statelyCode(statelyExport(approvalMachine));
+ * // import { setup } from 'xstate';
+ * //
+ * // export const machine = setup({ delays: { approvalTimeout: 86400000, … } }).createMachine({ id: 'approval', … });
+ */
+export function statelyCode(exported: StatelyExport): string {
+  const config = printJs(exported.config, 0);
+  if (Object.keys(exported.delays).length === 0) {
+    return `import { createMachine } from 'xstate';\n\nexport const machine = createMachine(${config});\n`;
+  }
+  return `import { setup } from 'xstate';\n\nexport const machine = setup(${printJs({ delays: exported.delays }, 0)}).createMachine(${config});\n`;
 }
 
 type Config = Record<string, unknown>;
@@ -69,6 +101,7 @@ function stateConfig(state: StateJson, parent: StateJson | null): Config {
   }
   if (invokes.length) out.invoke = single(invokes);
   if (Object.keys(on).length) out.on = on;
+  if (state.always?.length) out.always = single(state.always.map((t) => transitionConfig(state, parent, t)));
   if (Object.keys(after).length) out.after = after;
   if (onDone !== undefined) out.onDone = onDone;
   const children = Object.values(state.states ?? {});

@@ -5,6 +5,8 @@ import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
+import { statelyExport } from '../definition/stately-machine.ts';
+import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { LevelStore } from '../store/level-store.ts';
 import type { CountRunsResult, Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
@@ -353,14 +355,18 @@ export class Engine implements WorkerConnection {
     return this.store.countRuns({ ...query, namespace: query.namespace ?? DEFAULT_NAMESPACE, searchAttributes });
   }
 
-  /** Registered workflow types, each version with its machine definition (JSON, as Stately reads it) and search attribute types. */
-  workflowTypes(): { type: string; versions: { version: string; definition: unknown; searchAttributes: Record<string, SearchAttributeType> }[] }[] {
+  /**
+   * Registered workflow types, each version with its machine definition (`toJSON()`, which the
+   * UI draws), its export for Stately and plain XState (a config `createMachine` loads, and the
+   * named delays as values), and its search attribute types.
+   */
+  workflowTypes(): { type: string; versions: { version: string; definition: unknown; stately: StatelyExport; searchAttributes: Record<string, SearchAttributeType> }[] }[] {
     return this.registry.types().map(({ type, versions }) => ({
       type,
       versions: versions.map((version) => {
         const definition = this.registry.get(type, version)!;
         const searchAttributes = Object.fromEntries(Object.entries(definition.searchAttributes).map(([name, d]) => [name, d.type]));
-        return { version, definition: JSON.parse(JSON.stringify(definition.machine)) as unknown, searchAttributes };
+        return { version, definition: JSON.parse(JSON.stringify(definition.machine)) as unknown, stately: statelyExport(definition.machine), searchAttributes };
       }),
     }));
   }

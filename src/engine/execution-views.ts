@@ -7,7 +7,7 @@ export type { ExecutionDescription, ExecutionResult };
 export function describeRun(run: RunRecord): ExecutionDescription {
   return {
     namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, type: run.type, version: run.version,
-    status: run.status, startedAt: run.startedAt, closedAt: run.closedAt, output: run.output, failure: run.failure,
+    status: run.status, startedAt: run.startedAt, closedAt: run.closedAt, finalState: run.finalState, output: run.output, failure: run.failure,
     blockedReason: run.blockedReason, historyLength: run.lastSeq, historyBytes: run.historyBytes ?? 0, searchAttributes: run.searchAttributes ?? {},
     pendingActivities: Object.values(run.activities).map((a) => ({
       activityId: a.activityId, activityType: a.activityType, attempt: a.attempt, lastFailure: a.lastFailure,
@@ -21,5 +21,5 @@ export function describeRun(run: RunRecord): ExecutionDescription {
 }
 
 export function resultOf(run: RunRecord): ExecutionResult {
-  return { status: run.status, output: run.output, failure: run.failure, continuedAs: run.continuedAs };
+  return { status: run.status, finalState: run.finalState, output: run.output, failure: run.failure, continuedAs: run.continuedAs };
 }

@@ -304,6 +304,11 @@ export class Execution {
     const { run, timers, tasks } = foldEvents(this.run, events);
     run.snapshot = snapshot;
     if (searchAttributes) run.searchAttributes = searchAttributes; // in the same atomic commit as the snapshot
+    // Recorded where the run closes, so listings show it without reading the snapshot.
+    if (CLOSED_STATUSES.has(run.status) && !CLOSED_STATUSES.has(this.run.status)) {
+      const { value } = storedState(snapshot);
+      if (value !== null) run.finalState = value;
+    }
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }

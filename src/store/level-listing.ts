@@ -119,6 +119,7 @@ export function summaryOf(run: RunRecord): RunSummary {
     status: run.status, startedAt: run.startedAt,
   };
   if (run.closedAt !== undefined) summary.closedAt = run.closedAt;
+  if (run.finalState !== undefined) summary.finalState = run.finalState;
   if (run.searchAttributes && Object.keys(run.searchAttributes).length > 0) summary.searchAttributes = run.searchAttributes;
   return summary;
 }

@@ -3,6 +3,8 @@
  * server process with the example machines. Needs /usr/bin/chromium: scripts/install-ui.browser.sh
  * installs it; PERDURE_SKIP_BROWSER=1 skips this file on a machine without it.
  */
+import { readFile } from 'node:fs/promises';
+import { createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { SKIP_BROWSER } from './browser.ts';
 import { UI_TIMEOUT, uiHarness, type WatchedPage } from './ui-harness.ts';
@@ -52,6 +54,32 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       const described = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { status: string; output: { decision: string; approver: string } };
       expect(described.status).toBe('completed');
       expect(described.output).toMatchObject({ decision: 'approved', approver: 'ana' });
+      expect(problemsOf(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('shows the state a run closed in beside its status, and its version in one short form', async () => {
+    const workflowId = `ui-rejected-${Date.now()}`;
+    await api(ui.server.url, 'POST', '/api/v1/namespaces/default/workflows', { type: 'approval', workflowId, input: { request: 'a boat', timeoutMs: 3_600_000 } });
+    await api(ui.server.url, 'POST', `/api/v1/namespaces/default/workflows/${workflowId}/signal`, { event: { type: 'REJECT', approver: 'bo' } });
+    const { version } = await api(ui.server.url, 'GET', `/api/v1/namespaces/default/workflows/${workflowId}`) as { version: string };
+    const page = await newPage();
+    try {
+      await page.goto(`${ui.server.url}/`);
+      await page.getByTestId('search').fill(workflowId);
+      const row = page.locator(`[data-testid=execution-row][data-workflow-id="${workflowId}"]`);
+      await row.locator('[data-testid=status-badge][data-status=completed]').waitFor();
+      // A rejected approval completed, but not as a success: its final state says so.
+      expect(await row.getByTestId('final-state').textContent()).toBe('in rejected');
+      expect(await row.getByTestId('version').textContent()).toBe(`@${version.slice(0, 8)}`);
+      expect(await row.getByTestId('version').getAttribute('title')).toBe(`version ${version}`);
+
+      await row.getByRole('link', { name: workflowId }).click();
+      await page.locator('[data-testid=execution-page][data-status=completed]').waitFor();
+      expect(await page.locator('.page-header').getByTestId('final-state').textContent()).toBe('in rejected');
+      expect(await page.locator('.page-header').getByTestId('version').textContent()).toBe(`@${version.slice(0, 8)}`);
       expect(problemsOf(page)).toEqual([]);
     } finally {
       await page.close();
@@ -174,6 +202,12 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
       const code = await page.getByTestId('stately-code').locator('pre').textContent();
       expect(code).toContain("import { createMachine } from 'xstate';");
       expect(code).toContain("src: 'chargeCard'");
+
+      // Download JSON gives a config that plain XState loads back (toJSON()'s object `initial` did not).
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download JSON' }).first().click()]);
+      expect(download.suggestedFilename()).toMatch(/^order@[0-9a-f]{8}\.json$/);
+      const config = JSON.parse(await readFile((await download.path())!, 'utf8')) as Record<string, unknown>;
+      expect(createMachine(config as never).root.initial?.target[0]?.key).toBe('charging');
       expect(problemsOf(page)).toEqual([]);
     } finally {
       await page.close();

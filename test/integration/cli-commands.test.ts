@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createMachine } from 'xstate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, perdure, ROOT } from '../helpers/cli.ts';
 
@@ -144,6 +145,19 @@ describe('perdure (the command)', () => {
     expect(updated).toMatchObject({ status: 'completed', value: 'rejected' });
   });
 
+  it('shows the state a run closed in beside its status, so a rejected approval does not read as a plain success', async () => {
+    // cli-update closed in its `rejected` final state (the test above).
+    const [described, result, listed] = await Promise.all([
+      perdure(['workflow', 'describe', 'cli-update', '--address', server.url]),
+      perdure(['workflow', 'result', 'cli-update', '--address', server.url]),
+      perdure(['workflow', 'list', '--type', 'approval', '--address', server.url]),
+    ]);
+    expect(described.stdout).toMatch(/^status:\s+completed, in state rejected$/m);
+    expect(result.stdout).toMatch(/^status:\s+completed, in state rejected$/m);
+    expect(listed.stdout).toMatch(/^cli-update\s+approval\s+completed, in state rejected\s/m);
+    expect(await json(['workflow', 'result', 'cli-update'])).toMatchObject({ status: 'completed', finalState: 'rejected' });
+  });
+
   it('runs a worker for a module\'s activities: a 3-step workflow completes, and SIGTERM drains it and exits 0', async () => {
     const worker = spawn(process.execPath, [BIN, 'worker', '--activities', 'machines/three-step.ts', '--task-queue', 'bench', '--address', server.url], {
       cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
@@ -210,6 +224,24 @@ describe('perdure (the command)', () => {
     expect(approval.code, approval.stderr).toBe(0);
     expect(approval.stdout).toContain(`version ${version}`);
     expect(approval.stdout).toMatch(/after: \{\s+reminderDelay: \{\},\s+approvalTimeout: 'expired',/);
+    // Declared, so the code run in plain XState waits for a decision instead of expiring at once.
+    expect(approval.stdout).toMatch(/setup\(\{\s+delays: \{\s+approvalTimeout: 86400000,\s+reminderDelay: 43200000,\s+\},\s+\}\)\.createMachine\(/);
+  });
+
+  it('exports a machine as JSON that createMachine(json) loads back', async () => {
+    // The three the issue saw fail; every example machine's round trip is a unit test (test/unit/definition).
+    for (const type of ['order', 'threeStep', 'cart']) {
+      const run = await perdure(['machine', 'export', type, '--format', 'json', '--address', server.url]);
+      expect(run.code, run.stderr).toBe(0);
+      const machine = createMachine(JSON.parse(run.stdout) as never);
+      expect(machine.id).toBe(type);
+      expect(Object.keys(machine.root.states).length).toBeGreaterThan(0);
+    }
+    // A JSON config cannot hold delays: their values are told beside it, on stderr.
+    const approval = await perdure(['machine', 'export', 'approval', '--format', 'json', '--address', server.url]);
+    expect(approval.code, approval.stderr).toBe(0);
+    expect(JSON.parse(approval.stdout)).toMatchObject({ id: 'approval', initial: 'waiting' });
+    expect(approval.stderr).toContain('createMachine(json, { delays: {"approvalTimeout":86400000,"reminderDelay":43200000} })');
   });
 
   it('stops the server on SIGTERM: exit 0, after the line saying where it listened', async () => {

@@ -193,7 +193,7 @@ describe('the HTTP API', () => {
 
       const done = await api('GET', `${WF}/h-signal/result?wait=30s`);
       expect(done.status).toBe(200);
-      expect(done.body).toEqual({ status: 'completed', output: expect.objectContaining({ decision: 'approved', approver: 'ann' }) });
+      expect(done.body).toEqual({ status: 'completed', finalState: 'approved', output: expect.objectContaining({ decision: 'approved', approver: 'ann' }) });
 
       const described = await api('GET', `${WF}/h-signal`);
       expect(described.body).toMatchObject({ status: 'completed', closedAt: expect.any(Number), output: { decision: 'approved' }, state: { value: 'approved' } });
@@ -327,6 +327,8 @@ describe('the HTTP API', () => {
     expect(types.map((t) => t.type)).toEqual(expect.arrayContaining(['approval', 'flaky', 'order', 'threeStep']));
     const approval = types.find((t) => t.type === 'approval')!;
     expect(approval.versions[0]).toMatchObject({ version: expect.stringMatching(/^[0-9a-f]{12}$/), definition: { id: 'approval' } });
+    // The export: a config createMachine loads (initial by key, not toJSON's object) and the delays' values.
+    expect(approval.versions[0]).toMatchObject({ stately: { config: { id: 'approval', initial: 'waiting' }, delays: { approvalTimeout: 86_400_000 } } });
   });
 
   it('answers 404 NOT_FOUND as JSON for an unknown route or method', async () => {

@@ -28,7 +28,7 @@ describe('order saga on the engine', () => {
   it('charges, reserves and ships, then completes with the machine output', async () => {
     const { workflowId } = await t.engine.start('order', { workflowId: 'o-1', input: { orderId: 'o-1', amount: 42, items: ['book'] } });
     const result = await t.engine.result({ workflowId });
-    expect(result).toEqual({ status: 'completed', output: { orderId: 'o-1', outcome: 'shipped', chargeId: 'ch_o-1', trackingId: 'trk_o-1' }, failure: undefined });
+    expect(result).toEqual({ status: 'completed', finalState: 'shipped', output: { orderId: 'o-1', outcome: 'shipped', chargeId: 'ch_o-1', trackingId: 'trk_o-1' }, failure: undefined });
     const history = await t.engine.history({ workflowId });
     expect(kinds(history)).toEqual([
       'WorkflowStarted', 'ActivityScheduled',
@@ -50,6 +50,9 @@ describe('order saga on the engine', () => {
   it('delivers the last failure to the machine as a typed ActivityFailure with its cause', async () => {
     const { workflowId } = await t.engine.start('order', { input: { orderId: 'o-3', amount: 10, items: [], failAt: 'charge' } });
     expect((await t.engine.result({ workflowId })).output).toMatchObject({ outcome: 'declined' });
+    // Completed, but in its declined final state: describe and the listing say which.
+    expect(await t.engine.describe({ workflowId })).toMatchObject({ status: 'completed', finalState: 'declined' });
+    expect((await t.engine.list({})).runs).toContainEqual(expect.objectContaining({ workflowId, status: 'completed', finalState: 'declined' }));
     const failed = (await t.engine.history({ workflowId })).find((e) => e.kind === 'ActivityFailed');
     expect(failed).toMatchObject({
       kind: 'ActivityFailed', activityId: 'charge',

@@ -1,15 +1,18 @@
-import { assign, createMachine, setup } from 'xstate';
+import { readdirSync } from 'node:fs';
+import { assign, createMachine, initialTransition, setup, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { approvalMachine } from '../../../machines/approval.ts';
 import { orderWorkflow } from '../../../machines/order.ts';
-import { statelyCode } from '../../../src/definition/stately-export.ts';
+import { secureOrderMachine } from '../../../machines/secure-order.ts';
+import { statelyCode, statelyConfig } from '../../../src/definition/stately-export.ts';
+import { statelyExport } from '../../../src/definition/stately-machine.ts';
 import { machineGraph } from '../../../src/ui/app/src/lib/machine-graph.ts';
 import { definitionOf, nestedMachine } from '../ui/fixtures.ts';
 
-/** Runs the exported code (its createMachine call) and returns the machine it makes. */
-function evaluate(code: string) {
-  const body = code.replace("import { createMachine } from 'xstate';", '').replace('export const machine =', 'return');
-  return new Function('createMachine', body)(createMachine) as ReturnType<typeof createMachine>;
+/** Runs the exported code (its createMachine or setup call) and returns the machine it makes. */
+function evaluate(code: string): AnyStateMachine {
+  const body = code.replace(/^import \{ (createMachine|setup) \} from 'xstate';/, '').replace('export const machine =', 'return');
+  return new Function('createMachine', 'setup', body)(createMachine, setup) as AnyStateMachine;
 }
 
 /** What the diagram shows: states with their types and initial states, and transitions by event. */
@@ -21,24 +24,73 @@ function shape(definition: never) {
   };
 }
 
+/** Every XState machine that a module of machines/ exports, by file and export name. */
+const machinesDir = new URL('../../../machines/', import.meta.url);
+const exampleMachines: [string, AnyStateMachine][] = [];
+for (const file of readdirSync(machinesDir).filter((f) => f.endsWith('.ts')).sort()) {
+  const module = (await import(new URL(file, machinesDir).href)) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(module)) {
+    if (value && typeof value === 'object' && 'root' in value && 'implementations' in value) exampleMachines.push([`${file}: ${name}`, value as AnyStateMachine]);
+  }
+}
+
+describe('statelyExport', () => {
+  it('finds the example machines to test', () => {
+    expect(exampleMachines.map(([name]) => name)).toEqual(expect.arrayContaining(['order.ts: orderMachine', 'cart.ts: cartMachine', 'three-step.ts: threeStepMachine']));
+  });
+
+  describe.each(exampleMachines)('%s', (_, machine) => {
+    it('exports JSON that createMachine(json) loads back and that draws the same diagram', () => {
+      const json = JSON.parse(JSON.stringify(statelyExport(machine).config)) as never;
+      expect(shape(definitionOf(createMachine(json)))).toEqual(shape(definitionOf(machine)));
+    });
+
+    it('exports code that draws the same diagram and, in plain XState, starts where the server starts', () => {
+      const exported = evaluate(statelyCode(statelyExport(machine)));
+      expect(shape(definitionOf(exported))).toEqual(shape(definitionOf(machine)));
+      // The implementations stay in the user's code: named guards, actions and actors come from it.
+      const { guards, actions, actors } = machine.implementations;
+      const linked = exported.provide({ guards, actions, actors });
+      expect(initialTransition(linked)[0].value).toEqual(initialTransition(machine)[0].value);
+    });
+  });
+
+  it('declares named delays as their values, so plain XState waits in `waiting` instead of expiring at once', () => {
+    const exported = statelyExport(approvalMachine);
+    expect(exported.delays).toEqual({ approvalTimeout: 86_400_000, reminderDelay: 43_200_000 });
+    const code = statelyCode(exported);
+    expect(code).toMatch(/^import \{ setup \} from 'xstate';\n\nexport const machine = setup\(\{\n {2}delays: \{\n {4}approvalTimeout: 86400000,\n {4}reminderDelay: 43200000,\n {2}\},\n\}\)\.createMachine\(\{\n/);
+    expect(initialTransition(evaluate(code))[0].value).toBe('waiting');
+  });
+
+  it('keeps eventless (always) transitions, which toJSON() drops, and the context a run without input starts with', () => {
+    const { config } = statelyExport(secureOrderMachine);
+    expect((config.states as Record<string, unknown>).checking).toEqual({ always: [{ target: 'review', guard: 'needsReview' }, 'charging'] });
+    expect(config.context).toMatchObject({ orderId: 'unknown', amount: 0 });
+    const { guards, actors } = secureOrderMachine.implementations;
+    const linked = createMachine(config as never).provide({ guards, actors } as never);
+    expect(initialTransition(linked)[0].value).toBe('charging');
+  });
+});
+
 describe('statelyCode', () => {
   it('exports createMachine code for Stately Studio, with sibling targets and after/invoke in their places', () => {
-    const code = statelyCode(definitionOf(approvalMachine));
-    expect(code).toMatch(/^import \{ createMachine \} from 'xstate';\n\nexport const machine = createMachine\(\{\n/);
+    const code = statelyCode(statelyExport(approvalMachine));
     expect(code).toContain("initial: 'waiting'");
     expect(code).toContain("APPROVE: 'approved'");
     expect(code).toContain('after: {');
     expect(code).toContain("approvalTimeout: 'expired'");
-    const order = statelyCode(definitionOf(orderWorkflow.machine));
+    const order = statelyCode(statelyExport(orderWorkflow.machine));
+    expect(order).toMatch(/^import \{ createMachine \} from 'xstate';\n\nexport const machine = createMachine\(\{\n/);
     expect(order).toContain("src: 'chargeCard'");
     expect(order).toContain("onDone: 'reserving'");
     expect(order).toContain("onError: 'declined'");
   });
 
   for (const [name, machine] of [['approval', approvalMachine], ['order', orderWorkflow.machine], ['nested (parallel, guards, numeric delays)', nestedMachine]] as const) {
-    it(`round-trips the ${name} machine: the exported code draws the same diagram`, () => {
+    it(`round-trips the ${name} machine's JSON definition: the exported code draws the same diagram`, () => {
       const original = definitionOf(machine);
-      const again = evaluate(statelyCode(original));
+      const again = evaluate(statelyCode({ config: statelyConfig(original), delays: {} }));
       expect(shape(definitionOf(again))).toEqual(shape(original));
     });
   }
@@ -59,7 +111,7 @@ describe('statelyCode', () => {
         b: { id: 'custom-b', on: { BACK: 'a' } },
       },
     });
-    const code = statelyCode(definitionOf(machine));
+    const code = statelyCode(statelyExport(machine));
     expect(code).toMatch(/guard: \{\s+type: 'isAbove',\s+params: \{\s+min: 3,/);
     expect(code).toMatch(/actions: \{\s+type: 'notify',\s+params: \{\s+to: 'ops',/);
     expect(code).toContain("entry: 'log'");
@@ -71,7 +123,7 @@ describe('statelyCode', () => {
 
   it('refuses what is not a machine\'s JSON with INVALID_ARGUMENT', () => {
     for (const bad of [null, 42, 'machine', { states: {} }]) {
-      expect(() => statelyCode(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(() => statelyConfig(bad)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
 });

@@ -55,7 +55,7 @@ describe('schedule text', () => {
   it('says when a schedule acts, its time zone only when not UTC', () => {
     expect(specText({ cron: ['0 9 * * MON'], timezone: 'Europe/Paris' })).toBe('cron 0 9 * * MON (Europe/Paris)');
     expect(specText({ interval: { every: '1h', offset: '15m' }, timezone: 'UTC' })).toBe('every 1h (offset 15m)');
-    expect(specText({ cron: ['@daily'], interval: { every: 90_000 }, timezone: 'UTC' })).toBe('cron @daily and every 1 min 30 s');
+    expect(specText({ cron: ['@daily'], interval: { every: 90_000 }, timezone: 'UTC' })).toBe('cron @daily and every 1m 30s');
     expect(countsText({ taken: 3, skipped: 1, missed: 0, failed: 2 })).toBe('3 taken · 1 skipped · 2 failed');
   });
 });

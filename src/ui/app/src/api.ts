@@ -5,6 +5,7 @@ import type { FailureInfo } from '../../../common/failures.ts';
 import type { SearchAttributeType } from '../../../common/search-attributes.ts';
 import type { NamespaceInfo } from '../../../common/namespaces.ts';
 import type { ScheduleDescription, ScheduleOptions, ScheduleSummary, TriggerResult } from '../../../common/schedule-types.ts';
+import type { StatelyExport } from '../../../definition/stately-export.ts';
 import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
 /**
@@ -26,7 +27,8 @@ export interface ExecutionPage {
 
 export interface WorkflowType {
   type: string;
-  versions: { version: string; definition: StateJson; searchAttributes?: Record<string, SearchAttributeType> }[];
+  /** `definition` is the machine's `toJSON()` (drawn); `stately` its export (Open in Stately, Download JSON). */
+  versions: { version: string; definition: StateJson; stately: StatelyExport; searchAttributes?: Record<string, SearchAttributeType> }[];
 }
 
 /** One worker session as the server's workers endpoint describes it. */

@@ -1,6 +1,8 @@
-import { formatDuration } from './lib/history-view.ts';
-
-export { formatDuration };
+// The shared formatters (lib/formatters.ts), so that a page imports every formatter from here.
+export { formatClock, formatDuration, shortVersion } from './lib/formatters.ts';
+import { formatDuration } from './lib/formatters.ts';
+// One formatter for a state value, shared with the CLI.
+export { stateValueText as stateText } from '../../../common/state-value.ts';
 
 /** "14:03:22" today, "Mar 3, 14:03" otherwise. */
 export function formatTime(ms: number | undefined): string {

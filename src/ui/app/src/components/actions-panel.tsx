@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api.ts';
 import { userEvents } from '../lib/machine-graph.ts';
-import { stateText } from './history-timeline.tsx';
+import { stateText } from '../format.ts';
 
 export interface ActionsPanelProps {
   namespace: string;

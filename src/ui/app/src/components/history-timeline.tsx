@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useMemo, useRef, useState } from 'react';
 import { eventFamily, eventPayload, summarizeEvent, type HistoryEvent } from '../lib/history-view.ts';
-import { formatDuration } from '../format.ts';
+import { formatClock, formatDuration, stateText } from '../format.ts';
 import { JsonView } from './json-view.tsx';
 import { Link } from '../router.tsx';
 
@@ -75,7 +75,7 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect, lin
               >
                 <div className="event-line" onClick={() => toggle(e.seq)}>
                   <span className="seq">#{e.seq}</span>
-                  <span className="at" title={new Date(e.at).toISOString()}>+{formatDuration(e.at - start)}</span>
+                  <span className="at" title={formatClock(e.at)}>+{formatDuration(e.at - start)}</span>
                   <span className="kind" title={e.kind}>{e.kind}</span>
                   <span className="summary">{summarizeEvent(e)}</span>
                   {link ? <Link to={link} className="event-link" onClick={(ev) => ev.stopPropagation()}>open ↗</Link> : null}
@@ -88,7 +88,7 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect, lin
                 </div>
                 {isOpen ? (
                   <div className="event-detail">
-                    <div className="muted">{new Date(e.at).toISOString()}</div>
+                    <div className="muted" data-testid="event-time">{formatClock(e.at)}</div>
                     <JsonView value={eventPayload(e)} maxHeight={240} />
                   </div>
                 ) : null}
@@ -101,13 +101,3 @@ export function HistoryTimeline({ events, stateAfter, selectedSeq, onSelect, lin
   );
 }
 
-/** A state value in one short line: 'waiting', 'working.{upload: sending, progress: counting}'. */
-export function stateText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value);
-    if (entries.length === 1) return `${entries[0]![0]}.${stateText(entries[0]![1])}`;
-    return `{${entries.map(([k, v]) => `${k}: ${stateText(v)}`).join(', ')}}`;
-  }
-  return String(value);
-}

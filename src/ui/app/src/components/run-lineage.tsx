@@ -62,7 +62,7 @@ export function RunLineage({ namespace, d, runs, currentRunId }: { namespace: st
                   {r.runId === d.continuedFrom ? <span className="tag">previous</span> : null}
                   {r.runId === d.continuedAs ? <span className="tag">next</span> : null}
                 </td>
-                <td><StatusBadge status={r.status} /></td>
+                <td><StatusBadge status={r.status} finalState={r.finalState} /></td>
                 <td className="small" title={new Date(r.startedAt).toISOString()}>{formatTime(r.startedAt)}</td>
               </tr>
             ))}

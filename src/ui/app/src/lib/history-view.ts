@@ -1,6 +1,8 @@
 import type { HistoryEvent } from '../../../../common/history.ts';
 import type { FailureInfo } from '../../../../common/failures.ts';
 
+import { formatClock, formatDuration, shortVersion } from './formatters.ts';
+
 export type { HistoryEvent, FailureInfo };
 
 /** Which family an event is in, for its colour on the timeline. */
@@ -26,7 +28,7 @@ export function eventFamily(kind: HistoryEvent['kind']): EventFamily {
 /** One line that says what the event was. */
 export function summarizeEvent(e: HistoryEvent): string {
   switch (e.kind) {
-    case 'WorkflowStarted': return `${e.type}@${e.version.slice(0, 8)} started as "${e.workflowId}"`;
+    case 'WorkflowStarted': return `${e.type}@${shortVersion(e.version)} started as "${e.workflowId}"`;
     case 'SignalReceived': return `signal ${e.event.type}${payloadHint(e.event)}`;
     case 'UpdateAccepted': return `update ${e.event.type}${payloadHint(e.event)}`;
     case 'TimerFired': return `timer ${timerName(e.timerId)} fired`;
@@ -40,7 +42,7 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'WorkflowCompleted': return 'completed';
     case 'WorkflowFailed': return `failed: ${e.failure.message}`;
     case 'WorkflowCanceled': return `canceled: ${e.reason}`;
-    case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${new Date(e.nextAttemptAt).toLocaleTimeString()}`;
+    case 'ActivityAttemptFailed': return `${e.activityId} attempt ${e.attempt} failed: ${e.failure.message} — retry at ${formatClock(e.nextAttemptAt)}`;
     case 'WorkflowTerminated': return `terminated${e.code ? ` by the server (${e.code})` : ''}: ${e.reason}`;
     case 'WorkflowReset': return `reset from run ${e.fromRunId.slice(0, 8)} after event #${e.eventSeq}: ${e.reason}`;
     case 'ChildWorkflowScheduled':
@@ -50,16 +52,20 @@ export function summarizeEvent(e: HistoryEvent): string {
     case 'ChildWorkflowFailed': return `child ${e.childId} ("${e.workflowId}") ${e.runId ? 'failed' : 'could not start'}: ${e.failure.message}`;
     case 'ChildWorkflowCancelRequested': return `cancel child ${e.childId}`;
     case 'WorkflowContinuedAsNew': return `continued as new${payloadHint(e.input, 'with ')}`;
-    case 'WorkflowMigrated': return `migrated from version ${e.fromVersion.slice(0, 8)} to ${e.toVersion.slice(0, 8)}, in ${JSON.stringify(e.value)}`;
+    case 'WorkflowMigrated': return `migrated from version ${shortVersion(e.fromVersion)} to ${shortVersion(e.toVersion)}, in ${JSON.stringify(e.value)}`;
   }
 }
 
-/** Timer ids of `after` look like `xstate.after.approvalTimeout.approval.waiting`: "after approvalTimeout (in waiting)". */
+/**
+ * Timer ids of `after` look like `xstate.after.approvalTimeout.approval.waiting`: "after
+ * approvalTimeout (in waiting)"; a delay given as a number reads as the diagram writes it
+ * (`xstate.after.86400000.…` → "after 1d").
+ */
 export function timerName(id: string): string {
   const m = /^xstate\.after\.([^.]+)\.(.+)$/.exec(id);
   if (!m) return id;
   const state = m[2]!.split('.').slice(1).join('.');
-  return `after ${m[1]}${state ? ` (in ${state})` : ''}`;
+  return `after ${/^\d+$/.test(m[1]!) ? formatDuration(Number(m[1])) : m[1]}${state ? ` (in ${state})` : ''}`;
 }
 
 /** A short JSON hint of a payload (an event without its `type`, an output, an input); '' when there is nothing to show. */
@@ -142,14 +148,4 @@ export function nextAttempts(history: readonly HistoryEvent[]): Map<string, { at
     else if (e.kind === 'ActivityCompleted' || e.kind === 'ActivityFailed' || e.kind === 'ActivityCancelRequested') next.delete(e.activityId);
   }
   return next;
-}
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '—';
-  const abs = Math.abs(ms);
-  if (abs < 1000) return `${Math.round(ms)} ms`;
-  if (abs < 60_000) return `${(ms / 1000).toFixed(abs < 10_000 ? 1 : 0)} s`;
-  if (abs < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((abs % 60_000) / 1000)} s`;
-  if (abs < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ${Math.round((abs % 3_600_000) / 60_000)} min`;
-  return `${Math.floor(ms / 86_400_000)} d ${Math.round((abs % 86_400_000) / 3_600_000)} h`;
 }

@@ -4,6 +4,7 @@
  * with their events. Pure (no DOM): the diagram lays it out, the tests read it directly.
  */
 import type { StateJson } from '../../../../definition/machine-json.ts';
+import { formatDuration } from './formatters.ts';
 
 // The machine JSON types live beside the Stately export in src/definition, which reads them too.
 export type { StateJson };
@@ -148,7 +149,7 @@ export function edgeKind(eventType: string): EdgeKind {
 export function eventLabel(eventType: string, delay?: string | number): string {
   if (eventType.startsWith('xstate.after.')) {
     const d = delay ?? eventType.slice('xstate.after.'.length).split('.')[0];
-    return `after ${typeof d === 'number' || /^\d+$/.test(String(d)) ? formatMs(Number(d)) : d}`;
+    return `after ${typeof d === 'number' || /^\d+$/.test(String(d)) ? formatDuration(Number(d)) : d}`;
   }
   if (eventType.startsWith('xstate.done.actor.')) return `done: ${eventType.slice('xstate.done.actor.'.length)}`;
   if (eventType.startsWith('xstate.error.actor.')) return `error: ${eventType.slice('xstate.error.actor.'.length)}`;
@@ -156,14 +157,6 @@ export function eventLabel(eventType: string, delay?: string | number): string {
   if (eventType === 'perdure.cancel') return 'cancel';
   if (eventType === '') return 'always';
   return eventType;
-}
-
-function formatMs(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }
 
 function guardName(guard: unknown): string | null {

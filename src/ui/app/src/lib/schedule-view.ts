@@ -1,5 +1,5 @@
 import type { ResolvedScheduleSpec, ScheduleCounts } from '../../../../common/schedule-types.ts';
-import { formatDuration } from './history-view.ts';
+import { formatDuration } from './formatters.ts';
 
 type Duration = number | string;
 

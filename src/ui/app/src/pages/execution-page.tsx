@@ -2,14 +2,14 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type ExecutionDetail, type HistoryEvent, type RunPath, type WorkflowType } from '../api.ts';
 import { ActionsPanel } from '../components/actions-panel.tsx';
 import { ChildWorkflows } from '../components/child-workflows.tsx';
-import { HistoryTimeline, stateText } from '../components/history-timeline.tsx';
+import { HistoryTimeline } from '../components/history-timeline.tsx';
 import { JsonView } from '../components/json-view.tsx';
 import { SearchAttributesTable } from '../components/search-attributes.tsx';
 import { ErrorNote, Panel } from '../components/panel.tsx';
 import { OlderRunBanner, ParentLink, RunLineage, RunNotFound, useRunsOf } from '../components/run-lineage.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatAgo, formatBytes, formatDuration, formatTime, shortId } from '../format.ts';
+import { formatAgo, formatBytes, formatDuration, formatTime, shortId, shortVersion, stateText } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { causeChain, childWorkflows, inputOf, nextAttempts, timerName, type FailureInfo } from '../lib/history-view.ts';
 import { acceptedEvents, activeStateIds, machineGraph, summarizePath, type MachineGraph } from '../lib/machine-graph.ts';
@@ -70,8 +70,8 @@ export function ExecutionPage({ namespace, workflowId, requestedRun }: { namespa
           <p className="crumbs"><Link to={paths.executions(namespace)}>Executions</Link> / <span className="muted">{namespace}</span></p>
           <h1 className="mono">{d.workflowId}</h1>
           <p className="meta">
-            <StatusBadge status={d.status} />
-            <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={d.version}>@{shortId(d.version, 10)}</span></span>
+            <StatusBadge status={d.status} finalState={d.finalState ?? (d.closedAt === undefined ? undefined : d.state.value)} />
+            <span><Link to={paths.types(d.type)}>{d.type}</Link> <span className="mono muted" title={`version ${d.version}`} data-testid="version">@{shortVersion(d.version)}</span></span>
             <span title={new Date(d.startedAt).toISOString()}>started {formatTime(d.startedAt)} ({formatAgo(d.startedAt, now)})</span>
             <span>{d.closedAt ? `closed after ${formatDuration(d.closedAt - d.startedAt)}` : `running for ${formatDuration(now - d.startedAt)}`}</span>
             <span className="mono muted" title={`run id ${d.runId}`}>run {shortId(d.runId, 13)}</span>

@@ -3,7 +3,7 @@ import { api, type ExecutionStatus, type ExecutionSummary, type ListFilters } fr
 import { ErrorNote } from '../components/panel.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { attributesInline } from '../components/search-attributes.tsx';
-import { formatAgo, formatDuration, formatTime, shortId } from '../format.ts';
+import { formatAgo, formatDuration, formatTime, shortId, shortVersion } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { Link, navigate, paths } from '../router.tsx';
 
@@ -114,7 +114,7 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
       </form>
       <ErrorNote error={page.error} />
       {data?.exact ? (
-        <div className="exact-hit">Exact match: <Link to={paths.execution(namespace, data.exact.workflowId)}>{data.exact.workflowId}</Link> <StatusBadge status={data.exact.status} /></div>
+        <div className="exact-hit">Exact match: <Link to={paths.execution(namespace, data.exact.workflowId)}>{data.exact.workflowId}</Link> <StatusBadge status={data.exact.status} finalState={data.exact.finalState} /></div>
       ) : null}
       <table className="executions" data-testid="executions-table">
         <thead>
@@ -124,8 +124,8 @@ export function ExecutionsPage({ namespace, query }: { namespace: string; query:
           {data?.rows.map((e) => (
             <tr key={e.runId} data-testid="execution-row" data-workflow-id={e.workflowId} data-run-id={e.runId} onClick={() => navigate(runLink(e))}>
               <td><Link to={runLink(e)} onClick={(ev) => ev.stopPropagation()}>{e.workflowId}</Link></td>
-              <td>{e.type} <span className="muted mono">{shortId(e.version, 6)}</span></td>
-              <td><StatusBadge status={e.status} /></td>
+              <td>{e.type} <span className="muted mono" title={`version ${e.version}`} data-testid="version">@{shortVersion(e.version)}</span></td>
+              <td><StatusBadge status={e.status} finalState={e.finalState} /></td>
               <td title={new Date(e.startedAt).toISOString()}>{formatTime(e.startedAt)} <span className="muted">{formatAgo(e.startedAt, now)}</span></td>
               <td>{formatDuration((e.closedAt ?? now) - e.startedAt)}{e.closedAt ? '' : ' …'}</td>
               <td className="mono muted">{shortId(e.runId)}</td>

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
-import { statelyCode } from '../../../../definition/stately-export.ts';
+import { statelyCode, type StatelyExport } from '../../../../definition/stately-export.ts';
 import { api, type WorkflowType } from '../api.ts';
+import { shortVersion } from '../format.ts';
 import { ErrorNote, Panel } from '../components/panel.tsx';
 import { Statechart } from '../components/statechart.tsx';
 import { usePoll } from '../hooks.ts';
@@ -27,7 +28,7 @@ export function WorkflowTypesPage({ selected, namespace }: { selected?: string; 
         </nav>
         <div className="type-detail">
           {current ? [...current.versions].reverse().map((v, i) => (
-            <VersionView key={v.version} type={current} version={v.version} definition={v.definition} latest={i === 0} namespace={namespace} />
+            <VersionView key={v.version} type={current} version={v.version} definition={v.definition} exported={v.stately} latest={i === 0} namespace={namespace} />
           )) : null}
         </div>
       </div>
@@ -35,17 +36,20 @@ export function WorkflowTypesPage({ selected, namespace }: { selected?: string; 
   );
 }
 
-function VersionView({ type, version, definition, latest, namespace }: { type: WorkflowType; version: string; definition: StateJson; latest: boolean; namespace: string }) {
+function VersionView({ type, version, definition, exported, latest, namespace }: {
+  type: WorkflowType; version: string; definition: StateJson; exported: StatelyExport; latest: boolean; namespace: string;
+}) {
   const graph = useMemo(() => machineGraph(definition), [definition]);
   const [showCode, setShowCode] = useState(false);
   const [copied, setCopied] = useState(false);
-  const code = useMemo(() => statelyCode(definition), [definition]);
+  const code = useMemo(() => statelyCode(exported), [exported]);
+  // The config createMachine(json) loads back (the definition itself does not: its `initial` is an object).
   const download = () => {
-    const blob = new Blob([JSON.stringify(definition, null, 2)], { type: 'application/json' });
+    const blob = new Blob([JSON.stringify(exported.config, null, 2)], { type: 'application/json' });
     const url = URL.createObjectURL(blob);
     const a = document.createElement('a');
     a.href = url;
-    a.download = `${type.type}@${version.slice(0, 12)}.json`;
+    a.download = `${type.type}@${shortVersion(version)}.json`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
@@ -58,7 +62,7 @@ function VersionView({ type, version, definition, latest, namespace }: { type: W
   return (
     <Panel
       testId="type-version"
-      title={<>{type.type} <span className="mono muted">@{version.slice(0, 12)}</span>{latest ? <span className="tag">latest</span> : null}</>}
+      title={<>{type.type} <span className="mono muted" title={`version ${version}`} data-testid="version">@{shortVersion(version)}</span>{latest ? <span className="tag">latest</span> : null}</>}
       actions={(
         <span className="buttons">
           <button type="button" onClick={() => setShowCode(!showCode)} data-testid="open-in-stately">Open in Stately</button>
@@ -71,8 +75,8 @@ function VersionView({ type, version, definition, latest, namespace }: { type: W
         <div className="stately-export" data-testid="stately-code">
           <p>
             Copy this code, then in Stately Studio choose <strong>Import</strong> (or paste it into a new machine's code panel):
-            the diagram comes with its states, events, timers and invoked activities. Guards, actions and delays keep their names;
-            their code stays in yours.
+            the diagram comes with its states, events, timers and invoked activities. Guards and actions keep their names;
+            their code stays in yours. Delays come with their values (ms) for a run started without input.
           </p>
           <div className="buttons">
             <button type="button" className="primary" onClick={copy}>{copied ? 'Copied' : 'Copy code'}</button>
