@@ -19,7 +19,7 @@ import { WorkflowRegistry } from './registry.ts';
 import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
-import { actOnCommit } from './commit-effects.ts';
+import { actOnCommit, type SideEffectFailure } from './commit-effects.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
@@ -65,6 +65,11 @@ export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
   /** A run's history reached `historyLimits.warnEvents` events. */
   historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
+  /**
+   * An inline action (not an activity) threw, or the promise it returned rejected. The step is
+   * committed already and the run goes on; without this hook the engine writes to stderr.
+   */
+  sideEffectFailed?(failure: SideEffectFailure): void;
 }
 
 export interface StartOptions {

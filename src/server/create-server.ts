@@ -104,6 +104,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, events: run.lastSeq, bytes: run.historyBytes },
         'history of %s is long (%d events): have the machine continue as new before it reaches the limit', run.workflowId, run.lastSeq,
       ),
+      sideEffectFailed: ({ error, ...where }) => engineLog.error(
+        { ...where, err: error },
+        'inline action "%s" of run %s (workflow "%s") failed in state %s; the step stays committed and the run goes on. ' +
+          'Move work that can fail into an activity, which is retried.', where.action, where.runId, where.workflowId, where.state,
+      ),
     },
     retention: { ...options.retention, onSweep: (report) => {
       if (report.error) logger.error({ component: 'retention', err: report.error, deleted: report.deleted }, 'retention sweep failed');
