@@ -122,7 +122,11 @@ export const ERROR_CODES = {
     meaning: 'A payload (workflow input, signal or update event, activity output) is larger than the server\'s per-payload limit (2 MiB by default).',
     fix: 'Keep large data out of workflows: store it elsewhere (a blob store, a database) and pass a reference.',
   },
-  PAYLOAD_DECODE_FAILED: {
+  PAYLOAD_TOO_DEEP: {
+    meaning: 'A payload (workflow input, signal or update event, activity output) is nested deeper than the server accepts (256 levels of arrays and objects), so it could not be stored and read back.',
+    fix: 'Flatten the data: nest less than 256 levels, or pass deep structures as a reference or an encoded string.',
+  },
+    PAYLOAD_DECODE_FAILED: {
     meaning: 'An encoded value (an envelope) could not be decoded: its data is corrupted or was tampered with, or it was not encrypted with the key its envelope names.',
     fix: 'Check that every client and worker has the same key material under each key id. Retrying does not help: the stored bytes do not change.',
   },

@@ -85,6 +85,16 @@ export class PayloadTooLargeError extends PerdureError {
   }
 }
 
+/**
+ * A payload nested deeper than `limit` levels: msgpack (the store's and the wire's format) is
+ * read back with a depth limit, so a deeper value would be accepted and then be unreadable.
+ */
+export class PayloadTooDeepError extends PerdureError {
+  constructor(readonly field: string, readonly limit: number) {
+    super('PAYLOAD_TOO_DEEP', `${field} is nested more than ${limit} levels deep (arrays and objects), more than the server accepts: flatten it, or pass it as a reference.`);
+  }
+}
+
 /** An update the execution refused: its state cannot take the event, or the update's validator said no (`reason`). */
 export class UpdateRejectedError extends PerdureError {
   constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[], readonly reason?: string) {

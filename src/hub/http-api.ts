@@ -40,6 +40,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   WORKFLOW_ID_REUSE_REJECTED: 409,
   UPDATE_REJECTED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  PAYLOAD_TOO_DEEP: 400,
   // The execution exists but the server lacks its machine version: a conflict with the
   // deployed code, not a server fault, and retrying does not help until the version is registered.
   VERSION_MISSING: 409,

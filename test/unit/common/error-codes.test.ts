@@ -16,6 +16,7 @@ const {
   NamespaceNotFoundError,
   NamespaceAlreadyExistsError,
   PayloadTooLargeError,
+  PayloadTooDeepError,
   ScheduleNotFoundError,
   ScheduleAlreadyExistsError,
 } = errors;
@@ -33,6 +34,7 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   InvalidArgumentError: [new InvalidArgumentError('workflowId must be a non-empty string'), 'INVALID_ARGUMENT'],
   UpdateRejectedError: [new UpdateRejectedError('order-42', 'APPROVE', ['CANCEL']), 'UPDATE_REJECTED'],
   PayloadTooLargeError: [new PayloadTooLargeError('input', 3_000_000, 2_097_152), 'PAYLOAD_TOO_LARGE'],
+  PayloadTooDeepError: [new PayloadTooDeepError('input', 256), 'PAYLOAD_TOO_DEEP'],
   TaskTokenStaleError: [new TaskTokenStaleError('abc'), 'TASK_TOKEN_STALE'],
   StoreLockedError: [new StoreLockedError('./.perdure', { cause: new Error('LOCK held') }), 'STORE_LOCKED'],
   StoreFailedError: [new StoreFailedError('write failed: ENOSPC'), 'STORE_FAILED'],
