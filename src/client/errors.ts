@@ -46,6 +46,8 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   PROTOCOL_VERSION: ProtocolError,
   FRAME_TOO_LARGE: ProtocolError,
   TOO_MANY_REQUESTS: ProtocolError,
+  HELLO_TIMEOUT: ProtocolError,
+  SEND_BUFFER_FULL: ProtocolError,
   SCHEDULE_NOT_FOUND: ScheduleNotFoundError,
   SCHEDULE_ALREADY_EXISTS: ScheduleAlreadyExistsError,
 };

@@ -88,6 +88,14 @@ export const ERROR_CODES = {
     meaning: 'A frame exceeded the server\'s frame size limit (4 MiB by default); the connection is closed.',
     fix: 'Send smaller payloads (store large data elsewhere and pass a reference), or raise --max-frame-bytes.',
   },
+  HELLO_TIMEOUT: {
+    meaning: 'A WebSocket connection sent no hello within the server\'s hello timeout (10 s by default); the connection is closed (1008).',
+    fix: 'Send hello as the first frame right after connecting (the SDKs do); raise --hello-timeout-ms for a very slow link.',
+  },
+  SEND_BUFFER_FULL: {
+    meaning: 'The peer did not read what the server sent, and the data waiting for it passed the per-connection send buffer (16 MiB by default); the connection is closed.',
+    fix: 'Read the socket: a peer must keep receiving while it sends requests. Ask for less at once (smaller pages, fewer requests in flight), or raise --max-send-buffer-bytes.',
+  },
   UNAUTHORIZED: {
     meaning: 'The request had no valid token while the server requires one.',
     fix: 'Send Authorization: Bearer <token> (the SDKs take a token option; the CLI --token or PERDURE_TOKEN).',

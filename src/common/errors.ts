@@ -191,7 +191,7 @@ export class VersionMissingError extends PerdureError {
 
 /** A frame or request broke the wire protocol; `code` says how (see ERROR_CODES). */
 export class ProtocolError extends PerdureError {
-  constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS', message: string, readonly supported?: readonly number[]) {
+  constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'HELLO_TIMEOUT' | 'SEND_BUFFER_FULL', message: string, readonly supported?: readonly number[]) {
     super(code, message);
   }
 }

@@ -53,6 +53,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_MANY_REQUESTS: 429,
+  HELLO_TIMEOUT: 408,
+  SEND_BUFFER_FULL: 429,
   // A wait that ended is answered 202 by GET …/result; any other TIMEOUT is the request's own.
   TIMEOUT: 408,
   ENGINE_STOPPED: 503,
