@@ -53,8 +53,8 @@ export const ERROR_CODES = {
     fix: 'Stop the other server, or give this one its own data directory.',
   },
   STORE_FAILED: {
-    meaning: 'A durable write failed; the store stops accepting writes (fail-stop) so nothing half-written is acknowledged.',
-    fix: 'Check disk space and permissions, then restart the server: everything acknowledged before the failure is intact.',
+    meaning: 'A durable write failed (a full disk, an I/O error); the store stops accepting writes (fail-stop) so nothing half-written is acknowledged, and stays stopped until the server restarts — freeing space is not enough. /healthz answers 503 meanwhile.',
+    fix: 'Check disk space and permissions, then restart the server (or let the orchestrator restart it on the failing /healthz): everything acknowledged before the failure is intact.',
   },
   STORE_CLOSED: {
     meaning: 'The store was used after it was closed.',

@@ -137,7 +137,13 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     sendError(reply, 404, 'NOT_FOUND', `NOT_FOUND: no route ${request.method} ${path}. The API is under ${API_PREFIX}/namespaces/{namespace}/workflows.`);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Unhealthy once the store has stopped taking writes (fail-stop): it does not recover by
+  // itself, so an orchestrator's liveness probe must see it and restart the server.
+  app.get('/healthz', async (_request, reply) => {
+    const failure = deps.engine.store.failure?.();
+    if (!failure) return { status: 'ok' };
+    return reply.code(503).send({ status: 'unhealthy', code: failure.code, message: failure.message });
+  });
   app.get('/metrics', async (request, reply) => {
     const grant = authenticate(auth, request);
     if (grant && grant.namespace !== '*') {

@@ -144,6 +144,10 @@ export class LevelStore implements Store {
     await db.close();
   }
 
+  failure(): StoreFailedError | undefined {
+    return this.committer?.failed;
+  }
+
   commit(commit: RunCommit): Promise<void> {
     try {
       this.requireOpen();
