@@ -64,6 +64,14 @@ export const ERROR_CODES = {
     meaning: 'A stored history event failed its checksum; only the execution it belongs to is affected.',
     fix: 'Restore the data directory from a backup, or terminate and restart the affected execution.',
   },
+  RUN_CORRUPTED: {
+    meaning: 'A stored run record (the run\'s state, snapshot and pending work) failed its checksum; only the execution it belongs to is affected.',
+    fix: 'Restore the data directory from a backup, or terminate and restart the affected execution.',
+  },
+  STORE_CORRUPTED: {
+    meaning: 'LevelDB found a damaged file in the data directory (a failed checksum, a truncated or overwritten table, a bad CURRENT or MANIFEST file); the read that met it was refused.',
+    fix: 'The data directory is damaged, not the server: stop the server and restore the directory from a backup. Retrying does not help. Before trying LevelDB\'s repair, copy the directory: repair can drop data.',
+  },
   NONDETERMINISM: {
     meaning: 'Replaying an execution\'s history through its machine produced different commands or a different snapshot.',
     fix: 'The machine changed under running executions: register the old version beside the new one, or reset the execution.',

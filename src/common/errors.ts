@@ -149,6 +149,34 @@ export class HistoryCorruptedError extends PerdureError {
   }
 }
 
+/** A stored run record failed its checksum (store/run-record.ts): only that execution is affected. */
+export class RunCorruptedError extends PerdureError {
+  constructor(readonly runId: string) {
+    super(
+      'RUN_CORRUPTED',
+      `the stored record of run ${runId} failed its checksum. Only this execution is affected; ` +
+        'restore it from a backup or terminate it.',
+    );
+  }
+}
+
+/**
+ * LevelDB met a damaged file in the data directory. Not retryable: the bytes on disk are wrong.
+ *
+ * @example
+ * try { await store.open() } catch (e) { if (e instanceof StoreCorruptedError) console.error(e.directory) }
+ */
+export class StoreCorruptedError extends PerdureError {
+  constructor(readonly directory: string, what: string, options?: { cause?: unknown }) {
+    super(
+      'STORE_CORRUPTED',
+      `the data directory "${directory}" is damaged: ${what}. Retrying does not help: stop the server and restore the directory ` +
+        'from a backup (copy it before trying LevelDB\'s repair, which can drop data).',
+      options,
+    );
+  }
+}
+
 export class NonDeterminismError extends PerdureError {
   constructor(
     readonly workflowId: string,

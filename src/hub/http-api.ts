@@ -64,6 +64,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONNECTION_LOST: 503,
   INVALID_DEFINITION: 500,
   HISTORY_CORRUPTED: 500,
+  RUN_CORRUPTED: 500,
+  STORE_CORRUPTED: 500,
   INTERNAL: 500,
   // Payload codec codes: raised by the SDKs, which encode and decode; the server never does.
   PAYLOAD_DECODE_FAILED: 400,

@@ -7,7 +7,7 @@ import * as failures from '../../../src/common/failures.ts';
 const {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError,
-  StoreFailedError, StoreClosedError, HistoryCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
+  StoreFailedError, StoreClosedError, HistoryCorruptedError, RunCorruptedError, StoreCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
   VersionMissingError,
   WorkflowIdReuseRejectedError,
   ProtocolError,
@@ -40,6 +40,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   StoreFailedError: [new StoreFailedError('write failed: ENOSPC'), 'STORE_FAILED'],
   StoreClosedError: [new StoreClosedError(), 'STORE_CLOSED'],
   HistoryCorruptedError: [new HistoryCorruptedError('run-1', 17), 'HISTORY_CORRUPTED'],
+  RunCorruptedError: [new RunCorruptedError('run-1'), 'RUN_CORRUPTED'],
+  StoreCorruptedError: [new StoreCorruptedError('./.perdure', 'Corruption: bad block type'), 'STORE_CORRUPTED'],
   NonDeterminismError: [new NonDeterminismError('order-42', 17, 'ActivityScheduled("charge")', 'TimerStarted("reminder")', 'checkout', '3f9c'), 'NONDETERMINISM'],
   EngineStoppedError: [new EngineStoppedError(), 'ENGINE_STOPPED'],
   TimeoutError: [new TimeoutError('order-42 did not reach "paid" within 5 s'), 'TIMEOUT'],
