@@ -396,7 +396,15 @@ export class Engine implements WorkerConnection {
     const byRun = new Map<string, number>();
     for (const task of tasks) byRun.set(task.runId, (byRun.get(task.runId) ?? 0) + 1);
     for (const runId of byRun.keys()) {
-      const execution = await this.executions.load(runId);
+      let execution: Execution | undefined;
+      try {
+        execution = await this.executions.load(runId);
+      } catch (error) {
+        // One damaged run must not keep the server from starting: it reports itself as damaged
+        // (RUN_CORRUPTED, HISTORY_CORRUPTED) whenever it is read, and the others run.
+        if (isDamagedRun(error)) continue;
+        throw error;
+      }
       if (execution) this.router.dispatchPending(execution, Object.keys(execution.run.activities));
     }
     this.timers.start();
@@ -447,3 +455,8 @@ export class Engine implements WorkerConnection {
 }
 
 export { PerdureError };
+
+function isDamagedRun(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'RUN_CORRUPTED' || code === 'HISTORY_CORRUPTED';
+}

@@ -8,6 +8,7 @@ import { encode } from '../../src/common/codec.ts';
 import { keys } from '../../src/store/keys.ts';
 import { LevelStore } from '../../src/store/level-store.ts';
 import { fixtureRun, startRun } from '../../src/testing/store-fixtures.ts';
+import { startServerProcess } from '../helpers/server-process.ts';
 
 // A damaged data directory (issue 15, bugs 4 and 5): LevelDB's own corruption errors become
 // STORE_CORRUPTED naming the directory and the fix, and a run record whose bytes changed is
@@ -145,6 +146,41 @@ describe('the run record checksum', () => {
       expect(await store.getRun(run.runId)).toEqual(run);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a server on a store with one damaged run', () => {
+  it('starts, answers that run with 500 RUN_CORRUPTED, and serves the others', async () => {
+    const server = await startServerProcess();
+    try {
+      const api = `${server.url}/api/v1/namespaces/default/workflows`;
+      const start = (workflowId: string) => fetch(api, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'threeStep', workflowId, input: { n: 1 } }),
+      });
+      // No worker: each run waits with an activity task pending, which recovery loads at start.
+      const damaged = (await (await start('damaged')).json()) as { runId: string };
+      expect((await start('intact')).status).toBe(201);
+      await server.stop();
+      const db = new ClassicLevel<string, Buffer>(server.dataDir, { valueEncoding: 'buffer' });
+      await db.open();
+      const stored = Buffer.from((await db.get(keys.run(damaged.runId)))!);
+      const i = stored.indexOf('damaged');
+      stored[i] = stored[i]! ^ 0x01;
+      await db.put(keys.run(damaged.runId), stored);
+      await db.close();
+
+      const restarted = await server.restart();
+      try {
+        const answer = await fetch(`${restarted.url}/api/v1/namespaces/default/workflows/damaged`);
+        expect(answer.status).toBe(500);
+        expect(await answer.json()).toMatchObject({ code: 'RUN_CORRUPTED', message: expect.stringContaining(damaged.runId) });
+        expect((await fetch(`${restarted.url}/api/v1/namespaces/default/workflows/intact`)).status).toBe(200);
+      } finally {
+        await restarted.cleanup();
+      }
+    } finally {
+      await server.cleanup();
     }
   });
 });
