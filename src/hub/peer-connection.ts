@@ -56,6 +56,7 @@ export class PeerConnection {
   private readonly liveness: Liveness;
   private helloTimer: ReturnType<typeof setTimeout> | undefined;
   private dropped = false;
+  private bufferCheck = false;
 
   constructor(private readonly ws: WebSocket, private readonly options: PeerOptions) {
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
@@ -97,7 +98,16 @@ export class PeerConnection {
     sendCorked(this.ws, bytes);
     // A peer that sends requests but never reads its socket would make the server hold every
     // answer (issue 15, bug 6: 1 GB). Past the cap it is dropped: the data is freed at once.
-    if (this.ws.bufferedAmount > this.options.maxSendBufferBytes) this.dropUnread();
+    // Checked once the turn's frames are uncorked and handed to the kernel (sendCorked's
+    // setImmediate runs first: it was queued first), so a burst to a peer that reads is not
+    // counted as unread.
+    if (!this.bufferCheck) {
+      this.bufferCheck = true;
+      setImmediate(() => {
+        this.bufferCheck = false;
+        if (this.ws.bufferedAmount > this.options.maxSendBufferBytes) this.dropUnread();
+      });
+    }
   }
 
   /**
