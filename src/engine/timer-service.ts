@@ -25,13 +25,17 @@ export class TimerService {
   private running = false;
   private again = false;
   private stopped = false;
+  /** A virtual clock is never stepped: bounding its waits would only add wake-ups to skip through. */
+  private readonly maxWaitMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     /** Fires one entry; resolves once the execution has handled it (or decided it cannot now). */
     private readonly fire: (entry: TimerEntry) => Promise<void>,
-  ) {}
+  ) {
+    this.maxWaitMs = clock.stepFree ? Infinity : MAX_TIMER_WAIT_MS;
+  }
 
   start(): void {
     this.stopped = false;
@@ -43,7 +47,7 @@ export class TimerService {
     if (this.stopped) return;
     // A wake-up further away than one bounded wait means the clock was stepped back since it was
     // armed: arm again from the time as it is now.
-    if (dueAt < this.armedFor || this.armedFor - this.clock.now() > MAX_TIMER_WAIT_MS) this.arm(dueAt);
+    if (dueAt < this.armedFor || this.armedFor - this.clock.now() > this.maxWaitMs) this.arm(dueAt);
   }
 
   stop(): void {
@@ -54,7 +58,7 @@ export class TimerService {
   private arm(dueAt: number): void {
     this.clock.clearTimeout(this.handle);
     const now = this.clock.now();
-    const wait = Math.min(Math.max(0, dueAt - now), MAX_TIMER_WAIT_MS);
+    const wait = Math.min(Math.max(0, dueAt - now), this.maxWaitMs);
     this.armedFor = now + wait;
     // The tick re-reads the clock and looks at the store: a bounded wait that ends before the
     // due time just arms the next one.

@@ -212,15 +212,24 @@ export class PeerConnection {
 }
 
 /**
+ * How long the socket of an oversized frame stays (paused) after its close frame is written. A
+ * destroy with unread bytes in the receive buffer sends a TCP reset, and a reset that reaches
+ * the peer before it has read the close frame discards it: the peer would see 1006, not 1009.
+ */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
  * After a frame over the limit, ws sends the 1009 close and then keeps reading, discarding the
  * rest of the frame until the peer stops (100 MiB cost ~43 MiB of RSS, issue 15, bug 7). Stop
- * reading instead, and destroy the socket once the close frame is written.
+ * reading instead (the peer's writes then stall in the kernel's buffers), and destroy the socket
+ * shortly after the close frame is written.
  */
 function destroyAfterClose(ws: WebSocket): void {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   if (!socket) return;
   // ws resumes the socket on the next tick (to drain it): pause after that.
   setImmediate(() => socket.pause());
-  if (socket.writableFinished) socket.destroy();
-  else socket.once('finish', () => socket.destroy());
+  const destroySoon = () => setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  if (socket.writableFinished) destroySoon();
+  else socket.once('finish', destroySoon);
 }
