@@ -20,6 +20,10 @@ interface ServerCommandOptions {
   durability?: Durability;
   maxFrameBytes?: number;
   maxPayloadBytes?: number;
+  pingIntervalMs?: number;
+  helloTimeoutMs?: number;
+  maxSendBufferBytes?: number;
+  headersTimeoutMs?: number;
   logLevel: string;
   logFormat: 'auto' | 'pretty' | 'json';
 }
@@ -46,6 +50,10 @@ export function serverCommand(): Command {
     .addOption(new Option('--durability <mode>', 'fsync: every acknowledged write is on disk; os: left to the OS (faster, may lose the last writes on power loss)').choices(['fsync', 'os']))
     .option('--max-frame-bytes <bytes>', 'largest WebSocket frame / HTTP body accepted (default 4 MiB)', parsePositiveInt)
     .option('--max-payload-bytes <bytes>', 'largest workflow input, event or activity output, as JSON (default 2 MiB)', parsePositiveInt)
+    .option('--ping-interval-ms <ms>', 'WebSocket ping interval; a peer silent for two intervals is dropped (default 5000)', parsePositiveInt)
+    .option('--hello-timeout-ms <ms>', 'close a WebSocket connection that sends no hello within this time (default 10000)', parsePositiveInt)
+    .option('--max-send-buffer-bytes <bytes>', 'drop a WebSocket peer that leaves more than this unread (default 16 MiB)', parsePositiveInt)
+    .option('--headers-timeout-ms <ms>', 'close an HTTP connection that takes longer to send its request headers (default 10000)', parsePositiveInt)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('PERDURE_LOG_LEVEL'))
     .addOption(new Option('--log-format <format>', 'auto: pretty in a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .addHelpText('after', '\nSIGTERM or SIGINT closes gracefully (commits in flight finish, the store closes) and exits 0.')
@@ -69,6 +77,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
     server = await createServer({
       workflows, dataDir, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
       durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, logger,
+      pingIntervalMs: o.pingIntervalMs, helloTimeoutMs: o.helloTimeoutMs, maxSendBufferBytes: o.maxSendBufferBytes, headersTimeoutMs: o.headersTimeoutMs,
       // One line per HTTP request drowns the rest at info; --log-level debug shows them.
       logRequests: o.logLevel === 'debug' || o.logLevel === 'trace',
     });

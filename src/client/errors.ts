@@ -2,7 +2,7 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import {
   EngineStoppedError, ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, ForbiddenError,
   InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundError, NonDeterminismError, PerdureError, ProtocolError, TimeoutError, UnauthorizedError,
-  UpdateRejectedError, PayloadTooLargeError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
+  UpdateRejectedError, PayloadTooLargeError, PayloadTooDeepError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError,
 } from '../common/errors.ts';
 import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../common/errors.ts';
 
@@ -35,6 +35,7 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   INVALID_ARGUMENT: InvalidArgumentError,
   UPDATE_REJECTED: UpdateRejectedError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,
+  PAYLOAD_TOO_DEEP: PayloadTooDeepError,
   TIMEOUT: TimeoutError,
   VERSION_MISSING: VersionMissingError,
   NONDETERMINISM: NonDeterminismError,
@@ -45,6 +46,8 @@ const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => Per
   PROTOCOL_VERSION: ProtocolError,
   FRAME_TOO_LARGE: ProtocolError,
   TOO_MANY_REQUESTS: ProtocolError,
+  HELLO_TIMEOUT: ProtocolError,
+  SEND_BUFFER_FULL: ProtocolError,
   SCHEDULE_NOT_FOUND: ScheduleNotFoundError,
   SCHEDULE_ALREADY_EXISTS: ScheduleAlreadyExistsError,
 };

@@ -42,7 +42,7 @@ export {
 export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
   WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError, ScheduleNotFoundError, ScheduleAlreadyExistsError,
-  InvalidArgumentError, UpdateRejectedError, PayloadTooLargeError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
+  InvalidArgumentError, UpdateRejectedError, PayloadTooLargeError, PayloadTooDeepError, TimeoutError, VersionMissingError, UnauthorizedError, ForbiddenError, ProtocolError,
 } from '../common/errors.ts';
 export { ERROR_CODES, type ErrorCode } from '../common/error-codes.ts';
 export type { IdReusePolicy, ConflictPolicy } from '../common/start-policies.ts';

@@ -10,7 +10,9 @@ import { InvalidArgumentError } from './errors.ts';
  * - `structuredClone: false` — the id/pointer extensions (cycles) are refused by msgpackr.
  * - `int64AsType: 'string'` — 64-bit ints decode to strings, not BigInt (JSON.stringify throws
  *   on BigInt, which would turn a stray int64 into a crash far from here).
- * - `mapsAsObjects: true` — maps decode to plain objects (`__proto__` keys are renamed by msgpackr).
+ * - `mapsAsObjects: true` — maps decode to plain objects. msgpackr renames a `__proto__` key to
+ *   `__proto_` (so that it cannot set a prototype); `decode` refuses such a key rather than hand
+ *   on data that was silently changed.
  * - no `moreTypes`.
  *
  * msgpackr still decodes some built-in extensions whatever the options (Error, RegExp, Set,
@@ -28,6 +30,20 @@ const packr = new Packr({
   mapsAsObjects: true,
   moreTypes: false,
 });
+
+/**
+ * The same options but maps decoded as `Map`s, whose keys msgpackr leaves as they are: used only
+ * to check a message that holds the bytes `__proto__` (see `refuseProtoKeys`).
+ */
+const mapPackr = new Packr({
+  useRecords: false,
+  structuredClone: false,
+  int64AsType: 'string',
+  mapsAsObjects: false,
+  moreTypes: false,
+});
+
+const PROTO = Buffer.from('__proto__');
 
 /**
  * Deepest nesting `decode` accepts. Far beyond any real payload, and low enough that code which
@@ -83,7 +99,27 @@ export function decode(bytes: Uint8Array): unknown {
     throw new CodecError(`cannot decode msgpack value: ${describe(cause)}`, { cause });
   }
   checkDataModel(value);
+  // Cheap first: only a message holding the bytes at all is decoded again to look at its keys.
+  if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(PROTO)) refuseProtoKeys(bytes);
   return value;
+}
+
+/** Refuses a map key `__proto__`, which msgpackr would have renamed (issue 15, bug 3). */
+function refuseProtoKeys(bytes: Uint8Array): void {
+  // Depth is already known to be within MAX_DEPTH: checkDataModel walked the same value.
+  const stack: unknown[] = [mapPackr.unpack(bytes)];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) for (const item of value) stack.push(item);
+    else if (value instanceof Map) {
+      for (const [key, item] of value) {
+        if (key === '__proto__') {
+          throw new CodecError('cannot decode msgpack value: a map key "__proto__" is not allowed (it cannot be kept as it is): rename the key');
+        }
+        stack.push(item);
+      }
+    }
+  }
 }
 
 /**

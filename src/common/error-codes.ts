@@ -53,8 +53,8 @@ export const ERROR_CODES = {
     fix: 'Stop the other server, or give this one its own data directory.',
   },
   STORE_FAILED: {
-    meaning: 'A durable write failed; the store stops accepting writes (fail-stop) so nothing half-written is acknowledged.',
-    fix: 'Check disk space and permissions, then restart the server: everything acknowledged before the failure is intact.',
+    meaning: 'A durable write failed (a full disk, an I/O error); the store stops accepting writes (fail-stop) so nothing half-written is acknowledged, and stays stopped until the server restarts — freeing space is not enough. /healthz answers 503 meanwhile.',
+    fix: 'Check disk space and permissions, then restart the server (or let the orchestrator restart it on the failing /healthz): everything acknowledged before the failure is intact.',
   },
   STORE_CLOSED: {
     meaning: 'The store was used after it was closed.',
@@ -63,6 +63,14 @@ export const ERROR_CODES = {
   HISTORY_CORRUPTED: {
     meaning: 'A stored history event failed its checksum; only the execution it belongs to is affected.',
     fix: 'Restore the data directory from a backup, or terminate and restart the affected execution.',
+  },
+  RUN_CORRUPTED: {
+    meaning: 'A stored run record (the run\'s state, snapshot and pending work) failed its checksum; only the execution it belongs to is affected.',
+    fix: 'Restore the data directory from a backup, or terminate and restart the affected execution.',
+  },
+  STORE_CORRUPTED: {
+    meaning: 'LevelDB found a damaged file in the data directory (a failed checksum, a truncated or overwritten table, a bad CURRENT or MANIFEST file); the read that met it was refused.',
+    fix: 'The data directory is damaged, not the server: stop the server and restore the directory from a backup. Retrying does not help. Before trying LevelDB\'s repair, copy the directory: repair can drop data.',
   },
   NONDETERMINISM: {
     meaning: 'Replaying an execution\'s history through its machine produced different commands or a different snapshot.',
@@ -87,6 +95,14 @@ export const ERROR_CODES = {
   FRAME_TOO_LARGE: {
     meaning: 'A frame exceeded the server\'s frame size limit (4 MiB by default); the connection is closed.',
     fix: 'Send smaller payloads (store large data elsewhere and pass a reference), or raise --max-frame-bytes.',
+  },
+  HELLO_TIMEOUT: {
+    meaning: 'A WebSocket connection sent no hello within the server\'s hello timeout (10 s by default); the connection is closed (1008).',
+    fix: 'Send hello as the first frame right after connecting (the SDKs do); raise --hello-timeout-ms for a very slow link.',
+  },
+  SEND_BUFFER_FULL: {
+    meaning: 'The peer did not read what the server sent, and the data waiting for it passed the per-connection send buffer (16 MiB by default); the connection is closed.',
+    fix: 'Read the socket: a peer must keep receiving while it sends requests. Ask for less at once (smaller pages, fewer requests in flight), or raise --max-send-buffer-bytes.',
   },
   UNAUTHORIZED: {
     meaning: 'The request had no valid token while the server requires one.',
@@ -122,7 +138,11 @@ export const ERROR_CODES = {
     meaning: 'A payload (workflow input, signal or update event, activity output) is larger than the server\'s per-payload limit (2 MiB by default).',
     fix: 'Keep large data out of workflows: store it elsewhere (a blob store, a database) and pass a reference.',
   },
-  PAYLOAD_DECODE_FAILED: {
+  PAYLOAD_TOO_DEEP: {
+    meaning: 'A payload (workflow input, signal or update event, activity output) is nested deeper than the server accepts (256 levels of arrays and objects), so it could not be stored and read back.',
+    fix: 'Flatten the data: nest less than 256 levels, or pass deep structures as a reference or an encoded string.',
+  },
+    PAYLOAD_DECODE_FAILED: {
     meaning: 'An encoded value (an envelope) could not be decoded: its data is corrupted or was tampered with, or it was not encrypted with the key its envelope names.',
     fix: 'Check that every client and worker has the same key material under each key id. Retrying does not help: the stored bytes do not change.',
   },

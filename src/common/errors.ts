@@ -94,6 +94,16 @@ export class PayloadTooLargeError extends PerdureError {
   }
 }
 
+/**
+ * A payload nested deeper than `limit` levels: msgpack (the store's and the wire's format) is
+ * read back with a depth limit, so a deeper value would be accepted and then be unreadable.
+ */
+export class PayloadTooDeepError extends PerdureError {
+  constructor(readonly field: string, readonly limit: number) {
+    super('PAYLOAD_TOO_DEEP', `${field} is nested more than ${limit} levels deep (arrays and objects), more than the server accepts: flatten it, or pass it as a reference.`);
+  }
+}
+
 /** An update the execution refused: its state cannot take the event, or the update's validator said no (`reason`). */
 export class UpdateRejectedError extends PerdureError {
   constructor(readonly workflowId: string, readonly eventType: string, readonly accepted: readonly string[], readonly reason?: string) {
@@ -148,6 +158,34 @@ export class HistoryCorruptedError extends PerdureError {
   }
 }
 
+/** A stored run record failed its checksum (store/run-record.ts): only that execution is affected. */
+export class RunCorruptedError extends PerdureError {
+  constructor(readonly runId: string) {
+    super(
+      'RUN_CORRUPTED',
+      `the stored record of run ${runId} failed its checksum. Only this execution is affected; ` +
+        'restore it from a backup or terminate it.',
+    );
+  }
+}
+
+/**
+ * LevelDB met a damaged file in the data directory. Not retryable: the bytes on disk are wrong.
+ *
+ * @example
+ * try { await store.open() } catch (e) { if (e instanceof StoreCorruptedError) console.error(e.directory) }
+ */
+export class StoreCorruptedError extends PerdureError {
+  constructor(readonly directory: string, what: string, options?: { cause?: unknown }) {
+    super(
+      'STORE_CORRUPTED',
+      `the data directory "${directory}" is damaged: ${what}. Retrying does not help: stop the server and restore the directory ` +
+        'from a backup (copy it before trying LevelDB\'s repair, which can drop data).',
+      options,
+    );
+  }
+}
+
 export class NonDeterminismError extends PerdureError {
   constructor(
     readonly workflowId: string,
@@ -190,7 +228,7 @@ export class VersionMissingError extends PerdureError {
 
 /** A frame or request broke the wire protocol; `code` says how (see ERROR_CODES). */
 export class ProtocolError extends PerdureError {
-  constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS', message: string, readonly supported?: readonly number[]) {
+  constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'HELLO_TIMEOUT' | 'SEND_BUFFER_FULL', message: string, readonly supported?: readonly number[]) {
     super(code, message);
   }
 }

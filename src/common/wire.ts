@@ -36,8 +36,21 @@ export const WIRE_LIMITS = {
   maxFrameBytes: 4 * 1024 * 1024,
   /** Requests a peer may have waiting for an answer at once. */
   maxInFlightRequests: 1000,
-  /** Interval of WebSocket pings; a peer silent for two intervals is dropped. */
-  pingIntervalMs: 15_000,
+  /**
+   * Interval of WebSocket pings; a peer silent for two intervals is dropped, so a dead worker's
+   * tasks are retried elsewhere within 10 s. A ping is a 2-byte frame: cheap even every second.
+   */
+  pingIntervalMs: 5_000,
+  /** How long a new connection may take to send its hello before it is closed (HELLO_TIMEOUT). */
+  helloTimeoutMs: 10_000,
+  /**
+   * Bytes the server may hold for one connection that the peer has not read yet (ws
+   * `bufferedAmount`); past it the connection is closed (SEND_BUFFER_FULL). Above the frame
+   * limit, so one large answer fits.
+   */
+  maxSendBufferBytes: 16 * 1024 * 1024,
+  /** How long an HTTP request (or WebSocket upgrade) may take to send its headers (slow loris). */
+  headersTimeoutMs: 10_000,
 } as const;
 
 const id = z.string().min(1).max(1000);

@@ -16,6 +16,12 @@ export interface Clock {
   /** Calls `fn` once `ms` have passed on this clock. */
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * True when `now()` moves only as time passes on this clock's own timers, in order (a
+   * TestClock): it is never stepped, so durable timer waits need no bound. Unset for the
+   * system clock, whose wall time can be stepped apart from Node's timers.
+   */
+  readonly stepFree?: boolean;
 }
 
 export type TimerHandle = { unref?(): unknown } | number | undefined;

@@ -7,6 +7,7 @@ import type { Execution } from './execution.ts';
 import type { TaskRouter } from './task-router.ts';
 import type { TimerService } from './timer-service.ts';
 import { crossedHistoryWarning, type HistoryLimits } from './history-limits.ts';
+import type { ActionLike } from './machine-step.ts';
 
 export interface CommitEffectDeps {
   dispatcher: ActivityDispatcher;
@@ -24,15 +25,7 @@ export interface CommitEffectDeps {
  * runs loses nothing: recovery re-dispatches tasks and re-arms timers from the store.
  */
 export function actOnCommit(execution: Execution, events: readonly HistoryEvent[], sideEffects: Decision['sideEffects'], deps: CommitEffectDeps): void {
-  // Inline actions run now that the step is durable: at least once (again if we crash before
-  // they finish and the step is retried), never during recovery or replay.
-  for (const action of sideEffects) {
-    try {
-      action.exec?.(action.info, action.params);
-    } catch {
-      // A failing side effect cannot undo a committed step; activities are the place for work that must succeed.
-    }
-  }
+  runSideEffects(execution, sideEffects, deps.observer);
   const scheduled: string[] = [];
   for (const event of events) {
     switch (event.kind) {
@@ -71,4 +64,55 @@ export function actOnCommit(execution: Execution, events: readonly HistoryEvent[
     if (Object.keys(execution.run.outbox ?? {}).length > 0) deps.timers.notify(events.at(-1)!.at);
     deps.executions.closed(execution);
   }
+}
+
+/** What the engine reports of an inline action that threw or rejected (see EngineObserver.sideEffectFailed). */
+export interface SideEffectFailure {
+  namespace: string;
+  workflowId: string;
+  runId: string;
+  /** The state value the step went to, as JSON. */
+  state: string;
+  /** The action's name (`actions` for an anonymous inline function, as XState names it). */
+  action: string;
+  error: unknown;
+}
+
+/**
+ * Inline actions run now that the step is durable: at least once (again if we crash before they
+ * finish and the step is retried), never during recovery or replay. A failure — a throw, or the
+ * rejection of the promise an `async` action returns — cannot undo a committed step, so it is
+ * reported and the engine goes on. Unhandled, a rejection would end the whole process (Node's
+ * default), and every run reaching that step again would end it again (issue 15, bug 1).
+ */
+function runSideEffects(execution: Execution, sideEffects: readonly ActionLike[], observer: EngineObserver | undefined): void {
+  for (const action of sideEffects) {
+    const report = (error: unknown) => reportFailure(execution, action, error, observer);
+    try {
+      const result = action.exec?.(action.info, action.params);
+      if (isThenable(result)) result.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  }
+}
+
+function reportFailure(execution: Execution, action: ActionLike, error: unknown, observer: EngineObserver | undefined): void {
+  const { namespace, workflowId, runId } = execution.run;
+  const named = action.exec?.name;
+  const failure: SideEffectFailure = {
+    namespace, workflowId, runId, error,
+    state: JSON.stringify(execution.snapshot?.value ?? null),
+    action: action.type === 'actions' && named ? named : action.type,
+  };
+  try {
+    if (observer?.sideEffectFailed) observer.sideEffectFailed(failure);
+    else console.error(`perdure: inline action "${failure.action}" of run ${runId} (workflow "${workflowId}", namespace "${namespace}") failed in state ${failure.state}:`, error);
+  } catch {
+    // A failing observer must not turn a reported failure into an unhandled one.
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -21,7 +21,7 @@ import { WorkflowRegistry } from './registry.ts';
 import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
-import { actOnCommit } from './commit-effects.ts';
+import { actOnCommit, type SideEffectFailure } from './commit-effects.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
@@ -67,6 +67,11 @@ export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
   /** A run's history reached `historyLimits.warnEvents` events. */
   historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
+  /**
+   * An inline action (not an activity) threw, or the promise it returned rejected. The step is
+   * committed already and the run goes on; without this hook the engine writes to stderr.
+   */
+  sideEffectFailed?(failure: SideEffectFailure): void;
 }
 
 export interface StartOptions {
@@ -397,7 +402,15 @@ export class Engine implements WorkerConnection {
     const byRun = new Map<string, number>();
     for (const task of tasks) byRun.set(task.runId, (byRun.get(task.runId) ?? 0) + 1);
     for (const runId of byRun.keys()) {
-      const execution = await this.executions.load(runId);
+      let execution: Execution | undefined;
+      try {
+        execution = await this.executions.load(runId);
+      } catch (error) {
+        // One damaged run must not keep the server from starting: it reports itself as damaged
+        // (RUN_CORRUPTED, HISTORY_CORRUPTED) whenever it is read, and the others run.
+        if (isDamagedRun(error)) continue;
+        throw error;
+      }
       if (execution) this.router.dispatchPending(execution, Object.keys(execution.run.activities));
     }
     this.timers.start();
@@ -448,3 +461,8 @@ export class Engine implements WorkerConnection {
 }
 
 export { PerdureError };
+
+function isDamagedRun(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'RUN_CORRUPTED' || code === 'HISTORY_CORRUPTED';
+}

@@ -128,7 +128,7 @@ export class Execution {
       validatePayloadSize(output, `the output of activity "${activityId}"`, this.host.maxPayloadBytes);
     } catch (error) {
       // Retrying would produce the same output: the attempt fails for good, and the machine hears why.
-      const failure = toFailureInfo(ApplicationFailure.create({ message: (error as Error).message, type: 'PAYLOAD_TOO_LARGE', nonRetryable: true }));
+      const failure = toFailureInfo(ApplicationFailure.create({ message: (error as Error).message, type: (error as { code?: string }).code ?? 'PAYLOAD_TOO_LARGE', nonRetryable: true }));
       return this.activityAttemptFailed(activityId, attempt, failure, token);
     }
     return this.enqueue(async () => {

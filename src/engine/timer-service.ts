@@ -5,23 +5,37 @@ const BATCH = 1000;
 const RETRY_MS = 1000;
 
 /**
+ * Longest single wait. A durable timer is due at a wall-clock instant (it must mean the same
+ * after a restart), but a process timer counts elapsed time: when the wall clock is stepped
+ * (NTP, an operator, a VM resumed), the two part. Waking at least this often and re-reading the
+ * clock bounds the error: after a step forward, timers now due fire within this bound; after a
+ * step back, new timers are armed from the new time (issue 15, bug 8; docs/limits.md).
+ */
+export const MAX_TIMER_WAIT_MS = 60_000;
+
+/**
  * Fires durable timers. The store's timer index is the truth; this keeps one process timer armed
- * for the earliest entry. Timers that came due while the server was down fire on start; the
- * TimerFired event records the actual fire time beside the due time.
+ * for the earliest entry (never longer than MAX_TIMER_WAIT_MS). Timers that came due while the
+ * server was down fire on start; the TimerFired event records the actual fire time beside the due time.
  */
 export class TimerService {
   private handle: TimerHandle;
+  /** The clock time of the next wake-up (the due time armed for, or the end of a bounded wait). */
   private armedFor = Infinity;
   private running = false;
   private again = false;
   private stopped = false;
+  /** A virtual clock is never stepped: bounding its waits would only add wake-ups to skip through. */
+  private readonly maxWaitMs: number;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     /** Fires one entry; resolves once the execution has handled it (or decided it cannot now). */
     private readonly fire: (entry: TimerEntry) => Promise<void>,
-  ) {}
+  ) {
+    this.maxWaitMs = clock.stepFree ? Infinity : MAX_TIMER_WAIT_MS;
+  }
 
   start(): void {
     this.stopped = false;
@@ -31,7 +45,9 @@ export class TimerService {
   /** A timer due at `dueAt` was committed: make sure we wake up for it. */
   notify(dueAt: number): void {
     if (this.stopped) return;
-    if (dueAt < this.armedFor) this.arm(dueAt);
+    // A wake-up further away than one bounded wait means the clock was stepped back since it was
+    // armed: arm again from the time as it is now.
+    if (dueAt < this.armedFor || this.armedFor - this.clock.now() > this.maxWaitMs) this.arm(dueAt);
   }
 
   stop(): void {
@@ -41,8 +57,12 @@ export class TimerService {
 
   private arm(dueAt: number): void {
     this.clock.clearTimeout(this.handle);
-    this.armedFor = dueAt;
-    this.handle = this.clock.setTimeout(() => void this.tick(), dueAt - this.clock.now());
+    const now = this.clock.now();
+    const wait = Math.min(Math.max(0, dueAt - now), this.maxWaitMs);
+    this.armedFor = now + wait;
+    // The tick re-reads the clock and looks at the store: a bounded wait that ends before the
+    // due time just arms the next one.
+    this.handle = this.clock.setTimeout(() => void this.tick(), wait);
   }
 
   private async tick(): Promise<void> {

@@ -40,6 +40,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   WORKFLOW_ID_REUSE_REJECTED: 409,
   UPDATE_REJECTED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  PAYLOAD_TOO_DEEP: 400,
   // The execution exists but the server lacks its machine version: a conflict with the
   // deployed code, not a server fault, and retrying does not help until the version is registered.
   VERSION_MISSING: 409,
@@ -52,6 +53,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   TOO_MANY_REQUESTS: 429,
+  HELLO_TIMEOUT: 408,
+  SEND_BUFFER_FULL: 429,
   // A wait that ended is answered 202 by GET …/result; any other TIMEOUT is the request's own.
   TIMEOUT: 408,
   ENGINE_STOPPED: 503,
@@ -61,6 +64,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONNECTION_LOST: 503,
   INVALID_DEFINITION: 500,
   HISTORY_CORRUPTED: 500,
+  RUN_CORRUPTED: 500,
+  STORE_CORRUPTED: 500,
   INTERNAL: 500,
   // Payload codec codes: raised by the SDKs, which encode and decode; the server never does.
   PAYLOAD_DECODE_FAILED: 400,
@@ -134,7 +139,13 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     sendError(reply, 404, 'NOT_FOUND', `NOT_FOUND: no route ${request.method} ${path}. The API is under ${API_PREFIX}/namespaces/{namespace}/workflows.`);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Unhealthy once the store has stopped taking writes (fail-stop): it does not recover by
+  // itself, so an orchestrator's liveness probe must see it and restart the server.
+  app.get('/healthz', async (_request, reply) => {
+    const failure = deps.engine.store.failure?.();
+    if (!failure) return { status: 'ok' };
+    return reply.code(503).send({ status: 'unhealthy', code: failure.code, message: failure.message });
+  });
   app.get('/metrics', async (request, reply) => {
     const grant = authenticate(auth, request);
     if (grant && grant.namespace !== '*') {

@@ -1,5 +1,6 @@
 import { sendCorked } from '../common/corked-send.ts';
 import { Liveness } from '../common/liveness.ts';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { decode, encode } from '../common/codec.ts';
 import { PerdureError, ProtocolError } from '../common/errors.ts';
@@ -31,8 +32,14 @@ export interface PeerOptions {
   sessionId: string;
   serverVersion: string;
   maxInFlightRequests: number;
+  /** A connection that has not sent hello after this long is closed (HELLO_TIMEOUT). */
+  helloTimeoutMs: number;
+  /** Unread bytes held for the peer (ws `bufferedAmount`) past which it is dropped (SEND_BUFFER_FULL). */
+  maxSendBufferBytes: number;
   makeRole(context: PeerContext): PeerRole;
   onProtocolError(code: string): void;
+  /** The peer was dropped for not reading its socket: for the log. */
+  onDropped?(message: string): void;
 }
 
 /** WebSocket close codes (RFC 6455). */
@@ -47,11 +54,17 @@ export class PeerConnection {
   private role?: PeerRole;
   private inFlight = 0;
   private readonly liveness: Liveness;
+  private helloTimer: ReturnType<typeof setTimeout> | undefined;
+  private dropped = false;
+  private bufferCheck = false;
 
   constructor(private readonly ws: WebSocket, private readonly options: PeerOptions) {
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     this.liveness = new Liveness(ws);
-    ws.on('close', () => this.role?.closed());
+    ws.on('close', () => {
+      clearTimeout(this.helloTimer);
+      this.role?.closed();
+    });
     ws.on('error', (error: Error & { code?: string }) => {
       // ws emits 'error' for a frame over maxPayload (and closes with 1009); without a listener
       // the process would die.
@@ -59,7 +72,16 @@ export class PeerConnection {
       this.options.onProtocolError(code);
       this.role?.closed();
       this.role = undefined;
+      if (code === 'FRAME_TOO_LARGE') destroyAfterClose(ws);
     });
+    // Pings keep a silent connection alive, so without this a peer that never says hello would
+    // hold its socket forever (issue 15, bug 6).
+    this.helloTimer = setTimeout(() => {
+      if (this.role) return;
+      this.fail(new ProtocolError('HELLO_TIMEOUT',
+        `no hello within ${options.helloTimeoutMs} ms of connecting: send hello as the first frame (see docs/protocol.md).`), CLOSE.policy);
+    }, options.helloTimeoutMs);
+    this.helloTimer.unref();
   }
 
   send(frame: ServerFrame): void {
@@ -74,6 +96,37 @@ export class PeerConnection {
       bytes = encode({ t: 'error', id, code: 'INTERNAL', message: `INTERNAL: the answer could not be encoded: ${(error as Error).message}` });
     }
     sendCorked(this.ws, bytes);
+    // A peer that sends requests but never reads its socket would make the server hold every
+    // answer (issue 15, bug 6: 1 GB). Past the cap it is dropped: the data is freed at once.
+    // Checked once the turn's frames are uncorked and handed to the kernel (sendCorked's
+    // setImmediate runs first: it was queued first), so a burst to a peer that reads is not
+    // counted as unread.
+    if (!this.bufferCheck) {
+      this.bufferCheck = true;
+      setImmediate(() => {
+        this.bufferCheck = false;
+        if (this.ws.bufferedAmount > this.options.maxSendBufferBytes) this.dropUnread();
+      });
+    }
+  }
+
+  /**
+   * Drops a peer that does not read. The error frame and the close (1008, SEND_BUFFER_FULL) are
+   * queued for a peer that may yet read them; the socket is destroyed without waiting for it,
+   * which frees what it held.
+   */
+  private dropUnread(): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    const buffered = this.ws.bufferedAmount;
+    this.options.onProtocolError('SEND_BUFFER_FULL');
+    this.role?.closed();
+    this.role = undefined;
+    const message = `SEND_BUFFER_FULL: ${buffered} bytes sent to this connection were not read, more than the limit of ` +
+      `${this.options.maxSendBufferBytes}: read the socket while sending requests, or ask for less at once.`;
+    this.ws.close(CLOSE.policy, 'SEND_BUFFER_FULL');
+    this.ws.terminate();
+    this.options.onDropped?.(message);
   }
 
   /** Ping/pong liveness: a peer that did not answer the last ping is dropped. */
@@ -110,6 +163,7 @@ export class PeerConnection {
   }
 
   private hello(frame: Record<string, unknown>): void {
+    clearTimeout(this.helloTimer);
     const parsed = helloFrame.safeParse(frame);
     if (!parsed.success) {
       this.fail(new ProtocolError('PROTOCOL_ERROR', `the first frame must be a valid hello: ${describeZodError(parsed.error)}`), CLOSE.protocol);
@@ -155,4 +209,27 @@ export class PeerConnection {
     this.send({ t: 'error', code: error.code, message: error.message, supported, fatal: true });
     this.close(closeCode, error.code);
   }
+}
+
+/**
+ * How long the socket of an oversized frame stays (paused) after its close frame is written. A
+ * destroy with unread bytes in the receive buffer sends a TCP reset, and a reset that reaches
+ * the peer before it has read the close frame discards it: the peer would see 1006, not 1009.
+ */
+const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * After a frame over the limit, ws sends the 1009 close and then keeps reading, discarding the
+ * rest of the frame until the peer stops (100 MiB cost ~43 MiB of RSS, issue 15, bug 7). Stop
+ * reading instead (the peer's writes then stall in the kernel's buffers), and destroy the socket
+ * shortly after the close frame is written.
+ */
+function destroyAfterClose(ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  if (!socket) return;
+  // ws resumes the socket on the next tick (to drain it): pause after that.
+  setImmediate(() => socket.pause());
+  const destroySoon = () => setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  if (socket.writableFinished) destroySoon();
+  else socket.once('finish', destroySoon);
 }

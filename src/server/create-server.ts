@@ -37,7 +37,14 @@ export interface ServerOptions {
   insecureListenAnywhere?: boolean;
   /** Largest WebSocket frame accepted. Default 4 MiB. */
   maxFrameBytes?: number;
+  /** WebSocket ping interval; a peer silent for two intervals is dropped. Default 5 s (a dead worker is found within 10 s). */
   pingIntervalMs?: number;
+  /** How long a new WebSocket connection may take to send hello. Default 10 s. */
+  helloTimeoutMs?: number;
+  /** Unread bytes held for one WebSocket peer before it is dropped (SEND_BUFFER_FULL). Default 16 MiB. */
+  maxSendBufferBytes?: number;
+  /** How long an HTTP request (or WebSocket upgrade) may take to send its headers; slower sockets get 408 and are closed. Default 10 s. */
+  headersTimeoutMs?: number;
   workerLostGraceMs?: number;
   /** A pino logger, or false for none. Default: JSON to stdout (pretty in a terminal via the CLI). */
   logger?: Logger | false;
@@ -104,6 +111,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, events: run.lastSeq, bytes: run.historyBytes },
         'history of %s is long (%d events): have the machine continue as new before it reaches the limit', run.workflowId, run.lastSeq,
       ),
+      sideEffectFailed: ({ error, ...where }) => engineLog.error(
+        { ...where, err: error },
+        'inline action "%s" of run %s (workflow "%s") failed in state %s; the step stays committed and the run goes on. ' +
+          'Move work that can fail into an activity, which is retried.', where.action, where.runId, where.workflowId, where.state,
+      ),
     },
     retention: { ...options.retention, onSweep: (report) => {
       if (report.error) logger.error({ component: 'retention', err: report.error, deleted: report.deleted }, 'retention sweep failed');
@@ -119,7 +131,12 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     throw error;
   }
   const ops = new ClientOps(engine, auth, schedules);
+  const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
+    // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a
+    // slow-loris socket lived timeout + 30 s (89.5 s, issue 15 bug 9): check every second (or
+    // more often for a shorter timeout), a cheap walk over the open connections.
+    http: { headersTimeout, requestTimeout: 0, connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))) },
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });
   registerHttpApi(app, { engine, ops, auth, metrics });
@@ -131,7 +148,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     pingIntervalMs: options.pingIntervalMs ?? WIRE_LIMITS.pingIntervalMs,
     peer: {
       auth, serverVersion: SERVER_VERSION, maxInFlightRequests: WIRE_LIMITS.maxInFlightRequests,
+      helloTimeoutMs: options.helloTimeoutMs ?? WIRE_LIMITS.helloTimeoutMs,
+      maxSendBufferBytes: options.maxSendBufferBytes ?? WIRE_LIMITS.maxSendBufferBytes,
       onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
+      onDropped: (message) => logger.warn({ component: 'hub', code: 'SEND_BUFFER_FULL' }, message),
     },
     makeRole: (context) => context.hello.role === 'worker'
       ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d))

@@ -84,7 +84,9 @@ export class GroupCommitter {
         } catch (cause) {
           this.failure = new StoreFailedError(
             `a write to the data directory "${this.options.label}" failed (${describe(cause)}). ` +
-              'The store refuses every later write until the server restarts; everything acknowledged before is intact.',
+              'The store refuses every later write until the server restarts (fail-stop: freeing disk space is not enough, ' +
+              'LevelDB writes again only once reopened), and /healthz answers 503 so an orchestrator can restart it. ' +
+              'Everything acknowledged before is intact.',
             { cause },
           );
           for (const waiter of group) waiter.reject(this.failure);
@@ -103,8 +105,9 @@ export class GroupCommitter {
 
   private stoppedError(): StoreFailedError {
     return new StoreFailedError(
-      `the store of "${this.options.label}" stopped after a failed write and takes no more writes. ` +
-        'Check disk space and permissions, then restart the server.',
+      `the store of "${this.options.label}" stopped after a failed write and takes no more writes until the server restarts ` +
+        '(fail-stop: freeing disk space is not enough). Check disk space and permissions, then restart the server; ' +
+        'everything acknowledged before is intact.',
       { cause: this.failure },
     );
   }

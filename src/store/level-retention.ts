@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { BatchOperation } from './group-commit.ts';
 import { keys, prefixRange } from './keys.ts';
+import { decodeRunRecord } from './run-record.ts';
 import type { ClosedRunRef, RunRecord } from './store.ts';
 
 type Db = ClassicLevel<string, Buffer>;
@@ -139,7 +140,7 @@ export async function backfillCloseIndex(db: Db): Promise<void> {
       for (const value of values) {
         let run: RunRecord;
         try {
-          run = decode(value) as RunRecord;
+          run = decodeRunRecord(value, '(backfill)');
         } catch {
           continue; // reported when the run is read; the index just leaves it out
         }

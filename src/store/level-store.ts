@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { CodecError, decode, encode } from '../common/codec.ts';
 import {
-  HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError, StoreLockedError,
+  HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreCorruptedError, StoreFailedError, StoreLockedError,
 } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
 import { sameSearchAttributes } from '../common/search-attributes.ts';
 import { seal, unseal } from './checksum.ts';
+import { corrupted, isCorruption, isLockedError, mapCorruption, messageOf, staleCommit } from './level-errors.ts';
+import { decodeRunRecord, encodeRunRecord } from './run-record.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
 import { keys, prefixRange } from './keys.ts';
@@ -102,6 +104,7 @@ export class LevelStore implements Store {
       if (isLockedError(cause)) {
         throw new StoreLockedError(this.directory, { cause, holder: await describeOwner(this.directory) });
       }
+      if (isCorruption(cause)) throw corrupted(this.directory, 'its CURRENT, MANIFEST or log files at start-up', cause);
       throw new StoreFailedError(`cannot open the data directory "${this.directory}": ${messageOf(cause)}`, { cause });
     }
     try {
@@ -118,6 +121,7 @@ export class LevelStore implements Store {
     } catch (cause) {
       await removeOwner(this.directory);
       await db.close();
+      if (isCorruption(cause)) throw corrupted(this.directory, 'its namespaces or run records at start-up', cause);
       throw new StoreFailedError(`cannot prepare the data directory "${this.directory}": ${messageOf(cause)}`, { cause });
     }
     this.db = db;
@@ -144,6 +148,10 @@ export class LevelStore implements Store {
     await db.close();
   }
 
+  failure(): StoreFailedError | undefined {
+    return this.committer?.failed;
+  }
+
   commit(commit: RunCommit): Promise<void> {
     try {
       this.requireOpen();
@@ -167,7 +175,8 @@ export class LevelStore implements Store {
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.readValue<RunRecord>(keys.run(runId), `record of run "${runId}"`);
+    const stored = await this.read(`the record of run "${runId}"`, () => this.requireOpen().getSync(keys.run(runId)));
+    return stored === undefined ? undefined : decodeRunRecord(stored, runId);
   }
 
   async getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
@@ -182,9 +191,9 @@ export class LevelStore implements Store {
     const db = this.requireOpen();
     const fromSeq = Math.max(1, options.fromSeq ?? 1);
     const prefix = keys.histPrefix(runId);
-    const entries = await db
+    const entries = await this.read(`the history of run "${runId}"`, () => db
       .iterator({ gte: keys.hist(runId, fromSeq), lt: prefixRange(prefix).lt, limit: pageLimit(options.limit, Infinity) })
-      .all();
+      .all());
     return entries.map(([key, stored], i) => {
       const expected = fromSeq + i;
       // A missing key (a gap) is corruption too: the history must be exactly 1..lastSeq.
@@ -204,28 +213,28 @@ export class LevelStore implements Store {
   async listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]> {
     const db = this.requireOpen();
     const range = { gte: keys.timerPrefix(), lt: keys.timerBound(dueBefore), limit: pageLimit(limit, Infinity) };
-    return (await db.values(range).all()).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
+    return (await this.read('the timer index', () => db.values(range).all())).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
   }
 
   async nextTimer(): Promise<TimerEntry | undefined> {
     const db = this.requireOpen();
-    const [first] = await db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all();
+    const [first] = await this.read('the timer index', () => db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all());
     return first && this.decodeValue<TimerEntry>(first, 'timer entry');
   }
 
   async listTasks(): Promise<TaskEntry[]> {
     const db = this.requireOpen();
-    return (await db.values(prefixRange(keys.taskPrefix())).all()).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
+    return (await this.read('the task index', () => db.values(prefixRange(keys.taskPrefix())).all())).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
   }
 
   /** Visibility: a page of runs, newest first (level-listing.ts says how each filter is read). */
   async listRuns(query: ListRunsQuery): Promise<ListRunsPage> {
-    return listRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    return this.read('the run listing', () => listRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
   }
 
   /** Visibility: how many runs match (level-listing.ts). */
   async countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
-    return countRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary'));
+    return this.read('the run listing', () => countRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
   }
 
   async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
@@ -233,7 +242,7 @@ export class LevelStore implements Store {
   }
 
   async listNamespaces(): Promise<NamespaceRecord[]> {
-    const values = await this.requireOpen().values(prefixRange(keys.nsPrefix())).all();
+    const values = await this.read('the namespaces', () => this.requireOpen().values(prefixRange(keys.nsPrefix())).all());
     return values.map((v) => this.decodeValue<NamespaceRecord>(v, 'namespace record'));
   }
 
@@ -243,7 +252,7 @@ export class LevelStore implements Store {
   }
 
   async listClosedRuns(namespace: string, options: { closedBefore: number; limit: number; after?: ClosedRunRef }): Promise<ClosedRunRef[]> {
-    return listClosedRuns(this.requireOpen(), namespace, options);
+    return this.read('the close-time index', () => listClosedRuns(this.requireOpen(), namespace, options));
   }
 
   deleteRun(runId: string): Promise<boolean> {
@@ -286,7 +295,7 @@ export class LevelStore implements Store {
 
   async listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
     const db = this.requireOpen();
-    return listScheduleRecords(db, query ?? {}, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record'));
+    return this.read('the schedules', () => listScheduleRecords(db, query ?? {}, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record')));
   }
 
   // ── implementation ──
@@ -339,10 +348,10 @@ export class LevelStore implements Store {
   private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined> {
     const { run, previousLastSeq } = commit;
     const probe = [keys.hist(run.runId, previousLastSeq + 1), keys.hist(run.runId, previousLastSeq)];
-    const [nextExists, lastExists = true] = await db.hasMany(probe);
+    const [nextExists, lastExists = true] = await this.read(`the history of run "${run.runId}"`, () => db.hasMany(probe));
     if (nextExists || !lastExists) throw staleCommit(run.runId, previousLastSeq);
-    const bytes = await db.get(keys.run(run.runId));
-    const stored = bytes && this.decodeValue<RunRecord>(bytes, `record of run "${run.runId}"`);
+    const bytes = await this.read(`the record of run "${run.runId}"`, () => db.get(keys.run(run.runId)));
+    const stored = bytes && decodeRunRecord(bytes, run.runId);
     if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) {
       throw new InvalidArgumentError(
         `commit of run "${run.runId}" refused: previousStatus is "${commit.previousStatus}" but the stored status is "${stored.status}".`,
@@ -362,7 +371,7 @@ export class LevelStore implements Store {
       for (const t of commit.timers?.delete ?? []) ops.push({ type: 'del', key: keys.timer(t) });
       for (const t of commit.tasks?.delete ?? []) ops.push({ type: 'del', key: keys.task(t.runId, t.activityId) });
       for (const e of events) ops.push({ type: 'put', key: keys.hist(run.runId, e.seq), value: seal(encode(e)) });
-      ops.push({ type: 'put', key: keys.run(run.runId), value: encode(run) });
+      ops.push({ type: 'put', key: keys.run(run.runId), value: encodeRunRecord(run) });
       if (previousLastSeq === 0) {
         // A run's pointers are written once, by its first commit.
         ops.push({ type: 'put', key: keys.exec(run.namespace, run.workflowId), value: encode(run.runId) });
@@ -395,8 +404,13 @@ export class LevelStore implements Store {
    * start (is the workflow id taken?), so this is on the hot path.
    */
   private async readValue<T>(key: string, what: string): Promise<T | undefined> {
-    const stored = this.requireOpen().getSync(key);
+    const stored = await this.read(`the ${what}`, () => this.requireOpen().getSync(key));
     return stored === undefined ? undefined : this.decodeValue<T>(stored, what);
+  }
+
+  /** A read whose LevelDB corruption error says the directory is damaged (level-errors.ts). */
+  private read<T>(what: string, read: () => T | Promise<T>): Promise<T> {
+    return mapCorruption(this.directory, what, read);
   }
 
   /**
@@ -407,11 +421,7 @@ export class LevelStore implements Store {
     try {
       return decode(stored) as T;
     } catch (cause) {
-      throw new StoreFailedError(
-        `the stored ${what} in "${this.directory}" cannot be decoded (${messageOf(cause)}). ` +
-          'The data directory is damaged: restore it from a backup.',
-        { cause },
-      );
+      throw new StoreCorruptedError(this.directory, `the stored ${what} cannot be decoded (${messageOf(cause)})`, { cause });
     }
   }
 }
@@ -421,22 +431,5 @@ const NO_VALUE = Buffer.alloc(0);
 
 /** What the listing keys of a run are made of (see `keys.vis`). */
 type ListedRun = Parameters<typeof keys.vis>[0];
-
-function staleCommit(runId: string, previousLastSeq: number): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `commit of run "${runId}" refused: it continues the history after event #${previousLastSeq}, ` +
-      'but the stored history does not end there (a stale or concurrent commit of the same run).',
-  );
-}
-
-function isLockedError(error: unknown): boolean {
-  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  return e?.code === 'LEVEL_LOCKED' || e?.cause?.code === 'LEVEL_LOCKED';
-}
-
-function messageOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
-}
 
 function noop(): void {}

@@ -1,3 +1,4 @@
+import type { PerdureError } from '../common/errors.ts';
 import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
 import type { FailureInfo } from '../common/failures.ts';
 import type { ActivityOptions } from '../common/activity-options.ts';
@@ -18,6 +19,12 @@ import type { SearchAttributeFilters, SearchAttributes } from '../common/search-
 export interface Store {
   open(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Why the store stopped taking writes (fail-stop after a failed durable write), or undefined
+   * while it is healthy. It does not recover by itself: `/healthz` reports it so that an
+   * orchestrator restarts the server.
+   */
+  failure?(): PerdureError | undefined;
 
   /**
    * Appends the run's new history events and replaces its record, timers, tasks and listing

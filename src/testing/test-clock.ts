@@ -39,6 +39,8 @@ interface Entry {
  * await clock.advance('1d'); // the approval's one-day timer fires now, at startAt + 1 day
  */
 export class TestClock implements Clock {
+  /** Virtual time moves only by advancing it, firing timers in order: never stepped (see Clock). */
+  readonly stepFree = true;
   private current: number;
   /** Sorted by due time, then by id (the order timers were set). */
   private readonly queue: Entry[] = [];

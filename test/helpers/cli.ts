@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,4 +25,32 @@ export function perdure(args: string[], env: Record<string, string> = {}, option
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A `perdure server` child process (see startCliServer). */
+export interface CliServer {
+  child: ChildProcess;
+  url: string;
+  stdout(): string;
+  exited: Promise<number | null>;
+}
+
+/** `perdure server --port 0 … ...args`; resolves once it logged where it listens. */
+export async function startCliServer(dataDir: string, args: string[] = []): Promise<CliServer> {
+  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data', dataDir, '--workflows', 'machines/index.ts', '--durability', 'os', ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.includes('"url"'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then((code) => reject(new Error(`perdure server exited (${code}) before listening:\n${err}`)));
+  });
+  return { child, url, stdout: () => out, exited };
 }

@@ -19,9 +19,15 @@ export interface ServerProcess {
   /** SIGTERM, wait for a clean exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** Starts a new server process on the same data directory and port (after kill or stop). */
-  restart(): Promise<ServerProcess>;
+  restart(limits?: ProcessLimits): Promise<ServerProcess>;
   /** Stops the process if running and deletes the data directory. */
   cleanup(): Promise<void>;
+}
+
+/** Resource limits of the server process. */
+export interface ProcessLimits {
+  /** `ulimit -f`: the largest file the process may write, in the shell's blocks (512 or 1024 bytes). */
+  fileSizeBlocks?: number;
 }
 
 /**
@@ -32,11 +38,16 @@ export interface ServerProcess {
  * const server = await startServerProcess();
  * try { … fetch(`${server.url}/healthz`) … } finally { await server.cleanup(); }
  */
-export async function startServerProcess(options: Record<string, unknown> = {}, reuse?: { dataDir: string; port: number }): Promise<ServerProcess> {
+export async function startServerProcess(
+  options: Record<string, unknown> = {}, reuse?: { dataDir: string; port: number }, limits: ProcessLimits = {},
+): Promise<ServerProcess> {
   const dataDir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'perdure-server-')));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, dataDir, String(reuse?.port ?? 0), JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['--import', 'tsx', MAIN, dataDir, String(reuse?.port ?? 0), JSON.stringify(options)];
+  const child = limits.fileSizeBlocks === undefined
+    ? spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // The shell sets the limit and execs node. Node ignores SIGXFSZ, so a write past the limit
+    // fails with EFBIG, as a write to a full disk fails with ENOSPC.
+    : spawn('/bin/sh', ['-c', `ulimit -f ${limits.fileSizeBlocks} && exec "$0" "$@"`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (chunk) => (err += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -60,7 +71,7 @@ export async function startServerProcess(options: Record<string, unknown> = {}, 
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
-    restart: () => startServerProcess(options, { dataDir, port: info.port }),
+    restart: (restartLimits = limits) => startServerProcess(options, { dataDir, port: info.port }, restartLimits),
     async cleanup() {
       await self.kill();
       await rm(dataDir, { recursive: true, force: true });

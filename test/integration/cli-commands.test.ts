@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMachine } from 'xstate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, perdure, ROOT } from '../helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, perdure, ROOT, startCliServer, type CliServer } from '../helpers/cli.ts';
 
 // The real `perdure` command (bin/perdure.js) as child processes, against a `perdure server`
 // it started on a free port with LevelDB in a temp directory.
@@ -17,39 +17,12 @@ async function json<T = Record<string, unknown>>(args: string[]): Promise<T> {
   return JSON.parse(run.stdout) as T;
 }
 
-interface ServerChild {
-  child: ChildProcess;
-  url: string;
-  stdout(): string;
-  exited: Promise<number | null>;
-}
-
-/** `perdure server --port 0 …`; resolves once it logged where it listens. */
-async function startServer(dataDir: string): Promise<ServerChild> {
-  const child = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data', dataDir, '--workflows', 'machines/index.ts', '--durability', 'os'], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const line = out.split('\n').find((l) => l.includes('"url"'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    void exited.then((code) => reject(new Error(`perdure server exited (${code}) before listening:\n${err}`)));
-  });
-  return { child, url, stdout: () => out, exited };
-}
-
 let dataDir: string;
-let server: ServerChild;
+let server: CliServer;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'perdure-cli-'));
-  server = await startServer(dataDir);
+  server = await startCliServer(dataDir);
 });
 
 afterAll(async () => {

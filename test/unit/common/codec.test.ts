@@ -60,6 +60,17 @@ describe('codec', () => {
     }
   });
 
+  it('refuses a "__proto__" map key instead of handing it on renamed', () => {
+    const bytes = encode(JSON.parse('{"type":"X","nested":[{"__proto__":{"admin":true}}]}'));
+    expect(() => decode(bytes)).toThrow(CodecError);
+    expect(() => decode(bytes)).toThrow(/map key "__proto__" is not allowed/);
+  });
+
+  it('keeps "__proto__" as a string value, and keys that only look like it', () => {
+    const value = { note: '__proto__', __proto_: 1, x__proto__: 2 };
+    expect(decode(encode(value))).toEqual(value);
+  });
+
   it('reports whether the native extension loaded', () => {
     expect(typeof isNativeAccelerationEnabled()).toBe('boolean');
   });
