@@ -42,5 +42,5 @@ describe('schedules under SIGKILL', () => {
     } finally {
       await server.cleanup();
     }
-  });
+  }, 120_000); // five server processes started one after another: slow on a busy machine
 });
