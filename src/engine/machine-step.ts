@@ -26,7 +26,10 @@ const scopes = new WeakMap<AnyStateMachine, InertScope>();
 function inertScope(machine: AnyStateMachine): InertScope {
   let cached = scopes.get(machine);
   if (!cached) {
-    const self = createActor(machine);
+    // Made from an empty persisted snapshot, not the initial state: computing that runs the
+    // machine's first step (context factory, entry, eventless transitions) outside any budget,
+    // and a machine that loops at start would hang here. The actor is only a parent and a system.
+    const self = createActor(machine, { snapshot: { status: 'active', value: {}, context: {}, children: {}, historyValue: {} } as never });
     const state: InertScope = { scope: {}, collected: [], budget: undefined };
     // XState's macrostep reports every microstep here before it takes the next one: the one
     // place where a step that never settles (an eventless loop) can be stopped. The rest of the
