@@ -5,6 +5,11 @@ import { brittleWorkflow, bystanderWorkflow, pickyWorkflow, spinnerWorkflow } fr
 import { kinds } from '../helpers/engine.ts';
 
 const workflows = [spinnerWorkflow, brittleWorkflow, pickyWorkflow, bystanderWorkflow];
+/**
+ * The loop must meet the microstep limit, not the time budget, however busy the machine running
+ * the tests is: the time budget has its own tests on a fake clock (test/unit/engine).
+ */
+const timeBudgetMs = 600_000;
 
 /** The bystander: another execution, started and completed while the bad one is blocked. */
 async function serveBystander(t: TestEngine, workflowId: string): Promise<void> {
@@ -18,7 +23,7 @@ describe('a machine step that does not end, or whose code throws (engine)', () =
   afterEach(() => t.cleanup());
 
   it('stops an eventless loop, commits nothing of the step, and reports the run blocked with the state and the limit', async () => {
-    t = await createTestEngine({ workflows });
+    t = await createTestEngine({ workflows, stepLimits: { timeBudgetMs } });
     await t.engine.start('spinner', { workflowId: 'spin-1' });
     await expect(t.engine.signal({ workflowId: 'spin-1' }, { type: 'GO' })).rejects.toMatchObject({
       code: 'MICROSTEP_LIMIT_EXCEEDED', message: expect.stringMatching(/execution "spin-1" .*stopped at state "spin2?".*more than 10000 microsteps \(limit maxMicrosteps\).*blocked/s),
@@ -53,7 +58,7 @@ describe('a machine step that does not end, or whose code throws (engine)', () =
   });
 
   it('under onStepFailure "fail", fails the run with the coded reason, and replay reproduces it', async () => {
-    t = await createTestEngine({ workflows, stepLimits: { onStepFailure: 'fail' } });
+    t = await createTestEngine({ workflows, stepLimits: { onStepFailure: 'fail', timeBudgetMs } });
     await t.engine.start('spinner', { workflowId: 'spin-2' });
     await t.engine.signal({ workflowId: 'spin-2' }, { type: 'GO' });
     const result = await t.engine.result({ workflowId: 'spin-2' });
@@ -73,8 +78,14 @@ describe('a machine step that does not end, or whose code throws (engine)', () =
     expect(await t.engine.describe({ workflowId: 'p-1' })).toMatchObject({ status: 'running' });
   });
 
+  it('under onStepFailure "fail", fails a run whose first step throws instead of refusing its start', async () => {
+    t = await createTestEngine({ workflows, stepLimits: { onStepFailure: 'fail' } });
+    await t.engine.start('picky', { workflowId: 'p-2', input: { ok: false } });
+    expect(await t.engine.result({ workflowId: 'p-2' })).toMatchObject({ status: 'failed', failure: { message: expect.stringContaining('input.ok is required') } });
+  });
+
   it('applies a lower microstep limit from the engine options', async () => {
-    t = await createTestEngine({ workflows, stepLimits: { maxMicrosteps: 50 } });
+    t = await createTestEngine({ workflows, stepLimits: { maxMicrosteps: 50, timeBudgetMs } });
     await t.engine.start('spinner', { workflowId: 'spin-3' });
     await expect(t.engine.signal({ workflowId: 'spin-3' }, { type: 'GO' })).rejects.toMatchObject({
       code: 'MICROSTEP_LIMIT_EXCEEDED', message: expect.stringContaining('more than 50 microsteps'),
