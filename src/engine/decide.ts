@@ -108,8 +108,9 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
     commands.push({ kind: 'WorkflowCanceled', reason: event.reason });
     return { snapshot, commands, status: 'canceled', sideEffects };
   }
+  let stepped: [AnyMachineSnapshot, ActionLike[]];
   try {
-    return finish(...stepMachine(machine, snapshot, machineEvent, budget));
+    stepped = stepMachine(machine, snapshot, machineEvent, budget);
   } catch (error) {
     // A guard (or assign) that throws, or a step past its budget, makes XState's pure
     // transition throw, where a live actor would end in status 'error'. The decision is the one
@@ -119,6 +120,7 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
     stepFailure = stepFailureOf(error, plain(snapshot.value));
     return failStep(snapshot, error);
   }
+  return finish(...stepped);
 
   /** The decision that fails the run at a stopped or throwing step. */
   function failStep(before: AnyMachineSnapshot | undefined, error: unknown): Decision {
