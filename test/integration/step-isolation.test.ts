@@ -1,10 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { setup } from 'xstate';
+import { childWorkflow, workflow } from '../../src/index.ts';
 import { replayHistory } from '../../src/engine/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { brittleWorkflow, bystanderWorkflow, pickyWorkflow, spinnerWorkflow } from '../fixtures/misbehaving-machines.ts';
 import { kinds } from '../helpers/engine.ts';
 
-const workflows = [spinnerWorkflow, brittleWorkflow, pickyWorkflow, bystanderWorkflow];
+/** Starts a picky child with an input its context factory refuses. */
+const pickyParentWorkflow = workflow(setup({ actors: { kid: childWorkflow<{ ok: boolean }>('picky') } }).createMachine({
+  id: 'pickyParent', initial: 'waiting', states: { waiting: { invoke: { id: 'kid', src: 'kid', input: { ok: false } } } },
+}));
+const workflows = [spinnerWorkflow, brittleWorkflow, pickyWorkflow, bystanderWorkflow, pickyParentWorkflow];
 /**
  * The loop must meet the microstep limit, not the time budget, however busy the machine running
  * the tests is: the time budget has its own tests on a fake clock (test/unit/engine).
@@ -76,6 +82,15 @@ describe('a machine step that does not end, or whose code throws (engine)', () =
     await expect(t.engine.describe({ workflowId: 'p-1' })).rejects.toMatchObject({ code: 'EXECUTION_NOT_FOUND' });
     await t.engine.start('picky', { workflowId: 'p-1', input: { ok: true } });
     expect(await t.engine.describe({ workflowId: 'p-1' })).toMatchObject({ status: 'running' });
+  });
+
+  it('delivers a child whose first step is refused to its parent as the child\'s failure', async () => {
+    t = await createTestEngine({ workflows });
+    await t.engine.start('pickyParent', { workflowId: 'pp-1' });
+    expect(await t.engine.result({ workflowId: 'pp-1' }, { timeoutMs: 10_000 })).toMatchObject({
+      status: 'failed', failure: { code: 'CHILD_WORKFLOW_FAILURE', cause: { type: 'MachineStepError', message: expect.stringContaining('input.ok is required') } },
+    });
+    expect((await t.engine.list({ type: 'picky' })).runs).toEqual([]);
   });
 
   it('under onStepFailure "fail", fails a run whose first step throws instead of refusing its start', async () => {
