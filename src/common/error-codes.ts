@@ -80,6 +80,18 @@ export const ERROR_CODES = {
     meaning: 'The execution started on a machine version this engine does not have; it is blocked, not failed.',
     fix: 'Register the named version of the machine beside the new one; the execution resumes where it stopped.',
   },
+  MICROSTEP_LIMIT_EXCEEDED: {
+    meaning: 'A machine step took more microsteps than the engine allows (10,000 by default): an eventless (`always`) loop, or raised events that never settle. Nothing of the step was committed; the execution is blocked at the state it was in (or failed, under stepLimits.onStepFailure "fail"; a first step is refused).',
+    fix: 'Break the loop in the machine (a guard that ends it, or a state that waits for an event), register the fixed version and migrate the run to it, or terminate the run. Raise stepLimits.maxMicrosteps only for a step that really needs more.',
+  },
+  STEP_TIME_BUDGET_EXCEEDED: {
+    meaning: 'A machine step ran longer than its time budget (1 s by default) in synchronous code: a slow guard, assign, context factory or output function. Nothing of the step was committed; the execution is blocked (always: the overrun depends on the server, so it is never recorded as a failure).',
+    fix: 'Move slow work out of the machine into an activity, register the fixed version and migrate the run to it; or raise stepLimits.timeBudgetMs and restart the server, which retries the step.',
+  },
+  MACHINE_CODE_FAILED: {
+    meaning: 'A guard, assign, context factory or output function of the machine threw. Nothing of the step was committed; the execution is blocked (or failed, under stepLimits.onStepFailure "fail"; a first step is refused).',
+    fix: 'Read the cause in the message and fix the machine: register the fixed version and migrate the run to it, or terminate the run.',
+  },
   ENGINE_STOPPED: {
     meaning: 'The engine is stopping or stopped and takes no new work.',
     fix: 'Retry against a running server.',

@@ -226,6 +226,34 @@ export class VersionMissingError extends PerdureError {
   }
 }
 
+/**
+ * A machine step was stopped (past the microstep limit or the time budget) or its machine code
+ * threw. Nothing of the step was committed: the event that caused it was refused, and the
+ * execution is blocked at the state it was in (docs/workflow-isolation.md). Thrown to the sender
+ * of that event and of every later one until an operator acts.
+ *
+ * @example
+ * try { await client.signal({ workflowId: 'spin-1' }, { type: 'GO' }) }
+ * catch (e) { if (e instanceof PerdureError && e.code === 'MICROSTEP_LIMIT_EXCEEDED') … }
+ */
+export class MachineStepError extends PerdureError {
+  constructor(
+    code: 'MICROSTEP_LIMIT_EXCEEDED' | 'STEP_TIME_BUDGET_EXCEEDED' | 'MACHINE_CODE_FAILED',
+    readonly workflowId: string,
+    readonly runId: string,
+    /** The state value the step stopped in. */
+    readonly state: unknown,
+    detail: string,
+    /** 'blocked': the run stays open at its last committed state; 'refused': a first step, so no run was made. */
+    readonly outcome: 'blocked' | 'refused',
+    options?: { cause?: unknown },
+  ) {
+    super(code, `execution "${workflowId}" (run ${runId}) stopped at state ${JSON.stringify(state)}: ${detail}. ` + (outcome === 'blocked'
+      ? 'Nothing of the step was committed and the execution is blocked: fix the machine and migrate the run to the fixed version, or terminate it; a server restart retries the step (raise the limit first if the step is legitimate).'
+      : 'Nothing was committed: the run was not started. Fix the machine (or its input) and start again.'), options);
+  }
+}
+
 /** A frame or request broke the wire protocol; `code` says how (see ERROR_CODES). */
 export class ProtocolError extends PerdureError {
   constructor(code: 'PROTOCOL_ERROR' | 'PROTOCOL_VERSION' | 'FRAME_TOO_LARGE' | 'TOO_MANY_REQUESTS' | 'HELLO_TIMEOUT' | 'SEND_BUFFER_FULL', message: string, readonly supported?: readonly number[]) {

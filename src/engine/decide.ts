@@ -5,10 +5,11 @@ import { childWorkflowMarker } from '../definition/child-workflow.ts';
 import { isContinueAsNew } from '../definition/continue-as-new.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { toMs } from '../common/duration.ts';
-import { ActivityFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
 import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
 import { CANCEL_EVENT } from '../definition/cancel-event.ts';
+import { DEFAULT_STEP_LIMITS, StepBudget, stepFailureOf, type StepFailure } from './step-budget.ts';
 
 export { CANCEL_EVENT };
 
@@ -33,6 +34,11 @@ export interface DecideContext {
   children: Iterable<string>;
   /** The history before this event: its length, and its size in JSON characters. */
   history: HistoryStats;
+  /**
+   * The step's budget. The engine passes one that also watches a deadline; without one, only the
+   * default microstep limit applies, which is deterministic (replay, the pure tests).
+   */
+  budget?: StepBudget;
 }
 
 export interface HistoryStats {
@@ -47,7 +53,16 @@ export interface Decision {
   status: ExecutionStatus;
   /** User actions with side effects (inline functions), run after commit, at-least-once. */
   sideEffects: ActionLike[];
+  /**
+   * Set when the step was stopped (a limit broken) or its machine code threw. The decision is
+   * then the one that fails the run; the engine commits it only under the `'fail'` policy and
+   * otherwise commits nothing and blocks the execution (docs/workflow-isolation.md).
+   */
+  stepFailure?: StepFailure;
 }
+
+/** Deterministic: the same limit on every replay. */
+const DEFAULT_BUDGET = new StepBudget(DEFAULT_STEP_LIMITS);
 
 /**
  * The pure heart of the engine: one delivered event in, the next snapshot and the commands out.
@@ -61,10 +76,25 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   const commands: CommandEvent[] = [];
   const sideEffects: ActionLike[] = [];
   const machine = definition.machine;
+  const budget = ctx.budget ?? DEFAULT_BUDGET;
+  let stepFailure: StepFailure | undefined;
 
   if (event.kind === 'WorkflowStarted') {
-    const [next, actions] = startMachine(machine, event.input);
-    return finish(next, actions);
+    let started: [AnyMachineSnapshot, ActionLike[]];
+    try {
+      started = startMachine(machine, event.input, budget);
+    } catch (error) {
+      // Only the deadline check after the step throws here; XState catches the rest (below).
+      stepFailure = stepFailureOf(error, null);
+      return failStep(undefined, error);
+    }
+    // XState catches what the first step throws (a context factory, a budget) into an error
+    // snapshot: at start no actor error event can have caused it.
+    if (started[0].status === 'error') {
+      stepFailure = stepFailureOf(started[0].error, null);
+      return failStep(started[0], started[0].error);
+    }
+    return finish(...started);
   }
   if (snapshot === undefined) throw new Error(`decide: ${event.kind} delivered before the run started`);
   if (event.kind === 'ActivityCompleted' || event.kind === 'ActivityFailed') activities.delete(event.activityId);
@@ -80,16 +110,30 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
   }
   let stepped: [AnyMachineSnapshot, ActionLike[]];
   try {
-    stepped = stepMachine(machine, snapshot, machineEvent);
+    stepped = stepMachine(machine, snapshot, machineEvent, budget);
   } catch (error) {
-    // A guard (or assign) that throws makes XState's pure transition throw, where a live actor
-    // would end in status 'error'. Do what the actor does (createActor's `_process`): keep the
-    // state, mark it errored, and so fail the execution. The throw depends only on context and
-    // event, so replay fails at the same event. Rethrowing instead would leave the run open
-    // forever, its event unrecorded and its sender handed a raw Error.
-    stepped = [{ ...snapshot, status: 'error', error } as AnyMachineSnapshot, []];
+    // A guard (or assign) that throws, or a step past its budget, makes XState's pure
+    // transition throw, where a live actor would end in status 'error'. The decision is the one
+    // a live actor takes (createActor's `_process`): keep the state, mark it errored, fail the
+    // run. Whether that is committed is the engine's policy (stepFailure says why). A throw and
+    // the microstep count depend only on context and event, so replay stops at the same event.
+    stepFailure = stepFailureOf(error, plain(snapshot.value));
+    return failStep(snapshot, error);
   }
   return finish(...stepped);
+
+  /** The decision that fails the run at a stopped or throwing step. */
+  function failStep(before: AnyMachineSnapshot | undefined, error: unknown): Decision {
+    const failed = { ...(before ?? {}), status: 'error', error } as AnyMachineSnapshot;
+    cancelPending();
+    // A throw keeps the user's error as the failure (its message, its type); a broken limit is
+    // the engine's, typed by its code.
+    const failure = stepFailure!.code === 'MACHINE_CODE_FAILED'
+      ? toFailureInfo(error)
+      : toFailureInfo(ApplicationFailure.create({ type: stepFailure!.code, nonRetryable: true, message: `${stepFailure!.detail}, in state ${JSON.stringify(stepFailure!.state)}` }));
+    commands.push({ kind: 'WorkflowFailed', failure });
+    return { snapshot: failed, commands, status: 'failed', sideEffects: [], stepFailure };
+  }
 
   function finish(next: AnyMachineSnapshot, actions: ActionLike[]): Decision {
     // When this step ends the run, XState stops the invoked children of the states it leaves:

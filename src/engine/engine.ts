@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
-import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, MachineStepError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
 import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
@@ -36,6 +36,7 @@ import type { MigrateResult } from '../common/execution-types.ts';
 export type { MigrateResult };
 import { NamespaceRegistry } from './namespaces.ts';
 import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
+import { resolveStepLimits, type StepLimits } from './step-budget.ts';
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -59,12 +60,19 @@ export interface EngineOptions {
   historyLimits?: Partial<HistoryLimits>;
   /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * The limits of one machine step (microsteps, time budget) and whether a step that breaks one
+   * or throws blocks the execution (default) or fails it. See docs/workflow-isolation.md.
+   */
+  stepLimits?: Partial<StepLimits>;
   /** The sweep that deletes closed executions past their namespace's retention (see docs/namespaces.md). */
   retention?: RetentionOptions;
 }
 
 export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
+  /** A machine step was stopped (a limit broken) or threw, and was not committed: for the log. */
+  stepStopped?(error: MachineStepError): void;
   /** A run's history reached `historyLimits.warnEvents` events. */
   historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
   /**
@@ -155,6 +163,7 @@ export class Engine implements WorkerConnection {
     this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
     this.historyLimits = { ...DEFAULT_HISTORY_LIMITS, ...options.historyLimits };
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    const stepLimits = resolveStepLimits(options.stepLimits);
     this.timers = new TimerService(store, clock, async (entry) => {
       if (entry.kind === 'outbox') return this.outbox.fire(entry);
       const execution = await this.executions.load(entry.runId);
@@ -162,7 +171,8 @@ export class Engine implements WorkerConnection {
       await execution.timerFired(entry.id);
     });
     this.executions = new ExecutionCache(store, this.registry, clock, {
-      historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes,
+      historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes, stepLimits,
+      stepStopped: (error) => this.observer?.stepStopped?.(error),
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
     }, options.idleEvictMs ?? 60_000);
     this.starter = new RunStarter(store, this.executions, this.registry, clock);

@@ -7,6 +7,7 @@ import { Execution, type ExecutionHost } from './execution.ts';
 import { restoreSnapshot } from './machine-step.ts';
 import type { WorkflowRegistry } from './registry.ts';
 import { resultOf, type ExecutionResult } from './execution-views.ts';
+import { StepBudget } from './step-budget.ts';
 
 function workflowKey(namespace: string, workflowId: string): string {
   return `${namespace}\u0000${workflowId}`;
@@ -35,10 +36,16 @@ export class ExecutionCache {
     private readonly store: Store,
     private readonly registry: WorkflowRegistry,
     private readonly clock: Clock,
-    hooks: Pick<ExecutionHost, 'afterCommit' | 'historyLimits' | 'maxPayloadBytes'>,
+    hooks: Pick<ExecutionHost, 'afterCommit' | 'historyLimits' | 'maxPayloadBytes' | 'stepLimits' | 'stepStopped'>,
     private readonly idleEvictMs: number,
   ) {
-    this.host = { store, historyLimits: hooks.historyLimits, maxPayloadBytes: hooks.maxPayloadBytes, now: () => clock.now(), afterCommit: (execution, events, decision) => hooks.afterCommit(execution, events, decision) };
+    // The step deadline is wall time on a monotonic clock, never the engine's (test) clock: it
+    // bounds how long the event loop is held, which a simulated clock does not see.
+    const stepBudget = new StepBudget(hooks.stepLimits, () => performance.now());
+    this.host = {
+      store, historyLimits: hooks.historyLimits, maxPayloadBytes: hooks.maxPayloadBytes, stepLimits: hooks.stepLimits, stepBudget, stepStopped: (error) => hooks.stepStopped(error),
+      now: () => clock.now(), afterCommit: (execution, events, decision) => hooks.afterCommit(execution, events, decision),
+    };
   }
 
   create(run: RunRecord, definition: WorkflowDefinition): Execution {
@@ -63,6 +70,11 @@ export class ExecutionCache {
   /** Caches an execution made by `adopt` once it has a snapshot of its own. */
   admit(execution: Execution): void {
     if (!this.live.has(execution.runId) && !execution.closed) this.remember(execution);
+  }
+
+  /** Drops an execution made by `create` whose first step was refused: no run of it exists. */
+  discard(execution: Execution): void {
+    if (execution.run.lastSeq === 0) this.forget(execution);
   }
 
   /** The open execution of a workflow id, if it is in memory. */
@@ -98,7 +110,7 @@ export class ExecutionCache {
   /** The current record of a run: live if in memory, with the blocked status overlaid. */
   async record(runId: string): Promise<RunRecord | undefined> {
     const live = this.live.get(runId);
-    if (live) return live.run;
+    if (live) return live.reported;
     const run = await this.store.getRun(runId);
     if (run && !CLOSED_STATUSES.has(run.status) && !this.registry.get(run.type, run.version)) return this.markBlocked(run);
     return run;
@@ -153,7 +165,9 @@ export class ExecutionCache {
   evictIdle(): void {
     const cutoff = this.clock.now() - this.idleEvictMs;
     for (const [runId, execution] of this.live) {
-      if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId)) this.forget(execution);
+      // A blocked execution stays: leaving memory would drop its report, and the next event
+      // would retry the step on every load.
+      if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId) && !execution.blocked) this.forget(execution);
     }
   }
 

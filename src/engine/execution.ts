@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import { ExecutionClosedError, InvalidArgumentError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
+import { ExecutionClosedError, InvalidArgumentError, MachineStepError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
 import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { QueryResult } from '../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
@@ -15,6 +15,7 @@ import { retryDecision } from './retry.ts';
 import { foldEvents, withoutOutboxItems } from './run-state.ts';
 import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
 import { searchAttributesAfter } from './search-attributes.ts';
+import type { StepBudget, StepFailure, StepLimits } from './step-budget.ts';
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionHost {
@@ -22,7 +23,13 @@ export interface ExecutionHost {
   readonly historyLimits: HistoryLimits;
   /** Largest activity output accepted, as JSON bytes; a larger one fails the attempt for good. */
   readonly maxPayloadBytes: number;
+  /** The limits of one machine step and the policy for a step that breaks them. */
+  readonly stepLimits: StepLimits;
+  /** The budget every step is taken under (one for all: steps are synchronous). */
+  readonly stepBudget: StepBudget;
   now(): number;
+  /** Told of a step that was stopped or threw and was not committed. Must not throw. */
+  stepStopped(error: MachineStepError): void;
   /** Called after every durable commit, in commit order: dispatch, arm timers, answer waiters. */
   afterCommit(execution: Execution, events: HistoryEvent[], decision: Decision | undefined): void;
 }
@@ -40,6 +47,13 @@ export type { QueryResult };
 export class Execution {
   private readonly mailbox = new Mailbox();
   lastActiveAt: number;
+  /**
+   * Set when a step was stopped or threw under the 'block' policy: the run stays at its last
+   * committed state and every event that would step the machine is refused with this error,
+   * until a migration moves it to another version, a termination ends it, or the server
+   * restarts (which retries: this lives in memory only, like the missing-version block).
+   */
+  blocked: MachineStepError | undefined;
 
   constructor(
     private readonly host: ExecutionHost,
@@ -61,6 +75,11 @@ export class Execution {
 
   get idle(): boolean {
     return this.mailbox.idle;
+  }
+
+  /** The run as reported: a blocked one says so and why; the stored run stays as it was. */
+  get reported(): RunRecord {
+    return this.blocked && !this.closed ? { ...this.run, status: 'blocked', blockedReason: this.blocked.message } : this.run;
   }
 
   /** Resolves once every event enqueued so far has been processed. */
@@ -141,6 +160,9 @@ export class Execution {
   activityAttemptFailed(activityId: string, attempt: number, failure: FailureInfo, token: string): Promise<void> {
     return this.enqueue(async () => {
       const pending = this.assertCurrentAttempt(activityId, attempt, token);
+      // A blocked run schedules no retry: the attempt stays outstanding and is dispatched again
+      // once the block is lifted (a restart re-dispatches it).
+      if (this.blocked) throw this.blocked;
       const now = this.host.now();
       const decision = retryDecision(pending.options, attempt, failure, now, pending.scheduledAt);
       if (decision.retry) {
@@ -226,6 +248,7 @@ export class Execution {
       await this.commit(events, persistSnapshot(target.machine, snapshot), searchAttributesAfter(target, snapshot));
       this.definition = target;
       this.snapshot = snapshot;
+      this.blocked = undefined; // the operator's fix: the run goes on, on the new version
       this.host.afterCommit(this, events, undefined);
     });
   }
@@ -237,11 +260,12 @@ export class Execution {
 
   query(): QueryResult {
     const snapshot = this.snapshot;
-    if (!snapshot) return { status: this.run.status, value: null, context: null, tags: [], accepts: [] };
+    const { status } = this.reported;
+    if (!snapshot) return { status, value: null, context: null, tags: [], accepts: [] };
     const accepts = this.closed ? [] : __unsafe_getAllOwnEventDescriptors(snapshot)
       .filter((type: string) => !type.startsWith('xstate.') && type !== '*');
     return {
-      status: this.run.status,
+      status,
       value: snapshot.value,
       context: JSON.parse(JSON.stringify(snapshot.context ?? null)),
       tags: [...snapshot.tags].sort(),
@@ -266,6 +290,7 @@ export class Execution {
 
   /** record → decide → commit → act, for an event the machine sees. */
   private async deliver(body: DeliveredEvent): Promise<void> {
+    if (this.blocked) throw this.blocked;
     const at = this.host.now();
     const seq = this.run.lastSeq + 1;
     const run = this.run;
@@ -273,13 +298,34 @@ export class Execution {
       seq, at, workflowId: run.workflowId,
       activities: Object.keys(run.activities), timers: Object.keys(run.timers), children: Object.keys(run.children ?? {}),
       history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
+      budget: this.host.stepBudget,
     });
+    if (decision.stepFailure && this.stopsAt(decision.stepFailure)) {
+      // Invariant: nothing of a stopped step is committed, not even the event that caused it:
+      // its sender is refused (a timer or a task result stays pending in the store).
+      const first = this.snapshot === undefined;
+      const error = new MachineStepError(decision.stepFailure.code, run.workflowId, run.runId, decision.stepFailure.state,
+        `${decision.stepFailure.detail} (machine "${this.definition.type}" version ${this.definition.version}, on ${describeEvent(body)})`,
+        first ? 'refused' : 'blocked', { cause: decision.snapshot.error });
+      if (!first) this.blocked = error;
+      this.host.stepStopped(error);
+      throw error;
+    }
     const events = [body, ...decision.commands].map((e, i): HistoryEvent => ({ ...e, seq: seq + i, at }));
     await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot), searchAttributesAfter(this.definition, decision.snapshot));
     this.snapshot = decision.snapshot;
     this.host.afterCommit(this, events, decision);
     const overLimit = this.closed ? undefined : historyOverLimit(this.run, this.host.historyLimits);
     if (overLimit) await this.record([{ kind: 'WorkflowTerminated', reason: overLimit, code: 'HISTORY_LIMIT_EXCEEDED' }]);
+  }
+
+  /**
+   * Whether a failed step stops the run where it is (nothing committed) rather than failing it.
+   * A time budget overrun always does: replay on another machine could not reproduce it. A first
+   * step has no committed state to stay at: it is refused unless the policy fails it.
+   */
+  private stopsAt(failure: StepFailure): boolean {
+    return this.host.stepLimits.onStepFailure === 'block' || failure.code === 'STEP_TIME_BUDGET_EXCEEDED';
   }
 
   private async settleLocked(itemIds: readonly string[]): Promise<boolean> {
@@ -312,6 +358,14 @@ export class Execution {
     await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }
+}
+
+/** A delivered event as a message names it: its kind, and the machine event type if any. */
+function describeEvent(body: DeliveredEvent): string {
+  if (body.kind === 'SignalReceived' || body.kind === 'UpdateAccepted' || body.kind === 'TimerFired') return `${body.kind}(${body.event.type})`;
+  if (body.kind === 'ActivityCompleted' || body.kind === 'ActivityFailed') return `${body.kind}(${body.activityId})`;
+  if (body.kind === 'ChildWorkflowCompleted' || body.kind === 'ChildWorkflowFailed') return `${body.kind}(${body.childId})`;
+  return body.kind;
 }
 
 /** The state in a stored snapshot (the run's own machine version may not be registered). */

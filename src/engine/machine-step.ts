@@ -1,4 +1,5 @@
 import { createActor, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import type { StepBudget } from './step-budget.ts';
 
 /**
  * The only place the engine touches XState's runtime: pure transitions, and snapshot
@@ -16,6 +17,8 @@ export type ActionLike = { type: string; params?: unknown; exec?: ((...args: unk
 interface InertScope {
   scope: Record<string, unknown>;
   collected: ActionLike[];
+  /** The budget of the step being taken, if any (steps are synchronous: one at a time). */
+  budget: StepBudget | undefined;
 }
 
 const scopes = new WeakMap<AnyStateMachine, InertScope>();
@@ -23,10 +26,23 @@ const scopes = new WeakMap<AnyStateMachine, InertScope>();
 function inertScope(machine: AnyStateMachine): InertScope {
   let cached = scopes.get(machine);
   if (!cached) {
-    const self = createActor(machine);
-    const state: InertScope = { scope: {}, collected: [] };
+    // Made from an empty persisted snapshot, not the initial state: computing that runs the
+    // machine's first step (context factory, entry, eventless transitions) outside any budget,
+    // and a machine that loops at start would hang here. The actor is only a parent and a system.
+    const self = createActor(machine, { snapshot: { status: 'active', value: {}, context: {}, children: {}, historyValue: {} } as never });
+    const state: InertScope = { scope: {}, collected: [], budget: undefined };
+    // XState's macrostep reports every microstep here before it takes the next one: the one
+    // place where a step that never settles (an eventless loop) can be stopped. The rest of the
+    // system is the inert actor's, by delegation.
+    const system = Object.create(self.system as object, {
+      _sendInspectionEvent: {
+        value: (event: { type: string; snapshot?: unknown }) => {
+          if (event.type === '@xstate.microstep') state.budget?.tick(event.snapshot);
+        },
+      },
+    }) as unknown;
     state.scope = {
-      self, id: '', sessionId: '', system: self.system,
+      self, id: '', sessionId: '', system,
       defer: () => {}, logger: () => {}, stopChild: () => {}, emit: () => {},
       actionExecutor: (action: ActionLike) => state.collected.push(action),
     };
@@ -34,19 +50,39 @@ function inertScope(machine: AnyStateMachine): InertScope {
     scopes.set(machine, cached);
   }
   cached.collected = [];
+  cached.budget = undefined;
   return cached;
 }
 
-export function startMachine(machine: AnyStateMachine, input: unknown): [AnyMachineSnapshot, ActionLike[]] {
+/**
+ * The machine's first step. With `budget`, a step past it throws `StepBudgetExceeded` (or, as
+ * XState catches errors of the initial step, returns an error snapshot holding it).
+ */
+export function startMachine(machine: AnyStateMachine, input: unknown, budget?: StepBudget): [AnyMachineSnapshot, ActionLike[]] {
   const inert = inertScope(machine);
-  const next = machine.getInitialSnapshot(inert.scope as never, input) as AnyMachineSnapshot;
-  return [next, inert.collected];
+  inert.budget = budget;
+  budget?.begin();
+  try {
+    const next = machine.getInitialSnapshot(inert.scope as never, input) as AnyMachineSnapshot;
+    budget?.checkDeadline(next);
+    return [next, inert.collected];
+  } finally {
+    inert.budget = undefined;
+  }
 }
 
-export function stepMachine(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): [AnyMachineSnapshot, ActionLike[]] {
+/** One step; with `budget`, a step past it throws `StepBudgetExceeded`. */
+export function stepMachine(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }, budget?: StepBudget): [AnyMachineSnapshot, ActionLike[]] {
   const inert = inertScope(machine);
-  const next = machine.transition(snapshot, event as never, inert.scope as never) as AnyMachineSnapshot;
-  return [next, inert.collected];
+  inert.budget = budget;
+  budget?.begin();
+  try {
+    const next = machine.transition(snapshot, event as never, inert.scope as never) as AnyMachineSnapshot;
+    budget?.checkDeadline(next);
+    return [next, inert.collected];
+  } finally {
+    inert.budget = undefined;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ExecutionAlreadyStartedError, ExecutionClosedError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
@@ -140,7 +140,10 @@ function childFailure(child: RunRecord): FailureInfo {
 
 /** A start the server refuses for good becomes the child's failure; anything else is retried. */
 function startRefusal(error: unknown, child: PendingChild): FailureInfo | undefined {
-  if (error instanceof ExecutionAlreadyStartedError || error instanceof WorkflowIdReuseRejectedError || error instanceof WorkflowTypeNotFoundError) {
+  // A child whose first step was refused (a broken step limit, machine code that threw) was
+  // never made: its parent hears it as the child's failure, as for a start the server refused.
+  if (error instanceof ExecutionAlreadyStartedError || error instanceof WorkflowIdReuseRejectedError || error instanceof WorkflowTypeNotFoundError
+    || (error instanceof MachineStepError && error.outcome === 'refused')) {
     return toFailureInfo(new ChildWorkflowFailure(child.workflowType, child.workflowId, error));
   }
   return undefined;

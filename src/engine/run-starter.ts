@@ -81,7 +81,12 @@ export class RunStarter {
       ...fields, type: definition.type, version: definition.version,
       status: 'running', startedAt: this.clock.now(), lastSeq: 0, snapshot: null, activities: {}, timers: {},
     }, definition);
-    await execution.begin(input, firstSignal);
+    try {
+      await execution.begin(input, firstSignal);
+    } catch (error) {
+      this.executions.discard(execution); // a refused first step (or a failed commit) made no run
+      throw error;
+    }
   }
 
   /**

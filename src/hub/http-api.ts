@@ -45,6 +45,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   // deployed code, not a server fault, and retrying does not help until the version is registered.
   VERSION_MISSING: 409,
   NONDETERMINISM: 409,
+  // The machine's code broke a step limit or threw: a conflict with the deployed machine, which
+  // retrying the same request does not resolve.
+  MICROSTEP_LIMIT_EXCEEDED: 409,
+  STEP_TIME_BUDGET_EXCEEDED: 409,
+  MACHINE_CODE_FAILED: 409,
   TASK_TOKEN_STALE: 409,
   INVALID_ARGUMENT: 400,
   PROTOCOL_ERROR: 400,

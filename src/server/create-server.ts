@@ -9,6 +9,7 @@ import { Engine } from '../engine/engine.ts';
 import type { Durability, Store } from '../store/store.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { HistoryLimits } from '../engine/history-limits.ts';
+import type { StepLimits } from '../engine/step-budget.ts';
 import type { RetentionOptions } from '../engine/retention-sweeper.ts';
 import { ScheduleService } from '../schedules/schedule-service.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   historyLimits?: Partial<HistoryLimits>;
   /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
   maxPayloadBytes?: number;
+  /** Limits of one machine step, and block-or-fail for a step past them (docs/workflow-isolation.md). */
+  stepLimits?: Partial<StepLimits>;
   /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
   clock?: Clock;
   /** A store to use instead of the embedded LevelDB store in `dataDir`. */
@@ -105,8 +108,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const engine = await Engine.start({
     workflows: options.workflows, dataDir, durability: options.durability, store: options.store, clock: options.clock,
     onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
+    stepLimits: options.stepLimits,
     observer: {
       committed: metrics.engineObserver.committed,
+      stepStopped: (error) => engineLog.warn({ code: error.code, workflowId: error.workflowId, runId: error.runId, state: error.state }, error.message),
       historyWarning: (run) => engineLog.warn(
         { namespace: run.namespace, workflowId: run.workflowId, runId: run.runId, events: run.lastSeq, bytes: run.historyBytes },
         'history of %s is long (%d events): have the machine continue as new before it reaches the limit', run.workflowId, run.lastSeq,

@@ -15,8 +15,16 @@ describe('child workflows', () => {
     await t.engine.start('fulfillment', { workflowId: `f-${orderId}`, input: { orderId } });
     return { parent: { workflowId: `f-${orderId}` }, child: { workflowId: `shipment-${orderId}` } };
   };
-  const childRunning = (ref: { workflowId: string }) =>
-    eventually(async () => ((await t.engine.list()).runs.find((r) => r.workflowId === ref.workflowId && r.status === 'running') ? true : undefined));
+  /**
+   * Waits until the child runs and its parent has recorded that it started (ChildWorkflowStarted).
+   * Those are two executions' commits: the child's run is visible a moment before the parent's
+   * record, so a test that reads the parent must wait for the parent too (issue 13).
+   */
+  const childStarted = (parent: { workflowId: string }, child: { workflowId: string }) => eventually(async () => {
+    const running = (await t.engine.list()).runs.some((r) => r.workflowId === child.workflowId && r.status === 'running');
+    const recorded = (await t.engine.describe(parent)).pendingChildren.some((c) => c.workflowId === child.workflowId && c.started);
+    return running && recorded ? true : undefined;
+  });
   const statusOf = async (ref: { workflowId: string }) => (await t.engine.describe(ref)).status;
   const replays = async (ref: { workflowId: string }, definition: WorkflowDefinition = fulfillmentWorkflow) => {
     const { runId } = await t.engine.describe(ref);
@@ -25,7 +33,7 @@ describe('child workflows', () => {
 
   it('starts the child as its own execution and hands its output to the parent as xstate.done.actor', async () => {
     const { parent, child } = await start('o-1');
-    await childRunning(child);
+    await childStarted(parent, child);
     const described = await t.engine.describe(child);
     expect(described.parent).toMatchObject({ workflowId: 'f-o-1', childId: 'shipment' });
     expect((await t.engine.describe(parent)).pendingChildren).toEqual([
@@ -48,7 +56,7 @@ describe('child workflows', () => {
 
   it('delivers a child that ends other than completed as a ChildWorkflowFailure whose cause is the child\'s own', async () => {
     const { parent, child } = await start('o-2');
-    await childRunning(child);
+    await childStarted(parent, child);
     await t.engine.cancel(child, 'carrier went bust');
 
     const result = await t.engine.result(parent, { timeoutMs: 5_000 });
@@ -61,7 +69,7 @@ describe('child workflows', () => {
 
   it('leaving the invoking state asks the child to cancel, and the parent no longer waits for it', async () => {
     const { parent, child } = await start('o-3');
-    await childRunning(child);
+    await childStarted(parent, child);
     await t.engine.signal(parent, { type: 'STORE_PICKUP' });
 
     expect((await t.engine.result(child, { timeoutMs: 5_000 })).status).toBe('canceled');
@@ -83,7 +91,7 @@ describe('child workflows', () => {
     })));
     t = await createTestEngine({ workflows: [...parents, shipmentWorkflow] });
     for (const policy of policies) await t.engine.start(`parent-${policy}`, { workflowId: `p-${policy}` });
-    for (const policy of policies) await childRunning({ workflowId: `p-${policy}/kid` });
+    for (const policy of policies) await childStarted({ workflowId: `p-${policy}` }, { workflowId: `p-${policy}/kid` });
     for (const policy of policies) await t.engine.terminate({ workflowId: `p-${policy}` }, 'operator stop');
 
     expect((await t.engine.result({ workflowId: 'p-terminate/kid' }, { timeoutMs: 5_000 })).status).toBe('terminated');
@@ -111,7 +119,7 @@ describe('child workflows', () => {
 
   it('survives a restart between the child starting and closing: one child run, the parent completes', async () => {
     const { parent, child } = await start('o-5');
-    await childRunning(child);
+    await childStarted(parent, child);
     await t.restart();
     await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'UPS' });
     await t.engine.signal(child, { type: 'DELIVERED' });
@@ -122,7 +130,7 @@ describe('child workflows', () => {
 
   it('a child that closes while its parent is blocked on a missing version is delivered once the version is back', async () => {
     const { parent, child } = await start('o-7');
-    await childRunning(child);
+    await childStarted(parent, child);
     await t.restart({ workflows: [workflow(fulfillmentWorkflow.machine, { version: 'not-deployed' }), shipmentWorkflow] });
     expect(await statusOf(parent)).toBe('blocked');
     await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'GLS' });
@@ -138,7 +146,7 @@ describe('child workflows', () => {
 
   it('a reset to before the child closed starts the child again in the new run', async () => {
     const { parent, child } = await start('o-8');
-    await childRunning(child);
+    await childStarted(parent, child);
     await t.engine.signal(child, { type: 'PICKED_UP', carrier: 'DHL' });
     await t.engine.signal(child, { type: 'DELIVERED' });
     await t.engine.result(parent, { timeoutMs: 5_000 });
@@ -154,7 +162,7 @@ describe('child workflows', () => {
 
   it('a reset of an open parent terminates its running child first, so the new run\'s child can take the same workflow id', async () => {
     const { parent, child } = await start('o-9');
-    await childRunning(child);
+    await childStarted(parent, child);
     const oldChild = (await t.engine.describe(child)).runId;
     const { runId } = await t.engine.reset(parent, { eventSeq: 1, reason: 'again' });
 

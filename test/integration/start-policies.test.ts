@@ -9,6 +9,9 @@ import { startServerProcess, type ServerProcess } from '../helpers/server-proces
 
 const input = { request: 'r', timeoutMs: 3_600_000 };
 
+/** A throwing step fails its run (the default blocks it: docs/workflow-isolation.md). */
+const FAIL_ON_THROW = { onStepFailure: 'fail' } as const;
+
 /** Collects MSG events; FAIL makes its step throw (an assign runs in the pure step), so the run ends Failed. */
 const inboxWorkflow = workflow(setup({
   types: {} as { context: { messages: string[] }; events: { type: 'MSG'; text: string } | { type: 'FAIL' } },
@@ -53,7 +56,7 @@ describe('start policies and signal-with-start on the engine', () => {
     });
 
     it.each(['failed', 'canceled', 'terminated'] as const)('allowIfFailed allows a new run after a %s one', async (status) => {
-      t = await createTestEngine({ workflows: [approvalWorkflow, inboxWorkflow] });
+      t = await createTestEngine({ workflows: [approvalWorkflow, inboxWorkflow], stepLimits: FAIL_ON_THROW });
       const type = status === 'failed' ? 'inbox' : 'approval';
       const first = await engine().start(type, { workflowId: 'aif', input });
       await close('aif', status);
