@@ -7,7 +7,7 @@ import * as failures from '../../../src/common/failures.ts';
 const {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError,
-  StoreFailedError, StoreClosedError, HistoryCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
+  StoreFailedError, StoreClosedError, StoreSchemaTooNewError, ShardOwnershipLostError, HistoryCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
   VersionMissingError,
   WorkflowIdReuseRejectedError,
   ProtocolError,
@@ -37,6 +37,8 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   StoreLockedError: [new StoreLockedError('./.perdure', { cause: new Error('LOCK held') }), 'STORE_LOCKED'],
   StoreFailedError: [new StoreFailedError('write failed: ENOSPC'), 'STORE_FAILED'],
   StoreClosedError: [new StoreClosedError(), 'STORE_CLOSED'],
+  StoreSchemaTooNewError: [new StoreSchemaTooNewError(2, 1, 'postgres://perdure@db/perdure (schema perdure)'), 'STORE_SCHEMA_TOO_NEW'],
+  ShardOwnershipLostError: [new ShardOwnershipLostError(7, 4, 'node-b', 5), 'SHARD_OWNERSHIP_LOST'],
   HistoryCorruptedError: [new HistoryCorruptedError('run-1', 17), 'HISTORY_CORRUPTED'],
   NonDeterminismError: [new NonDeterminismError('order-42', 17, 'ActivityScheduled("charge")', 'TimerStarted("reminder")', 'checkout', '3f9c'), 'NONDETERMINISM'],
   EngineStoppedError: [new EngineStoppedError(), 'ENGINE_STOPPED'],
