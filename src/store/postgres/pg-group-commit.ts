@@ -31,42 +31,61 @@ interface Waiter {
  * — when the connection broke during COMMIT — its outcome is unknown and the engine must re-read);
  * unlike LevelDB's, this committer is not fail-stop: the next batch is tried afresh.
  *
- * Invariant: two commits of one run are never in one batch (the store queues each run's commits
- * one after another), so the claim's UPDATE meets each row at most once.
+ * Invariant: two commits of one run are never in one batch, nor in two batches in flight (the
+ * store queues each run's commits one after another), so the claim's UPDATE meets each row at
+ * most once and concurrent transactions never write the same run's rows. Rows shared between
+ * runs (a workflow id's pointer, an idempotency key) are written in key order, so two
+ * transactions that both write some of them wait for each other in one order, never in a cycle.
  */
 export class PgGroupCommitter {
   private queue: Waiter[] = [];
-  private writing: Promise<void> | undefined;
+  private scheduled = false;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly pool: Pool,
     private readonly fence: ShardFence,
-    private readonly options: { label: string; onBatch?: BatchObserver },
+    private readonly options: { label: string; onBatch?: BatchObserver; maxInFlight: number },
   ) {}
 
   /** Resolves once `rows` are durable, as one atomic part of a transaction. */
   submit(rows: CommitRows): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
       // Started on a microtask so submissions of the same tick share the first transaction too.
-      this.writing ??= Promise.resolve().then(() => this.writeAll());
+      queueMicrotask(() => {
+        this.scheduled = false;
+        this.pump();
+      });
     });
   }
 
   /** Resolves once everything submitted so far has been written (or refused). */
   async drain(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.inFlight.size > 0 || this.queue.length > 0) {
+      if (this.inFlight.size === 0) this.pump();
+      await Promise.all(this.inFlight);
+    }
   }
 
-  private async writeAll(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue;
-        this.queue = [];
-        await this.writeBatch(group);
-      }
-    } finally {
-      this.writing = undefined;
+  /**
+   * Starts a transaction of everything queued while fewer than `maxInFlight` are in flight.
+   * Several in flight, on connections of their own, let PostgreSQL flush the WAL of many at
+   * once while the next one is being sent (a commit waits about one WAL flush, ~7 ms on the
+   * machine measured in docs/cluster.md); one at a time would leave the database idle during
+   * each flush.
+   */
+  private pump(): void {
+    while (this.inFlight.size < this.options.maxInFlight && this.queue.length > 0) {
+      const group = this.queue;
+      this.queue = [];
+      const writing: Promise<void> = this.writeBatch(group).finally(() => {
+        this.inFlight.delete(writing);
+        this.pump();
+      });
+      this.inFlight.add(writing);
     }
   }
 
@@ -193,10 +212,11 @@ async function writeRows(client: PoolClient, commits: CommitRows[]): Promise<voi
   );
 }
 
+/** The last item of each key, sorted by key (the order shared rows are locked in). */
 function lastByKey<T>(items: T[], keyOf: (item: T) => string): T[] {
   const byKey = new Map<string, T>();
   for (const item of items) byKey.set(keyOf(item), item);
-  return [...byKey.values()];
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
 }
 
 function countRows(commits: CommitRows[]): number {

@@ -27,6 +27,12 @@ import { asStoreError, decodeStored, type StoreContext } from './store-context.t
 export type { PostgresStoreOptions } from './postgres-options.ts';
 
 /**
+ * Commit transactions in flight at once, at most (and fewer than the pool's connections, so a
+ * read always finds one). Measured with bench/postgres-store-bench.ts: see docs/cluster.md.
+ */
+const MAX_COMMITS_IN_FLIGHT = 4;
+
+/**
  * The PostgreSQL store: the same `Store` as LevelDB's, on a database several servers will share
  * (docs/cluster.md). It creates and migrates its schema on open, takes every shard for this node
  * (fencing any earlier holder), and group-commits the runs' commits as multi-row transactions.
@@ -88,7 +94,7 @@ export class PostgresStore implements Store {
       await fence.takeAll(pool);
       const label = this.label;
       this.context = { pool, shardCount, fence, label, decode: (stored, what) => decodeStored(stored, what, label) };
-      this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: this.onBatch });
+      this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: this.onBatch, maxInFlight: Math.max(1, Math.min(MAX_COMMITS_IN_FLIGHT, this.resolved.pool.max! - 1)) });
       this.closing = false;
       this.closingDone = undefined;
     } catch (error) {
