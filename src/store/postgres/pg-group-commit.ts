@@ -110,8 +110,12 @@ export class PgGroupCommitter {
       });
       if (accepted.length > 0) await writeRows(client, accepted.map((w) => w.rows));
       await client.query('COMMIT');
-      this.options.onBatch?.({ commits: group.length, operations: countRows(accepted.map((w) => w.rows)), ms: performance.now() - began });
       for (const waiter of accepted) waiter.resolve();
+      try {
+        this.options.onBatch?.({ commits: group.length, operations: countRows(accepted.map((w) => w.rows)), ms: performance.now() - began });
+      } catch {
+        // A metrics observer that throws must not turn a durable commit into a failure.
+      }
     } catch (cause) {
       broken = cause instanceof Error ? cause : new Error(String(cause));
       await client?.query('ROLLBACK').catch(() => {});
