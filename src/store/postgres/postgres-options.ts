@@ -1,7 +1,6 @@
 import type { PoolConfig } from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../common/errors.ts';
-import { DEFAULT_SHARD_COUNT } from '../shard-hash.ts';
 import type { BatchObserver } from '../group-commit.ts';
 
 /**
@@ -89,11 +88,8 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
     connectionTimeoutMillis: 10_000,
   };
   if (options.ssl !== undefined) pool.ssl = options.ssl;
-  return { pool, schema, shardCount: shardCount ?? undefined, label: `${redact(options.url)} (schema ${schema})` };
+  return { pool, schema, shardCount, label: `${redact(options.url)} (schema ${schema})` };
 }
-
-/** The shard count a new database gets when none is given. */
-export const defaultShardCount = DEFAULT_SHARD_COUNT;
 
 function integer(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`PostgresStore: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
