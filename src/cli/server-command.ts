@@ -12,6 +12,7 @@ import { withWorkflowsOption, workflowModules } from './workflows-option.ts';
 interface ServerCommandOptions {
   workflows?: string[];
   data: string;
+  store?: string;
   port: number;
   host: string;
   authToken?: string;
@@ -37,11 +38,13 @@ const CLOSE_DEADLINE_MS = 15_000;
  *
  * @example
  * perdure server --workflows machines/index.ts --data ./.perdure --port 7233
+ * perdure server --workflows machines/index.ts --store postgres://perdure@db.internal/perdure
  */
 export function serverCommand(): Command {
   return withWorkflowsOption(new Command('server'), 'module(s) whose workflow(...) exports are registered (TypeScript loads as is)')
     .description('run the Perdure server: engine, embedded store, WebSocket hub and HTTP API on one port')
     .option('-d, --data <dir>', 'data directory of the embedded LevelDB store', './.perdure')
+    .addOption(new Option('--store <url>', 'a PostgreSQL database instead of the embedded store: postgres://user@host/db (see docs/cluster.md)').env('PERDURE_STORE'))
     .option('-p, --port <port>', 'port for HTTP and WebSocket (0 picks a free one)', parsePort, DEFAULT_PORT)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(new Option('--auth-token <token>', 'require this bearer token (admin, every namespace)').env('PERDURE_AUTH_TOKEN'))
@@ -75,7 +78,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
   let server: PerdureServer;
   try {
     server = await createServer({
-      workflows, dataDir, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
+      workflows, dataDir, store: o.store, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
       durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, logger,
       pingIntervalMs: o.pingIntervalMs, helloTimeoutMs: o.helloTimeoutMs, maxSendBufferBytes: o.maxSendBufferBytes, headersTimeoutMs: o.headersTimeoutMs,
       // One line per HTTP request drowns the rest at info; --log-level debug shows them.

@@ -53,8 +53,16 @@ export const ERROR_CODES = {
     fix: 'Stop the other server, or give this one its own data directory.',
   },
   STORE_FAILED: {
-    meaning: 'A durable write failed (a full disk, an I/O error); the store stops accepting writes (fail-stop) so nothing half-written is acknowledged, and stays stopped until the server restarts — freeing space is not enough. /healthz answers 503 meanwhile.',
-    fix: 'Check disk space and permissions, then restart the server (or let the orchestrator restart it on the failing /healthz): everything acknowledged before the failure is intact.',
+    meaning: 'A durable write failed, so nothing of it is acknowledged. LevelDB stops accepting writes (fail-stop) and stays stopped until the server restarts — freeing space is not enough; /healthz answers 503 meanwhile. On PostgreSQL the transaction was rolled back (or the connection broke before its outcome was known) and later writes are tried again.',
+    fix: 'LevelDB: check disk space and permissions, then restart the server (or let the orchestrator restart it on the failing /healthz). PostgreSQL: check that the database is reachable and healthy. Everything acknowledged before the failure is intact.',
+  },
+  STORE_SCHEMA_TOO_NEW: {
+    meaning: 'The PostgreSQL database holds a Perdure schema of a newer version than this server knows: a newer Perdure has migrated it.',
+    fix: 'Run the Perdure version that migrated the database (or a newer one); an older server never writes to a newer schema.',
+  },
+  SHARD_OWNERSHIP_LOST: {
+    meaning: 'A commit was refused because this server no longer holds the shard it writes at the epoch it took it with: another server took the shard (the fence). Nothing of that commit was written.',
+    fix: 'Nothing to repair: the shard\'s new owner carries its executions on. Retry the request against the cluster; if no other server should be running on this database, look for one that is.',
   },
   STORE_CLOSED: {
     meaning: 'The store was used after it was closed.',

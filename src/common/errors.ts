@@ -142,6 +142,40 @@ export class StoreFailedError extends PerdureError {
   }
 }
 
+/**
+ * The PostgreSQL database was migrated by a newer Perdure: this server refuses to touch it.
+ *
+ * @example
+ * try { await store.open() } catch (e) { if (e instanceof StoreSchemaTooNewError) console.log(e.found, e.supported) }
+ */
+export class StoreSchemaTooNewError extends PerdureError {
+  constructor(readonly found: number, readonly supported: number, where: string) {
+    super(
+      'STORE_SCHEMA_TOO_NEW',
+      `the database ${where} holds Perdure schema version ${found}, newer than the version ${supported} this server knows. ` +
+        'A newer Perdure migrated it: run that version (or a newer one); this server will not write to it.',
+    );
+  }
+}
+
+/**
+ * A commit refused by the shard fence: this node no longer owns `shard` at the epoch it took it
+ * with (another node took it). Nothing of the commit was written.
+ *
+ * @example
+ * catch (e) { if (e instanceof ShardOwnershipLostError) dropShard(e.shard) }
+ */
+export class ShardOwnershipLostError extends PerdureError {
+  constructor(readonly shard: number, readonly epoch: number, readonly owner: string | undefined, readonly currentEpoch: number | undefined) {
+    super(
+      'SHARD_OWNERSHIP_LOST',
+      `shard ${shard} is no longer held by this server at epoch ${epoch} ` +
+        `(it is now ${owner === undefined ? 'unowned' : `owned by "${owner}"`}${currentEpoch === undefined ? '' : ` at epoch ${currentEpoch}`}): ` +
+        'the commit was refused and nothing of it was written. The shard\'s new owner carries its executions on.',
+    );
+  }
+}
+
 export class StoreClosedError extends PerdureError {
   constructor() {
     super('STORE_CLOSED', 'the store is not open.');

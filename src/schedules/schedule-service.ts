@@ -8,7 +8,7 @@ import { systemClock, type Clock, type TimerHandle } from '../engine/clock.ts';
 import { validateId } from '../engine/validate-input.ts';
 import type { Store } from '../store/store.ts';
 import { ActionTaker } from './action-taker.ts';
-import { KeyedQueue } from './keyed-queue.ts';
+import { KeyedQueue } from '../common/keyed-queue.ts';
 import { ScheduleCalendar } from './schedule-calendar.ts';
 import type { ScheduleEngine } from './schedule-engine.ts';
 import {

@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { Engine } from '../engine/engine.ts';
-import type { Durability, Store } from '../store/store.ts';
+import type { Durability } from '../store/store.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { HistoryLimits } from '../engine/history-limits.ts';
 import type { StepLimits } from '../engine/step-budget.ts';
@@ -20,6 +20,7 @@ import { Metrics } from '../hub/metrics.ts';
 import { workerPeer } from '../hub/worker-peer.ts';
 import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
 import { registerUi } from '../ui/serve.ts';
+import { serverStore, type ServerStoreOption } from './server-store.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -59,8 +60,11 @@ export interface ServerOptions {
   stepLimits?: Partial<StepLimits>;
   /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
   clock?: Clock;
-  /** A store to use instead of the embedded LevelDB store in `dataDir`. */
-  store?: Store;
+  /**
+   * A store to use instead of the embedded LevelDB store in `dataDir`: a `Store`, or the URL of
+   * a PostgreSQL database (`postgres://user@host/db`, see docs/cluster.md for its parameters).
+   */
+  store?: ServerStoreOption;
   /** The retention sweep (interval, batch size); its reports are logged. See docs/namespaces.md. */
   retention?: RetentionOptions;
 }
@@ -104,9 +108,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const logger = options.logger === false ? pino({ level: 'silent' }) : options.logger ?? pino();
   const metrics = new Metrics();
   const dataDir = options.dataDir ?? './.perdure';
+  const chosen = await serverStore(options.store, metrics.storeBatch);
+  const storeLabel = chosen.label ?? dataDir;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
-    workflows: options.workflows, dataDir, durability: options.durability, store: options.store, clock: options.clock,
+    workflows: options.workflows, dataDir, durability: options.durability, store: chosen.store, clock: options.clock,
     onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
     stepLimits: options.stepLimits,
     observer: {
@@ -174,8 +180,8 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
-  logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir, workflowTypes: types, auth: auth.required },
-    `Perdure listening on http://${urlHost}:${address.port} (data in ${dataDir}; workflows: ${types.join(' ') || 'none'})`);
+  logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
+    `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
 
   let closing: Promise<void> | undefined;
   return {

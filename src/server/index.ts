@@ -16,6 +16,7 @@ export type {
   ScheduleActionResult, ScheduleCounts, ScheduleState, TriggerResult, OverlapPolicy,
 } from '../common/schedule-types.ts';
 export { LevelStore } from '../store/level-store.ts';
+export { PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.ts';
 export type { Store, Durability } from '../store/store.ts';
 export { systemClock, type Clock } from '../engine/clock.ts';
 export { NamespaceRegistry, type CreateNamespaceOptions, type UpdateNamespaceOptions } from '../engine/namespaces.ts';

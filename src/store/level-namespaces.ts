@@ -23,6 +23,15 @@ export function defaultNamespaceOperations(db: Db, now: number): BatchOperation[
  * engine validates names and durations for users; this guards the store's own contract.
  */
 export function namespacePut(record: NamespaceRecord): BatchOperation {
+  const stored = checkedNamespace(record);
+  return { type: 'put', key: keys.ns(stored.name), value: encode(stored) };
+}
+
+/**
+ * The record as a store keeps it (only its known fields), or INVALID_ARGUMENT: shared by every
+ * backend, so each refuses the same records with the same message.
+ */
+export function checkedNamespace(record: NamespaceRecord): NamespaceRecord {
   const refuse = (why: string): never => {
     throw new InvalidArgumentError(`namespace record ${JSON.stringify(record?.name)} refused: ${why}`);
   };
@@ -35,5 +44,5 @@ export function namespacePut(record: NamespaceRecord): BatchOperation {
   if (record.description !== undefined && typeof record.description !== 'string') refuse('description must be a string.');
   const stored: NamespaceRecord = { name: record.name, retention: record.retention, createdAt: record.createdAt, updatedAt: record.updatedAt };
   if (record.description !== undefined) stored.description = record.description;
-  return { type: 'put', key: keys.ns(record.name), value: encode(stored) };
+  return stored;
 }

@@ -13,8 +13,9 @@ import type { SearchAttributeFilters, SearchAttributes } from '../common/search-
  * value. Everything one engine step changes is one `RunCommit`, written atomically; commits of
  * many runs that arrive together are written as one durable batch (group commit).
  *
- * Backends: `LevelStore` (embedded, one process per directory). A PostgreSQL store implements
- * the same interface; `storeConformanceSuite` from `perdure/testing` proves a backend conforms.
+ * Backends: `LevelStore` (embedded, one process per directory) and `PostgresStore`
+ * (`postgres/`, docs/cluster.md); `storeConformanceSuite` from `perdure/testing` proves a
+ * backend conforms.
  */
 export interface Store {
   open(): Promise<void>;

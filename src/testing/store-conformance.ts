@@ -3,6 +3,7 @@ import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixt
 import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
 import { scheduleStoreCases } from './schedule-store-conformance.ts';
 import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
+import { visibilityConformanceCases } from './store-conformance-visibility.ts';
 import type { SuiteFunctions } from './suite-functions.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
@@ -266,6 +267,7 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
     namespaceConformanceCases(withStore, functions);
     scheduleStoreCases(factory, withStore, functions);
     searchAttributeConformanceCases(withStore, functions);
+    visibilityConformanceCases(withStore, functions);
   });
 }
 

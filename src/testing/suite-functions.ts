@@ -28,5 +28,5 @@ export interface Assertion {
   toHaveLength(expected: number): void;
   toContain(expected: unknown): void;
   not: Omit<Assertion, 'not' | 'rejects'>;
-  rejects: { toMatchObject(expected: object): Promise<void> };
+  rejects: { toMatchObject(expected: object): Promise<void>; toThrow(expected: RegExp | string): Promise<void> };
 }

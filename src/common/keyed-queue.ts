@@ -1,6 +1,6 @@
 /**
  * Jobs run one at a time per key, in the order given; jobs of different keys run concurrently.
- * A failed job does not stop the ones queued behind it. Each schedule's work goes through one.
+ * A failed job does not stop the ones queued behind it. Each schedule's work goes through one, and each run's commits in the PostgreSQL store.
  *
  * @example
  * const queue = new KeyedQueue();

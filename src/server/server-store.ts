@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from '../common/errors.ts';
+import type { BatchObserver } from '../store/group-commit.ts';
+import type { Store } from '../store/store.ts';
+
+/** What `createServer({ store })` takes: a store, or the URL of a PostgreSQL database. */
+export type ServerStoreOption = Store | string;
+
+/**
+ * The store a server runs on: the one given, a PostgresStore for a `postgres://` URL, or none
+ * (the engine then opens the embedded LevelDB store in `dataDir`, the default). The PostgreSQL
+ * client is loaded only when a URL asks for it, so a LevelDB server never loads `pg`.
+ *
+ * @example
+ * await serverStore('postgres://perdure@db/perdure?pool_size=20', metrics.storeBatch)
+ */
+export async function serverStore(option: ServerStoreOption | undefined, onBatch: BatchObserver): Promise<{ store?: Store; label?: string }> {
+  if (option === undefined) return {};
+  if (typeof option !== 'string') return { store: option };
+  if (!/^postgres(ql)?:\/\//.test(option)) {
+    throw new InvalidArgumentError(
+      `store ${JSON.stringify(option)} is not a PostgreSQL URL (postgres://user@host/database); ` +
+        'for the embedded LevelDB store give a data directory (dataDir, --data) instead.',
+    );
+  }
+  const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
+  const store = new PostgresStore({ url: option, onBatch });
+  return { store, label: store.label };
+}

@@ -1,0 +1,109 @@
+import type { PoolConfig } from 'pg';
+import type { ConnectionOptions } from 'node:tls';
+import { InvalidArgumentError } from '../../common/errors.ts';
+import type { BatchObserver } from '../group-commit.ts';
+
+/**
+ * Options of {@link PostgresStore}. Only `url` is required.
+ *
+ * @example
+ * new PostgresStore({ url: 'postgres://perdure@db.internal/perdure?sslmode=verify-full', poolSize: 20 })
+ */
+export interface PostgresStoreOptions {
+  /**
+   * A libpq-style URL, `postgres://user:password@host:port/database`. Besides what `pg`
+   * understands (`sslmode`, `sslrootcert`, `application_name`, …) it may carry Perdure's own
+   * `schema`, `pool_size` and `statement_timeout` (ms); options given here win over the URL's.
+   */
+  url: string;
+  /** The PostgreSQL schema holding Perdure's tables, created if missing. Default `perdure`. */
+  schema?: string;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** Longest a statement may run before PostgreSQL cancels it, in ms (0: no limit). Default 30,000. */
+  statementTimeoutMs?: number;
+  /** TLS: `true`, or Node's TLS options (`ca`, `cert`, `key`, `rejectUnauthorized`…). Default: what the URL's `sslmode` says. */
+  ssl?: boolean | ConnectionOptions;
+  /**
+   * Shards of a database this store initialises (default 64). Stored in the database on its
+   * first open and never changed: a later open with another value is refused.
+   */
+  shardCount?: number;
+  /** This node's name in the `shards` table. Default: `<hostname>:<pid>:<random>`. */
+  nodeId?: string;
+  /** Told of every group-committed transaction (commits, rows, milliseconds): for metrics. */
+  onBatch?: BatchObserver;
+}
+
+/** The options with defaults applied and the URL's own parameters taken out. */
+export interface ResolvedPostgresOptions {
+  pool: PoolConfig;
+  schema: string;
+  shardCount: number | undefined;
+  /** The URL without its password, for messages. */
+  label: string;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Checks the options, reads Perdure's parameters out of the URL and builds the pool's config.
+ * The schema name becomes part of each connection's `search_path`, so it must be a plain
+ * lower-case identifier (no quoting games in a connection option).
+ *
+ * @example
+ * resolvePostgresOptions({ url: 'postgres://postgres@127.0.0.1/test?schema=t1&pool_size=4' }).pool.max // 4
+ */
+export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedPostgresOptions {
+  if (!options || typeof options.url !== 'string' || !/^postgres(ql)?:\/\//.test(options.url)) {
+    throw new InvalidArgumentError('PostgresStore needs a `url` like postgres://user@host:5432/database.');
+  }
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new InvalidArgumentError(`PostgresStore: ${JSON.stringify(redact(options.url))} is not a valid URL.`);
+  }
+  const take = (name: string): string | undefined => {
+    const value = url.searchParams.get(name) ?? undefined;
+    url.searchParams.delete(name);
+    return value;
+  };
+  const fromUrl = { schema: take('schema'), poolSize: take('pool_size'), statementTimeout: take('statement_timeout') };
+  const schema = options.schema ?? fromUrl.schema ?? 'perdure';
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new InvalidArgumentError(`PostgresStore: schema ${JSON.stringify(schema)} must be a lower-case identifier (letters, digits, _).`);
+  }
+  const poolSize = integer('poolSize', options.poolSize ?? numberOf('pool_size', fromUrl.poolSize) ?? 10, 1);
+  const statementTimeoutMs = integer('statementTimeoutMs', options.statementTimeoutMs ?? numberOf('statement_timeout', fromUrl.statementTimeout) ?? 30_000, 0);
+  const shardCount = options.shardCount === undefined ? undefined : integer('shardCount', options.shardCount, 1);
+  if (shardCount !== undefined && shardCount > 65_536) throw new InvalidArgumentError('PostgresStore: shardCount must be at most 65536.');
+  const pool: PoolConfig = {
+    connectionString: url.toString(),
+    max: poolSize,
+    statement_timeout: statementTimeoutMs,
+    application_name: url.searchParams.get('application_name') ?? 'perdure',
+    // Every unqualified name resolves in Perdure's schema; set by the server at connection start.
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: 10_000,
+  };
+  if (options.ssl !== undefined) pool.ssl = options.ssl;
+  return { pool, schema, shardCount, label: `${redact(options.url)} (schema ${schema})` };
+}
+
+function integer(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new InvalidArgumentError(`PostgresStore: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+function numberOf(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`PostgresStore: the URL's ${name} must be an integer, got ${JSON.stringify(text)}.`);
+  return value;
+}
+
+/** The URL with its password replaced, fit for a log line or an error message. */
+export function redact(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
