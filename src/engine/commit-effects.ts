@@ -1,7 +1,7 @@
 import type { HistoryEvent } from '../common/history.ts';
 import type { ActivityDispatcher } from './activity-dispatcher.ts';
 import type { Decision } from './decide.ts';
-import type { EngineObserver } from './engine.ts';
+import type { EngineObserver } from './api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { TaskRouter } from './task-router.ts';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
-import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, MachineStepError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
-import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
-import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
+import type { SearchAttributeType } from '../common/search-attributes.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import { statelyExport } from '../definition/stately-machine.ts';
 import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { LevelStore } from '../store/level-store.ts';
-import type { CountRunsResult, Durability, ListRunsPage, ListRunsQuery, Store } from '../store/store.ts';
+import type { CountRunsResult, Durability, ListRunsPage, Store } from '../store/store.ts';
 import type { BatchObserver } from '../store/group-commit.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -21,7 +20,7 @@ import { WorkflowRegistry } from './registry.ts';
 import { TaskRouter } from './task-router.ts';
 import { TimerService } from './timer-service.ts';
 import { planReset } from './reset.ts';
-import { actOnCommit, type SideEffectFailure } from './commit-effects.ts';
+import { actOnCommit } from './commit-effects.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
 import { Outbox } from './outbox.ts';
@@ -37,6 +36,9 @@ export type { MigrateResult };
 import { NamespaceRegistry } from './namespaces.ts';
 import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
 import { resolveStepLimits, type StepLimits } from './step-budget.ts';
+import type { EngineListQuery, EngineObserver, ExecutionRef, SignalWithStartOptions, StartedRun, StartOptions } from './api.ts';
+
+export type { EngineListQuery, EngineObserver, ExecutionRef, SignalWithStartOptions, StartedRun, StartOptions };
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -67,57 +69,6 @@ export interface EngineOptions {
   stepLimits?: Partial<StepLimits>;
   /** The sweep that deletes closed executions past their namespace's retention (see docs/namespaces.md). */
   retention?: RetentionOptions;
-}
-
-export interface EngineObserver {
-  committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
-  /** A machine step was stopped (a limit broken) or threw, and was not committed: for the log. */
-  stepStopped?(error: MachineStepError): void;
-  /** A run's history reached `historyLimits.warnEvents` events. */
-  historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
-  /**
-   * An inline action (not an activity) threw, or the promise it returned rejected. The step is
-   * committed already and the run goes on; without this hook the engine writes to stderr.
-   */
-  sideEffectFailed?(failure: SideEffectFailure): void;
-}
-
-export interface StartOptions {
-  workflowId?: string;
-  input?: unknown;
-  namespace?: string;
-  /** A second start with the same key returns the run the first one made, before any policy applies. */
-  idempotencyKey?: string;
-  /** When the workflow id's latest run is closed: 'allow' (default), 'allowIfFailed', 'reject'. */
-  idReusePolicy?: IdReusePolicy;
-  /** When the workflow id has an open run: 'fail' (default), 'useExisting', 'terminateExisting'. */
-  conflictPolicy?: ConflictPolicy;
-}
-
-export interface SignalWithStartOptions extends StartOptions {
-  /** Required: the signal goes to the open run of this id, or to the run this call starts. */
-  workflowId: string;
-  event: MachineEvent;
-  /** Default 'useExisting' (signal the open run); 'terminateExisting' replaces it; 'fail' refuses. */
-  conflictPolicy?: ConflictPolicy;
-}
-
-/** The run a start made (`started: true`; also for a repeated idempotency key) or found open (`started: false`). */
-export interface StartedRun {
-  namespace: string;
-  workflowId: string;
-  runId: string;
-  started: boolean;
-}
-
-/** A listing query as callers give it: the namespace defaults, search-attribute values may be text. */
-export type EngineListQuery = Omit<Partial<ListRunsQuery>, 'searchAttributes'> & { searchAttributes?: SearchAttributeFilterInput };
-
-export interface ExecutionRef {
-  namespace?: string;
-  workflowId: string;
-  /** One run of the workflow id; default its current run (the open one, else the latest). */
-  runId?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError } from '../common/errors.ts';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
 import type { Store } from '../store/store.ts';
-import type { ExecutionRef } from './engine.ts';
+import type { ExecutionRef } from './api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { NamespaceRegistry } from './namespaces.ts';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HistoryEvent } from '../common/history.ts';
-import type { EngineObserver } from '../engine/engine.ts';
+import type { EngineObserver } from '../engine/api.ts';
 import type { BatchObserver } from '../store/group-commit.ts';
 
 /**
