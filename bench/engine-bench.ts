@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { threeStepActivities, threeStepWorkflow } from '../machines/three-step.ts';
-import { Engine, type Durability } from '../src/server/index.ts';
+import { Engine, LevelStore, type Durability } from '../src/server/index.ts';
 import { Worker } from '../src/worker/index.ts';
 
 /** The young generation size Perdure's server runs with: halves GC time at this allocation rate. */
@@ -82,7 +82,7 @@ if (values.run) {
 
 async function runOne(durability: Durability): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'perdure-bench-'));
-  const engine = await Engine.start({ workflows: [threeStepWorkflow], dataDir: dir, durability });
+  const engine = await Engine.start({ workflows: [threeStepWorkflow], store: new LevelStore({ directory: dir, durability }) });
   const worker = Worker.create({ connection: engine, taskQueue: 'bench', activities: threeStepActivities, maxConcurrentActivities: 1000 });
   void worker.run();
   let peakRss = process.memoryUsage().rss;

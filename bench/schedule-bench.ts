@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { timerWorkflow } from '../machines/timer.ts';
 import type { OverlapPolicy } from '../src/common/schedule-types.ts';
 import { Engine } from '../src/engine/engine.ts';
+import { LevelStore } from '../src/store/level-store.ts';
 import { ScheduleService } from '../src/schedules/schedule-service.ts';
 import type { Durability } from '../src/store/store.ts';
 import { TestClock } from '../src/testing/test-clock.ts';
@@ -27,13 +28,13 @@ async function catchUp(overlap: OverlapPolicy): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'perdure-schedule-bench-'));
   const clock = new TestClock({ startAt: Date.UTC(2030, 0, 1) });
   try {
-    let engine = await Engine.start({ workflows: [timerWorkflow], dataDir, durability, clock });
+    let engine = await Engine.start({ workflows: [timerWorkflow], store: new LevelStore({ directory: dataDir, durability }), clock });
     let schedules = await ScheduleService.start({ engine, store: engine.store, clock });
     await schedules.create({ scheduleId: 'bench', spec: { interval: { every: '1s' } }, action: { workflowType: 'timer', input: { ms: 3_600_000 } }, policies: { overlap } });
     await schedules.stop();
     await engine.stop();
     await clock.advance(MISSED * 1000); // downtime: nothing runs
-    engine = await Engine.start({ workflows: [timerWorkflow], dataDir, durability, clock });
+    engine = await Engine.start({ workflows: [timerWorkflow], store: new LevelStore({ directory: dataDir, durability }), clock });
     const began = performance.now();
     schedules = await ScheduleService.start({ engine, store: engine.store, clock });
     await schedules.idle();

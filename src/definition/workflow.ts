@@ -83,7 +83,7 @@ export type WorkflowEvent<W> = W extends WorkflowDefinition<infer M> ? EventFrom
  *
  * @example
  * export const approval = workflow(setup({ … }).createMachine({ id: 'approval', … }));
- * const engine = await Engine.start({ workflows: [approval], dataDir: './.perdure' });
+ * const engine = await Engine.start({ workflows: [approval], store: new LevelStore({ directory: './.perdure' }) });
  */
 export function workflow<TMachine extends AnyStateMachine>(machine: TMachine, options: WorkflowOptions<TMachine> = {}): WorkflowDefinition<TMachine> {
   const updateValidators = (options.updateValidators ?? {}) as Record<string, string | UpdateValidator>;

@@ -7,7 +7,7 @@
  * @example
  * import { TestClock } from 'perdure/testing';
  * const clock = new TestClock();
- * const engine = await Engine.start({ workflows, dataDir, clock });
+ * const engine = await Engine.start({ workflows, store: new LevelStore({ directory: dataDir }), clock });
  * await clock.advance('1d'); // timers due within the day fire now
  */
 export interface Clock {

@@ -7,9 +7,7 @@ import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSessio
 import { statelyExport } from '../definition/stately-machine.ts';
 import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
-import { LevelStore } from '../store/level-store.ts';
-import type { CountRunsResult, Durability, ListRunsPage, Store } from '../store/store.ts';
-import type { BatchObserver } from '../store/group-commit.ts';
+import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { ExecutionCache } from './execution-cache.ts';
@@ -42,16 +40,15 @@ export type { EngineListQuery, EngineObserver, ExecutionRef, SignalWithStartOpti
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
-  /** A store to use; or `dataDir` for the embedded LevelDB store. */
-  store?: Store;
-  dataDir?: string;
-  /** 'fsync' (default) survives an OS crash; 'os' survives a process crash only. */
-  durability?: Durability;
+  /**
+   * The store the engine runs on, made by the caller (createServer, the testing kit, a script):
+   * a `LevelStore` for the embedded default, a `PostgresStore`, or any store that passes the
+   * conformance suite. The engine opens it on start and closes it on stop.
+   */
+  store: Store;
   clock?: Clock;
   /** Told of every committed step: for metrics and logs. Must not throw or block. */
   observer?: EngineObserver;
-  /** Told of every group-committed store batch (embedded store only): for metrics. */
-  onStoreBatch?: BatchObserver;
   /** How long a disconnected worker may take to report its tasks in flight before they are retried. Default 10 s. */
   workerLostGraceMs?: number;
   /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
@@ -76,7 +73,7 @@ export interface EngineOptions {
  * store. Embedded in the server; usable directly in tests and scripts.
  *
  * @example
- * const engine = await Engine.start({ workflows: [orderWorkflow], dataDir: './.perdure' });
+ * const engine = await Engine.start({ workflows: [orderWorkflow], store: new LevelStore({ directory: './.perdure' }) });
  * const worker = Worker.create({ connection: engine, taskQueue: 'orders', activities });
  * void worker.run();
  * const { workflowId } = await engine.start('order', { input: { amount: 42 } });
@@ -137,8 +134,10 @@ export class Engine implements WorkerConnection {
 
   /** Opens the store, re-dispatches outstanding activity tasks and arms durable timers. */
   static async start(options: EngineOptions): Promise<Engine> {
-    if (!options.store && !options.dataDir) throw new InvalidArgumentError('Engine.start needs dataDir (or a store)');
-    const store = options.store ?? new LevelStore({ directory: options.dataDir!, durability: options.durability, onBatch: options.onStoreBatch });
+    const store = options.store;
+    if (typeof store?.open !== 'function') {
+      throw new InvalidArgumentError('Engine.start needs a store: e.g. { store: new LevelStore({ directory: \'./.perdure\' }) } from perdure/server');
+    }
     await store.open();
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {

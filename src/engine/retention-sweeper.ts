@@ -50,7 +50,7 @@ const DEFAULT_BATCH = 500;
  * forward by whole intervals (deleting runs a test still reads).
  *
  * @example
- * const engine = await Engine.start({ workflows, dataDir, clock, retention: { sweepEveryMs: 60_000 } });
+ * const engine = await Engine.start({ workflows, store: new LevelStore({ directory: dataDir }), clock, retention: { sweepEveryMs: 60_000 } });
  * const report = await engine.retention.sweepNow(); // { deleted, byNamespace, at }
  */
 export class RetentionSweeper {

@@ -108,12 +108,12 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const logger = options.logger === false ? pino({ level: 'silent' }) : options.logger ?? pino();
   const metrics = new Metrics();
   const dataDir = options.dataDir ?? './.perdure';
-  const chosen = await serverStore(options.store, metrics.storeBatch);
-  const storeLabel = chosen.label ?? dataDir;
+  const chosen = await serverStore(options.store, { dataDir, durability: options.durability }, metrics.storeBatch);
+  const storeLabel = chosen.label;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
-    workflows: options.workflows, dataDir, durability: options.durability, store: chosen.store, clock: options.clock,
-    onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
+    workflows: options.workflows, store: chosen.store, clock: options.clock,
+    workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
     stepLimits: options.stepLimits,
     observer: {
       committed: metrics.engineObserver.committed,

@@ -3,7 +3,7 @@
  *
  * @example
  * import { Engine } from 'perdure/server';
- * const engine = await Engine.start({ workflows: [orderWorkflow], dataDir: './.perdure' });
+ * const engine = await Engine.start({ workflows: [orderWorkflow], store: new LevelStore({ directory: './.perdure' }) });
  */
 export { createServer, DEFAULT_PORT, type ServerOptions, type PerdureServer } from './create-server.ts';
 export type { TokenGrant, Role } from '../hub/auth.ts';

@@ -1,21 +1,28 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { BatchObserver } from '../store/group-commit.ts';
-import type { Store } from '../store/store.ts';
+import { LevelStore } from '../store/level-store.ts';
+import type { Durability, Store } from '../store/store.ts';
 
 /** What `createServer({ store })` takes: a store, or the URL of a PostgreSQL database. */
 export type ServerStoreOption = Store | string;
 
 /**
  * The store a server runs on: the one given, a PostgresStore for a `postgres://` URL, or none
- * (the engine then opens the embedded LevelDB store in `dataDir`, the default). The PostgreSQL
+ * (the embedded LevelDB store in `dataDir`, the default). The PostgreSQL
  * client is loaded only when a URL asks for it, so a LevelDB server never loads `pg`.
  *
  * @example
- * await serverStore('postgres://perdure@db/perdure?pool_size=20', metrics.storeBatch)
+ * await serverStore('postgres://perdure@db/perdure?pool_size=20', { dataDir: './.perdure' }, metrics.storeBatch)
  */
-export async function serverStore(option: ServerStoreOption | undefined, onBatch: BatchObserver): Promise<{ store?: Store; label?: string }> {
-  if (option === undefined) return {};
-  if (typeof option !== 'string') return { store: option };
+export async function serverStore(
+  option: ServerStoreOption | undefined,
+  embedded: { dataDir: string; durability?: Durability },
+  onBatch: BatchObserver,
+): Promise<{ store: Store; label: string }> {
+  if (option === undefined) {
+    return { store: new LevelStore({ directory: embedded.dataDir, durability: embedded.durability, onBatch }), label: embedded.dataDir };
+  }
+  if (typeof option !== 'string') return { store: option, label: 'the given store' };
   if (!/^postgres(ql)?:\/\//.test(option)) {
     throw new InvalidArgumentError(
       `store ${JSON.stringify(option)} is not a PostgreSQL URL (postgres://user@host/database); ` +

@@ -34,7 +34,7 @@ interface Entry {
  *
  * @example
  * const clock = new TestClock({ startAt: Date.UTC(2030, 0, 1) });
- * const engine = await Engine.start({ workflows, dataDir, clock });
+ * const engine = await Engine.start({ workflows, store: new LevelStore({ directory: dataDir }), clock });
  * await engine.start('approval', { workflowId: 'a1', input });
  * await clock.advance('1d'); // the approval's one-day timer fires now, at startAt + 1 day
  */

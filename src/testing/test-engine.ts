@@ -6,13 +6,18 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { LevelStore } from '../store/level-store.ts';
-import type { Store } from '../store/store.ts';
+import type { Durability, Store } from '../store/store.ts';
 import { EngineWatch } from './engine-watch.ts';
 import { TestClock } from './test-clock.ts';
 
-export interface TestEngineOptions extends Omit<EngineOptions, 'dataDir' | 'store'> {
-  /** Default: a fresh temp directory, deleted by cleanup(). */
+/** What an engine is started with, but its store: the testing kit makes the store itself. */
+export type EngineSettings = Omit<EngineOptions, 'store'>;
+
+export interface TestEngineOptions extends EngineSettings {
+  /** The LevelDB store's directory. Default: a fresh temp directory, deleted by cleanup(). */
   dataDir?: string;
+  /** Default 'os': a test needs no power-loss safety, and runs faster without a sync per batch. */
+  durability?: Durability;
   /**
    * Run the engine on virtual time (a TestClock): timers, activity retry backoffs and activity
    * timeouts fire when time is skipped, not when it passes. Time skips by itself while
@@ -44,7 +49,7 @@ export interface TestEngine<C extends Clock = Clock> {
   /** Skips from timer to timer while the engine is idle, until no timer is left. Needs timeSkipping. */
   runUntilIdle(options?: { until?: number | Date }): Promise<number>;
   /** Stops the engine and opens a new one on the same data (and the same clock): a restart. */
-  restart(options?: Partial<EngineOptions>): Promise<Engine>;
+  restart(options?: Partial<EngineSettings>): Promise<Engine>;
   /** Stops the engine and deletes its data directory (when it made it). */
   cleanup(): Promise<void>;
 }
@@ -67,18 +72,19 @@ export interface TestEngine<C extends Clock = Clock> {
 export async function createTestEngine(options: TestEngineOptions & { timeSkipping: true }): Promise<TestEngine<TestClock>>;
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine>;
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine<Clock>> {
-  const { timeSkipping = false, startAt, activityHoldMs = 500, dataDir: givenDir, ...engineOptions } = options;
-  if (timeSkipping && engineOptions.clock) {
+  const { timeSkipping = false, startAt, activityHoldMs = 500, dataDir: givenDir, durability = 'os', ...base } = options;
+  if (timeSkipping && base.clock) {
     throw new InvalidArgumentError('createTestEngine: give timeSkipping or a clock, not both (time skipping brings its own TestClock)');
   }
   const dataDir = givenDir ?? (await mkdtemp(join(tmpdir(), 'perdure-test-')));
-  const base: EngineOptions = { durability: 'os', ...engineOptions, dataDir };
+  // A new store for each (re)start: stopping an engine closes its store.
+  const levelStore = () => new LevelStore({ directory: dataDir, durability });
 
   if (!timeSkipping) {
     const needsTimeSkipping = (): Promise<never> =>
       Promise.reject(new InvalidArgumentError('skip() and runUntilIdle() need virtual time: createTestEngine({ …, timeSkipping: true })'));
     const t: TestEngine = {
-      engine: await Engine.start(base),
+      engine: await Engine.start({ ...base, store: levelStore() }),
       dataDir,
       clock: base.clock ?? systemClock,
       timeSkipping: false,
@@ -86,7 +92,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       runUntilIdle: needsTimeSkipping,
       async restart(more = {}) {
         await t.engine.stop();
-        t.engine = await Engine.start({ ...base, ...more });
+        t.engine = await Engine.start({ ...base, ...more, store: levelStore() });
         return t.engine;
       },
       async cleanup() {
@@ -101,10 +107,9 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
   let stopped = false;
   const { clock } = time;
 
-  const open = async (more: Partial<EngineOptions>): Promise<Engine> => {
-    const options = { ...base, ...more, clock };
-    const store = time.watchStore(options.store ?? new LevelStore({ directory: dataDir, durability: options.durability, onBatch: options.onStoreBatch }));
-    const engine = await Engine.start({ ...options, store });
+  const open = async (more: Partial<EngineSettings>): Promise<Engine> => {
+    const store = time.watchStore(levelStore());
+    const engine = await Engine.start({ ...base, ...more, clock, store });
     await time.attach(engine, store, () => stopped || t.engine !== engine);
     return engine;
   };
