@@ -4,12 +4,17 @@
  * engine's parts (run-starter, run-lookup, commit-effects) and its users (the hub, metrics) take
  * them from here, not from engine.ts, which imports those parts: no import circle.
  */
-import type { MachineStepError } from '../common/errors.ts';
+import type { MachineStepError, PerdureError } from '../common/errors.ts';
+import type { ExecutionDescription, ExecutionResult, MigrateResult, QueryResult } from '../common/execution-types.ts';
 import type { HistoryEvent, MachineEvent } from '../common/history.ts';
-import type { SearchAttributeFilterInput } from '../common/search-attributes.ts';
+import type { SearchAttributeFilterInput, SearchAttributeType } from '../common/search-attributes.ts';
 import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
-import type { ListRunsQuery } from '../store/store.ts';
+import type { StatelyExport } from '../definition/stately-export.ts';
+import type { WorkflowDefinition } from '../definition/workflow.ts';
+import type { CountRunsResult, ListRunsPage, ListRunsQuery } from '../store/store.ts';
 import type { SideEffectFailure } from './commit-effects.ts';
+import type { MigrateOptions } from './migration.ts';
+import type { NamespaceRegistry } from './namespaces.ts';
 
 export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
@@ -60,4 +65,41 @@ export interface ExecutionRef {
   workflowId: string;
   /** One run of the workflow id; default its current run (the open one, else the latest). */
   runId?: string;
+}
+
+/** One registered workflow type, with each of its versions, as `workflowTypes()` lists them. */
+export interface WorkflowTypeListing {
+  type: string;
+  versions: { version: string; definition: unknown; stately: StatelyExport; searchAttributes: Record<string, SearchAttributeType> }[];
+}
+
+/**
+ * What the hub (WebSocket client operations, the HTTP API, the web UI's routes) asks of the
+ * executions. The engine implements it; a node of a cluster will put a forwarder to the owner
+ * of an execution's shard behind the same interface, so nothing in the hub changes. Arguments
+ * arrive checked by the hub's boundary (client-ops, http-api) and are checked again by the
+ * engine only where a direct caller could get them wrong.
+ */
+export interface ExecutionService {
+  start(type: string, options?: StartOptions): Promise<StartedRun>;
+  signalWithStart(type: string, options: SignalWithStartOptions): Promise<StartedRun>;
+  signal(ref: ExecutionRef, event: MachineEvent): Promise<void>;
+  update(ref: ExecutionRef, event: MachineEvent): Promise<QueryResult>;
+  cancel(ref: ExecutionRef, reason?: string): Promise<void>;
+  terminate(ref: ExecutionRef, reason?: string): Promise<void>;
+  reset(ref: ExecutionRef, options: { eventSeq: number; reason?: string }): Promise<{ runId: string }>;
+  migrate(options: MigrateOptions): Promise<MigrateResult>;
+  query(ref: ExecutionRef): Promise<QueryResult>;
+  describe(ref: ExecutionRef): Promise<ExecutionDescription>;
+  result(ref: ExecutionRef, options?: { timeoutMs?: number }): Promise<ExecutionResult>;
+  history(ref: ExecutionRef): Promise<HistoryEvent[]>;
+  list(query?: EngineListQuery): Promise<ListRunsPage>;
+  count(query?: EngineListQuery): Promise<CountRunsResult>;
+  workflowTypes(): WorkflowTypeListing[];
+  /** The definition of one version of a type, for the UI's diagram and state path. */
+  definition(type: string, version: string): WorkflowDefinition | undefined;
+  /** The namespaces (created, listed and updated through the hub's namespace operations). */
+  readonly namespaces: NamespaceRegistry;
+  /** Why the store stopped taking writes (fail-stop), if it did: /healthz reports it. */
+  storeFailure(): PerdureError | undefined;
 }

@@ -2,10 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
 import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
-import type { SearchAttributeType } from '../common/search-attributes.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
 import { statelyExport } from '../definition/stately-machine.ts';
-import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
@@ -34,9 +32,11 @@ export type { MigrateResult };
 import { NamespaceRegistry } from './namespaces.ts';
 import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
 import { resolveStepLimits, type StepLimits } from './step-budget.ts';
-import type { EngineListQuery, EngineObserver, ExecutionRef, SignalWithStartOptions, StartedRun, StartOptions } from './api.ts';
+import type {
+  EngineListQuery, EngineObserver, ExecutionRef, ExecutionService, SignalWithStartOptions, StartedRun, StartOptions, WorkflowTypeListing,
+} from './api.ts';
 
-export type { EngineListQuery, EngineObserver, ExecutionRef, SignalWithStartOptions, StartedRun, StartOptions };
+export type { EngineListQuery, EngineObserver, ExecutionRef, ExecutionService, SignalWithStartOptions, StartedRun, StartOptions, WorkflowTypeListing };
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -79,7 +79,7 @@ export interface EngineOptions {
  * const { workflowId } = await engine.start('order', { input: { amount: 42 } });
  * console.log(await engine.result({ workflowId }));
  */
-export class Engine implements WorkerConnection {
+export class Engine implements WorkerConnection, ExecutionService {
   readonly registry: WorkflowRegistry;
   /** Create, list, describe and update namespaces; every other call checks its namespace here. */
   readonly namespaces: NamespaceRegistry;
@@ -325,7 +325,7 @@ export class Engine implements WorkerConnection {
    * UI draws), its export for Stately and plain XState (a config `createMachine` loads, and the
    * named delays as values), and its search attribute types.
    */
-  workflowTypes(): { type: string; versions: { version: string; definition: unknown; stately: StatelyExport; searchAttributes: Record<string, SearchAttributeType> }[] }[] {
+  workflowTypes(): WorkflowTypeListing[] {
     return this.registry.types().map(({ type, versions }) => ({
       type,
       versions: versions.map((version) => {
@@ -337,6 +337,14 @@ export class Engine implements WorkerConnection {
   }
 
   /** In-process worker connection: the same contract the WebSocket hub serves. */
+  definition(type: string, version: string): WorkflowDefinition | undefined {
+    return this.registry.get(type, version);
+  }
+
+  storeFailure(): PerdureError | undefined {
+    return this.store.failure?.();
+  }
+
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     this.assertRunning();
     // A malformed registration is the dispatcher's to refuse (INVALID_ARGUMENT); a well-formed one needs its namespace.

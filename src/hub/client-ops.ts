@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { InvalidArgumentError } from '../common/errors.ts';
 import type { ExecutionDetail } from '../common/execution-types.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { ExecutionService } from '../engine/api.ts';
 import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
 import { Authenticator, type TokenGrant } from './auth.ts';
 import { namespaceOp } from './namespace-ops.ts';
@@ -18,7 +18,7 @@ export const MAX_RESULT_WAIT_MS = 60_000;
  */
 export class ClientOps {
   /** `auth` decides the namespace operations (the others are authorized by the transport). */
-  constructor(private readonly engine: Engine, private readonly auth: Authenticator = new Authenticator(), private readonly schedules?: ScheduleService) {}
+  constructor(private readonly engine: ExecutionService, private readonly auth: Authenticator = new Authenticator(), private readonly schedules?: ScheduleService) {}
 
   /**
    * Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`.

@@ -7,14 +7,14 @@ import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
 import { parseAttributeExpressions } from '../common/search-attribute-expressions.ts';
 import type { ClientOp } from '../common/wire.ts';
 import { DEFAULT_NAMESPACE, type NamespaceInfo } from '../common/namespaces.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { ExecutionService } from '../engine/api.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
 import type { Metrics } from './metrics.ts';
 import { registerScheduleRoutes } from './schedule-routes.ts';
 
 export interface HttpApiDeps {
-  engine: Engine;
+  engine: ExecutionService;
   ops: ClientOps;
   auth: Authenticator;
   metrics: Metrics;
@@ -149,7 +149,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
   // Unhealthy once the store has stopped taking writes (fail-stop): it does not recover by
   // itself, so an orchestrator's liveness probe must see it and restart the server.
   app.get('/healthz', async (_request, reply) => {
-    const failure = deps.engine.store.failure?.();
+    const failure = deps.engine.storeFailure();
     if (!failure) return { status: 'ok' };
     return reply.code(503).send({ status: 'unhealthy', code: failure.code, message: failure.message });
   });

@@ -2,7 +2,7 @@ import { ForbiddenError, UnauthorizedError } from '../common/errors.ts';
 import type { NamespaceInfo } from '../common/namespaces.ts';
 import type { NamespaceOp } from '../common/namespace-wire.ts';
 import type { CallArgs } from '../common/wire.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { ExecutionService } from '../engine/api.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
 
 /**
@@ -18,7 +18,7 @@ import type { Authenticator, TokenGrant } from './auth.ts';
  * Creating is reserved to `*` admins because a new namespace is a new isolation unit: a token
  * scoped to one namespace must not be able to make others.
  */
-export async function namespaceOp(engine: Engine, auth: Authenticator, grant: TokenGrant | undefined, op: NamespaceOp, args: unknown): Promise<unknown> {
+export async function namespaceOp(engine: ExecutionService, auth: Authenticator, grant: TokenGrant | undefined, op: NamespaceOp, args: unknown): Promise<unknown> {
   const namespaces = engine.namespaces;
   switch (op) {
     case 'createNamespace': {

@@ -7,7 +7,7 @@
  */
 export { createServer, DEFAULT_PORT, type ServerOptions, type PerdureServer } from './create-server.ts';
 export type { TokenGrant, Role } from '../hub/auth.ts';
-export { Engine, type EngineOptions, type StartOptions, type SignalWithStartOptions, type StartedRun, type ExecutionRef } from '../engine/engine.ts';
+export { Engine, type EngineOptions, type StartOptions, type SignalWithStartOptions, type StartedRun, type ExecutionRef, type ExecutionService } from '../engine/engine.ts';
 export type { ExecutionDescription, ExecutionResult, QueryResult, ExecutionDetail, RunSummary } from '../common/execution-types.ts';
 export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
 export { ScheduleService, type ScheduleServiceOptions, type ScheduleRef } from '../schedules/schedule-service.ts';

@@ -2,14 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Engine } from '../engine/engine.ts';
+import type { WorkerConnection } from '../common/worker-protocol.ts';
+import type { ExecutionService } from '../engine/api.ts';
 import type { Authenticator } from '../hub/auth.ts';
 import { statePath, type PathCursor } from './state-path.ts';
 import { UiBundle } from './ui-bundle.ts';
 import { WorkerDirectory } from './worker-directory.ts';
 
 export interface UiOptions {
-  engine: Engine;
+  /** The executions, and the worker sessions the workers page lists (through their one door). */
+  engine: ExecutionService & WorkerConnection;
   auth: Authenticator;
   /** The built UI. Default dist/web at the package root (built by `npm ci`, or on first start). */
   dir?: string;
@@ -77,7 +79,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     const runId = typeof request.query.runId === 'string' && request.query.runId !== '' ? request.query.runId : undefined;
     const ref = { namespace: ns, workflowId, runId };
     const description = await engine.describe(ref);
-    const definition = engine.registry.get(description.type, description.version);
+    const definition = engine.definition(description.type, description.version);
     const query = await engine.query(ref);
     if (!definition) return { runId: description.runId, steps: [], accepts: query.accepts, stoppedAt: 1 };
     const key = `${ns}\u0000${workflowId}\u0000${runId ?? ''}`;
