@@ -198,6 +198,7 @@ export class WsTransport {
         headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
         handshakeTimeout: connectTimeoutMs,
         perMessageDeflate: false,
+        maxPayload: MAX_SERVER_FRAME_BYTES,
       });
       let settled = false;
       const timer = setTimeout(() => fail(new ConnectionLostError(`no welcome from ${url} within ${connectTimeoutMs} ms`, false)), connectTimeoutMs);
@@ -345,6 +346,13 @@ export class WsTransport {
 
 /** The last connection-level error frame each socket received. */
 const fatal = new WeakMap<WebSocket, PerdureError>();
+
+/**
+ * The largest frame this client reads from the server (ws would take 100 MiB): the largest
+ * answer is a whole history, which the server ends at 50 MiB (docs/continue-as-new.md#limits).
+ * A larger frame closes the connection (1009) and the call fails with CONNECTION_LOST.
+ */
+const MAX_SERVER_FRAME_BYTES = 64 * 1024 * 1024;
 
 function decodeFrame(data: Buffer): Record<string, unknown> | undefined {
   try {
