@@ -1,6 +1,8 @@
 /**
  * Jobs run one at a time per key, in the order given; jobs of different keys run concurrently.
- * A failed job does not stop the ones queued behind it. Each schedule's work goes through one, and each run's commits in the PostgreSQL store.
+ * A failed job does not stop the ones queued behind it. The one way Perdure serialises work per
+ * thing: a workflow id's starts (RunStarter), a closed run's outbox removals (Outbox), each run's
+ * commits in both stores, each schedule's work (ScheduleService).
  *
  * @example
  * const queue = new KeyedQueue();
@@ -8,6 +10,14 @@
  * await queue.idle();
  */
 export class KeyedQueue {
+  /**
+   * The key of a thing named by several parts (a namespace and a workflow id, say): joined by a
+   * character no name can hold, so ('a', 'b/c') and ('a/b', 'c') stay two keys.
+   */
+  static key(...parts: string[]): string {
+    return parts.join('\u0000');
+  }
+
   /** Per key, the tail of its queue; removed once the queue is empty. */
   private readonly tails = new Map<string, Promise<unknown>>();
 

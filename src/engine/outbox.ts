@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../common/keyed-queue.ts';
 import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
@@ -23,7 +24,8 @@ export interface RunMaker {
  */
 export class Outbox {
   /** Serialises removals from a closed run's record (an open run's go through its mailbox). */
-  private readonly closedRunLocks = new Map<string, Promise<unknown>>();
+  /** Removals of done items from closed runs, one at a time per run. */
+  private readonly closedRuns = new KeyedQueue();
 
   constructor(
     private readonly store: Store,
@@ -116,20 +118,13 @@ export class Outbox {
    */
   private async settle(runId: string, itemIds: string[], open: Execution | undefined): Promise<void> {
     if (open && (await open.settleOutbox(itemIds))) return;
-    const previous = this.closedRunLocks.get(runId) ?? Promise.resolve();
-    const job = previous.catch(() => {}).then(async () => {
+    await this.closedRuns.run(runId, async () => {
       const run = await this.store.getRun(runId);
       if (!run || !itemIds.some((id) => run.outbox?.[id])) return;
       if (!CLOSED_STATUSES.has(run.status)) throw new Error(`run ${runId} is open but not loaded (blocked?): its outbox waits`);
       const { run: next, timers } = withoutOutboxItems(run, itemIds);
       await this.store.commit({ run: next, previousLastSeq: run.lastSeq, previousStatus: run.status, events: [], timers });
     });
-    this.closedRunLocks.set(runId, job);
-    try {
-      await job;
-    } finally {
-      if (this.closedRunLocks.get(runId) === job) this.closedRunLocks.delete(runId);
-    }
   }
 }
 

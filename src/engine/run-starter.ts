@@ -3,6 +3,7 @@ import { ExecutionClosedError } from '../common/errors.ts';
 import type { ExecutionStatus, MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store } from '../store/store.ts';
+import { KeyedQueue } from '../common/keyed-queue.ts';
 import type { Clock } from './clock.ts';
 import type { StartedRun, StartOptions } from './api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
@@ -17,7 +18,7 @@ import { startAction } from './start-policy.ts';
  * one workflow id never exist.
  */
 export class RunStarter {
-  private readonly starting = new Map<string, Promise<unknown>>();
+  private readonly starting = new KeyedQueue();
 
   constructor(
     private readonly store: Store,
@@ -27,15 +28,8 @@ export class RunStarter {
   ) {}
 
   /** Runs `job` after every start of the same workflow id before it: the open-run check and the commit must not interleave. */
-  async serialised<T>(namespace: string, workflowId: string, job: () => Promise<T>): Promise<T> {
-    const key = `${namespace}\u0000${workflowId}`;
-    const attempt = (this.starting.get(key) ?? Promise.resolve()).catch(() => {}).then(job);
-    this.starting.set(key, attempt);
-    try {
-      return await attempt;
-    } finally {
-      if (this.starting.get(key) === attempt) this.starting.delete(key);
-    }
+  serialised<T>(namespace: string, workflowId: string, job: () => Promise<T>): Promise<T> {
+    return this.starting.run(KeyedQueue.key(namespace, workflowId), job);
   }
 
   /** A start (with `firstSignal`: a signal-with-start), in its workflow id's start queue. */

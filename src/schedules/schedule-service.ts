@@ -398,6 +398,6 @@ export class ScheduleService {
 }
 
 function keyOf(namespace: string, scheduleId: string): string {
-  return `${namespace}\u0000${scheduleId}`;
+  return KeyedQueue.key(namespace, scheduleId);
 }
 

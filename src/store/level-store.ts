@@ -1,3 +1,4 @@
+import { KeyedQueue } from '../common/keyed-queue.ts';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -61,11 +62,11 @@ export class LevelStore implements Store {
   private opening: Promise<void> | undefined;
   private closingDone: Promise<void> | undefined;
   /**
-   * The last commit of each run with one in flight. A run's commits are checked and written one
-   * after another: the engine already serialises them, and this makes the stored-history check
-   * exact even if it did not (two commits can never both pass it and overwrite each other).
+   * A run's commits are checked and written one after another: the engine already serialises
+   * them, and this makes the stored-history check exact even if it did not (two commits can
+   * never both pass it and overwrite each other).
    */
-  private readonly runTails = new Map<string, Promise<void>>();
+  private readonly runOrder = new KeyedQueue();
   /**
    * Where each open run's stored history ends, for runs this process has committed: saves a
    * read per commit. Valid because one process owns the directory (the LevelDB lock).
@@ -139,7 +140,7 @@ export class LevelStore implements Store {
 
   private async closeNow(db: Db): Promise<void> {
     this.closing = true;
-    while (this.runTails.size > 0) await Promise.all(this.runTails.values());
+    await this.runOrder.idle();
     await this.committer?.drain();
     this.db = undefined;
     this.committer = undefined;
@@ -164,14 +165,7 @@ export class LevelStore implements Store {
 
   /** Runs `work` after every commit (or delete) of the run accepted before it. */
   private inRunOrder<T>(runId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.runTails.get(runId);
-    const mine = (previous ?? Promise.resolve()).then(work);
-    const tail = mine.then(noop, noop);
-    this.runTails.set(runId, tail);
-    void tail.then(() => {
-      if (this.runTails.get(runId) === tail) this.runTails.delete(runId);
-    });
-    return mine;
+    return this.runOrder.run(runId, work);
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -432,4 +426,3 @@ const NO_VALUE = Buffer.alloc(0);
 /** What the listing keys of a run are made of (see `keys.vis`). */
 type ListedRun = Parameters<typeof keys.vis>[0];
 
-function noop(): void {}
