@@ -116,7 +116,9 @@ describe('perdure server on a damaged data directory', () => {
     // The open itself succeeds (LevelDB reads no table to open, and rotates its MANIFEST and log
     // as on every open); the first read at start-up meets the zeroed table and the server stops
     // there, before it listens. The zeroed file stays as it was, so does every other table, and
-    // a second start is refused the same way.
+    // a second start is refused the same way. (Here the one table holds the namespace and run
+    // records that start-up reads. A zeroed table holding only other keys would be found by the
+    // first read that needs it, as STORE_CORRUPTED on that read: store-corruption.test.ts.)
     const said = await expectRefusal(dir, true);
     expect(said).toMatch(/at start-up/);
     await expectRefusal(dir, true);

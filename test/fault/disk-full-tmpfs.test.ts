@@ -30,7 +30,13 @@ try {
 const processes: (ServerProcess | WorkerProcess)[] = [];
 afterAll(async () => {
   for (const p of processes.reverse()) await p.kill();
-  if (!mountError) execFileSync('umount', [mountPoint]);
+  if (!mountError) {
+    try {
+      execFileSync('umount', [mountPoint], { stdio: 'pipe' });
+    } catch {
+      execFileSync('umount', ['-l', mountPoint], { stdio: 'pipe' }); // busy: detach it now, freed when the last file closes
+    }
+  }
   await rmdir(mountPoint).catch(() => {});
 });
 
