@@ -1,7 +1,7 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
 import type { ActivityOptions } from '../common/activity-options.ts';
 import { toMs } from '../common/duration.ts';
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 
 const ACTIVITY = Symbol.for('perdure.activity');
 
@@ -34,7 +34,7 @@ export function activity<In = unknown, Out = unknown>(name: string, options: Act
   validateOptions(name, options);
   const logic = fromPromise<Out, In>(() => {
     // Reached only when someone runs the machine with a live createActor instead of the engine.
-    throw new Error(`activity "${name}" runs on a Perdure worker; run this machine with the Perdure engine`);
+    throw new PerdureError('INVALID_DEFINITION', `activity "${name}" runs on a Perdure worker, not in a live XState actor: run this machine with the Perdure engine (perdure server, or createTestEngine in tests).`);
   });
   return Object.assign(logic, { [ACTIVITY]: { name, options } as ActivityMarker });
 }

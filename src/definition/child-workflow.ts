@@ -1,5 +1,5 @@
 import { fromPromise, type PromiseActorLogic } from 'xstate';
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { PARENT_CLOSE_POLICIES, type ParentClosePolicy } from '../common/parent-close-policy.ts';
 
 const CHILD_WORKFLOW = Symbol.for('perdure.childWorkflow');
@@ -59,7 +59,7 @@ export function childWorkflow<In = unknown, Out = unknown>(workflowType: string,
   }
   const logic = fromPromise<Out, In>(() => {
     // Reached only when someone runs the machine with a live createActor instead of the engine.
-    throw new Error(`child workflow "${workflowType}" runs as its own execution; run this machine with the Perdure engine`);
+    throw new PerdureError('INVALID_DEFINITION', `child workflow "${workflowType}" runs as its own execution, not in a live XState actor: run this machine with the Perdure engine (perdure server, or createTestEngine in tests).`);
   });
   const marker: ChildWorkflowMarker = { workflowType, workflowId: workflowId as ChildWorkflowMarker['workflowId'], parentClosePolicy: policy };
   return Object.assign(logic, { [CHILD_WORKFLOW]: marker });

@@ -5,6 +5,7 @@ import { childWorkflowMarker } from '../definition/child-workflow.ts';
 import { isContinueAsNew } from '../definition/continue-as-new.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { toMs } from '../common/duration.ts';
+import { PerdureError } from '../common/errors.ts';
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
 import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
@@ -96,7 +97,7 @@ export function decide(definition: WorkflowDefinition, snapshot: AnyMachineSnaps
     }
     return finish(...started);
   }
-  if (snapshot === undefined) throw new Error(`decide: ${event.kind} delivered before the run started`);
+  if (snapshot === undefined) throw new PerdureError('INTERNAL', `decide: ${event.kind} delivered before the run started (no snapshot): a bug in the engine, please report it.`);
   if (event.kind === 'ActivityCompleted' || event.kind === 'ActivityFailed') activities.delete(event.activityId);
   if (event.kind === 'TimerFired') timers.delete(event.timerId);
   if (event.kind === 'ChildWorkflowCompleted' || event.kind === 'ChildWorkflowFailed') children.delete(event.childId);

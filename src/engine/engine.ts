@@ -115,7 +115,7 @@ export class Engine implements WorkerConnection, ExecutionService {
     this.timers = new TimerService(store, clock, async (entry) => {
       if (entry.kind === 'outbox') return this.outbox.fire(entry);
       const execution = await this.executions.load(entry.runId);
-      if (!execution) throw new Error(`run ${entry.runId} cannot take its timer now`);
+      if (!execution) throw new PerdureError('INTERNAL', `run ${entry.runId} cannot take its timer now (not loaded: blocked, or gone): the timer is tried again.`);
       await execution.timerFired(entry.id);
     });
     this.executions = new ExecutionCache(store, this.registry, clock, {

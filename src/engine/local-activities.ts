@@ -3,6 +3,7 @@ import type { ActivityTask, WorkerSession } from '../common/worker-protocol.ts';
 import { resolveActorLogic } from '../definition/resolve-actor.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { ActivityDispatcher } from './activity-dispatcher.ts';
+import { PerdureError } from '../common/errors.ts';
 
 /** The task queue local activities go through (per namespace). Not a name workers can use. */
 export const LOCAL_TASK_QUEUE = '__local__';
@@ -49,7 +50,7 @@ export class LocalActivityRunner {
       const definition = await this.definitionOf(task.runId);
       const logic = definition && resolveActorLogic(definition.machine, task.activityType);
       const create = (logic as { config?: unknown } | undefined)?.config;
-      if (typeof create !== 'function') throw new Error(`local activity "${task.activityType}" is not in the machine`);
+      if (typeof create !== 'function') throw new PerdureError('INVALID_DEFINITION', `local activity "${task.activityType}" is not in the machine's setup({ actors }) of this version: register the version that has it.`);
       const output = await create({ input: task.input, signal: abort.signal, self: undefined, system: undefined, emit: () => {} });
       outcome = { ok: true, output };
     } catch (error) {

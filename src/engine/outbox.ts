@@ -1,5 +1,5 @@
 import { KeyedQueue } from '../common/keyed-queue.ts';
-import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, PerdureError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
@@ -121,7 +121,7 @@ export class Outbox {
     await this.closedRuns.run(runId, async () => {
       const run = await this.store.getRun(runId);
       if (!run || !itemIds.some((id) => run.outbox?.[id])) return;
-      if (!CLOSED_STATUSES.has(run.status)) throw new Error(`run ${runId} is open but not loaded (blocked?): its outbox waits`);
+      if (!CLOSED_STATUSES.has(run.status)) throw new PerdureError('INTERNAL', `run ${runId} is open but not loaded (blocked?): its outbox item waits and is tried again.`);
       const { run: next, timers } = withoutOutboxItems(run, itemIds);
       await this.store.commit({ run: next, previousLastSeq: run.lastSeq, previousStatus: run.status, events: [], timers });
     });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ExecutionClosedError } from '../common/errors.ts';
+import { ExecutionClosedError, PerdureError } from '../common/errors.ts';
 import type { ExecutionStatus, MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store } from '../store/store.ts';
@@ -93,7 +93,7 @@ export class RunStarter {
     await this.serialised(namespace, child.workflowId, async () => {
       if (await this.store.getRun(child.runId)) return; // made before a crash
       const action = startAction(await this.latestRunHandedOver(namespace, child.workflowId), { namespace, workflowId: child.workflowId, conflictPolicy: 'fail' });
-      if (action.do !== 'start') throw new Error(`unreachable: start action ${action.do} for a child`);
+      if (action.do !== 'start') throw new PerdureError('INTERNAL', `a child's start was planned as "${action.do}", which only a user's start can be: a bug in the start policy, please report it.`);
       const parentRef = { namespace, workflowId: parent.workflowId, runId: parent.runId, childId: child.childId };
       await this.createRun(definition, { runId: child.runId, namespace, workflowId: child.workflowId, parent: parentRef }, child.input);
     });
