@@ -1,7 +1,7 @@
 import { ForbiddenError, InvalidArgumentError } from '../common/errors.ts';
 import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../common/failures.ts';
 import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { TaskRef } from './task-token.ts';
 
 export type TaskRefWithToken = TaskRef & { taskToken: string };

@@ -7,7 +7,7 @@ import { statelyExport } from '../definition/stately-machine.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
 import { ActivityDispatcher } from './activity-dispatcher.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 import { ExecutionCache } from './execution-cache.ts';
 import type { Execution, QueryResult } from './execution.ts';
 import type { Decision } from './decide.ts';

@@ -2,7 +2,7 @@ import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } fro
 import { CLOSED_STATUSES } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { RunRecord, Store } from '../store/store.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../common/clock.ts';
 import { Execution, type ExecutionHost } from './execution.ts';
 import { restoreSnapshot } from './machine-step.ts';
 import type { WorkflowRegistry } from './registry.ts';

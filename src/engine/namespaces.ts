@@ -4,7 +4,7 @@ import {
   DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, retentionMs, validateDescription, validateNamespaceName, type NamespaceInfo,
 } from '../common/namespaces.ts';
 import type { NamespaceRecord, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../common/clock.ts';
 
 /** What `create` takes: a name, and optionally a description and a retention (default 30 days). */
 export interface CreateNamespaceOptions {

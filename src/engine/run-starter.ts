@@ -4,7 +4,7 @@ import type { ExecutionStatus, MachineEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { OutboxItem, PendingChild, RunRecord, Store } from '../store/store.ts';
 import { KeyedQueue } from '../common/keyed-queue.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../common/clock.ts';
 import type { StartedRun, StartOptions } from './api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';

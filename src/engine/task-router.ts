@@ -2,7 +2,7 @@ import { TaskTokenStaleError } from '../common/errors.ts';
 import type { ActivityTask } from '../common/worker-protocol.ts';
 import { toMs } from '../common/duration.ts';
 import type { ActivityDispatcher, DispatchHost } from './activity-dispatcher.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../common/clock.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import { LOCAL_TASK_QUEUE, type LocalActivityRunner } from './local-activities.ts';

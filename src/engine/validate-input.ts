@@ -1,7 +1,8 @@
 import { InvalidArgumentError, PayloadTooDeepError, PayloadTooLargeError } from '../common/errors.ts';
 import type { MachineEvent } from '../common/history.ts';
+import { validateId } from '../common/validate-id.ts';
 
-const MAX_ID_LENGTH = 1000;
+export { validateId };
 
 /**
  * Deepest nesting (arrays and objects) of a payload from outside. Stored values are read back
@@ -11,15 +12,6 @@ const MAX_ID_LENGTH = 1000;
  * its run unreadable (issue 15, bug 2).
  */
 export const MAX_PAYLOAD_DEPTH = 256;
-
-/** Ids (workflow ids, namespaces, keys) are non-empty strings of printable characters. */
-export function validateId(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value.length === 0) throw new InvalidArgumentError(`${field} must be a non-empty string`);
-  if (value.length > MAX_ID_LENGTH) throw new InvalidArgumentError(`${field} must be at most ${MAX_ID_LENGTH} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidArgumentError(`${field} must not contain control characters`);
-  return value;
-}
 
 /** An event from outside: a plain object with a non-empty string `type`, not one of XState's own. */
 export function validateEvent(event: unknown): MachineEvent {

@@ -2,7 +2,7 @@ import { PerdureError } from '../common/errors.ts';
 import type { ErrorCode } from '../common/error-codes.ts';
 import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
 import type { OverlapPolicy, ScheduleRecord } from '../common/schedule-types.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../common/clock.ts';
 import { actionIdempotencyKey, actionWorkflowId, type ScheduleEngine } from './schedule-engine.ts';
 import { overlapDecision, type ActionOutcome } from './schedule-state.ts';
 

@@ -4,8 +4,8 @@ import { EngineStoppedError, PerdureError, ScheduleAlreadyExistsError, ScheduleN
 import type {
   OverlapPolicy, ScheduleDescription, ScheduleOptions, SchedulePage, ScheduleRecord, ScheduleUpdate, TriggerResult,
 } from '../common/schedule-types.ts';
-import { systemClock, type Clock, type TimerHandle } from '../engine/clock.ts';
-import { validateId } from '../engine/validate-input.ts';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.ts';
+import { validateId } from '../common/validate-id.ts';
 import type { Store } from '../store/store.ts';
 import { ActionTaker } from './action-taker.ts';
 import { KeyedQueue } from '../common/keyed-queue.ts';

@@ -7,7 +7,7 @@ import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Durability } from '../store/store.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../common/clock.ts';
 import type { HistoryLimits } from '../engine/history-limits.ts';
 import type { StepLimits } from '../engine/step-budget.ts';
 import type { RetentionOptions } from '../engine/retention-sweeper.ts';

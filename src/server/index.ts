@@ -18,7 +18,7 @@ export type {
 export { LevelStore } from '../store/level-store.ts';
 export { PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.ts';
 export type { Store, Durability } from '../store/store.ts';
-export { systemClock, type Clock } from '../engine/clock.ts';
+export { systemClock, type Clock } from '../common/clock.ts';
 export { NamespaceRegistry, type CreateNamespaceOptions, type UpdateNamespaceOptions } from '../engine/namespaces.ts';
 export { RetentionSweeper, type RetentionOptions, type SweepReport } from '../engine/retention-sweeper.ts';
 export { DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, type NamespaceInfo } from '../common/namespaces.ts';

@@ -14,7 +14,7 @@
 export { createTestEngine, type TestEngine, type TestEngineOptions } from './test-engine.ts';
 export { createTestEnvironment, type TestEnvironment, type TestEnvironmentOptions, type TestWorkerOptions } from './test-environment.ts';
 export { TestClock, type TestClockOptions } from './test-clock.ts';
-export type { Clock } from '../engine/clock.ts';
+export type { Clock } from '../common/clock.ts';
 export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
 export { storeConformanceSuite, type StoreConformanceOptions, type StoreFixture } from './store-conformance.ts';
 export type { SuiteFunctions, Expect, Assertion } from './suite-functions.ts';

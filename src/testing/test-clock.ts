@@ -1,7 +1,7 @@
 import type { Duration } from '../common/activity-options.ts';
 import { toMs } from '../common/duration.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
-import type { Clock, TimerHandle } from '../engine/clock.ts';
+import type { Clock, TimerHandle } from '../common/clock.ts';
 
 export interface TestClockOptions {
   /** Virtual time at the start, in ms since the epoch (or a Date). Default: the real time now. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duration } from '../common/activity-options.ts';
 import { InvalidArgumentError } from '../common/errors.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 import { Engine, type EngineOptions } from '../engine/engine.ts';
 import { LevelStore } from '../store/level-store.ts';
 import type { Durability, Store } from '../store/store.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../common/errors.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 import type { Engine, EngineOptions } from '../engine/engine.ts';
 import type { PerdureServer } from '../server/create-server.ts';
 import { Worker, type ActivityFunction } from '../worker/index.ts';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../src/engine/clock.ts';
+import type { Clock, TimerHandle } from '../../src/common/clock.ts';
 import { TestClock } from '../../src/testing/index.ts';
 
 /**

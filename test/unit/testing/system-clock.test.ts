@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_TIMEOUT_MS, systemClock } from '../../../src/engine/clock.ts';
+import { MAX_TIMEOUT_MS, systemClock } from '../../../src/common/clock.ts';
 
 const DAY = 86_400_000;
 
