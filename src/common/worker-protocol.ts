@@ -68,3 +68,23 @@ export interface ActivityTask {
   startToCloseTimeoutMs?: number;
   heartbeatTimeoutMs?: number;
 }
+
+/** One worker session as the web UI's workers page shows it (`engine.workers()`). */
+export interface WorkerView {
+  /** Made by the server, stable for the session's life. */
+  sessionId: string;
+  identity?: string;
+  namespace: string;
+  taskQueue: string;
+  activityTypes: string[];
+  slots: number;
+  /** Slots not holding a task (slots minus tasks pushed and not yet reported); 0 once closed. */
+  freeSlots: number;
+  connectedAt: number;
+  /** Last time the worker was heard from (registered, heartbeat, completion, failure). */
+  lastSeenAt: number;
+  tasksCompleted: number;
+  tasksFailed: number;
+  /** Set once the session closed (worker disconnected or shut down); listed a while longer. */
+  closedAt?: number;
+}

@@ -1,6 +1,6 @@
 import { ForbiddenError, InvalidArgumentError } from '../common/errors.ts';
 import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../common/failures.ts';
-import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
+import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
 import type { Clock, TimerHandle } from '../common/clock.ts';
 import type { TaskRef } from './task-token.ts';
 
@@ -23,10 +23,18 @@ export interface DispatchOptions {
 }
 
 interface Session {
+  id: string;
   registration: WorkerRegistration;
   handlers: WorkerHandlers;
   free: number;
   closed: boolean;
+  /** The engine's own session for local activities: not a worker, not listed. */
+  internal: boolean;
+  connectedAt: number;
+  lastSeenAt: number;
+  tasksCompleted: number;
+  tasksFailed: number;
+  closedAt?: number;
   /** Closed because its connection is gone (not a drain): its tasks have a grace period. */
   lost?: boolean;
   inFlight: Set<string>;
@@ -66,6 +74,9 @@ export class ActivityDispatcher {
   private readonly deadlines = new Map<string, { handle: TimerHandle; task: ActivityTask }>();
   /** The session each task in flight was pushed to, by task token. */
   private readonly holders = new Map<string, Session>();
+  /** Closed sessions, oldest first, listed by workers() for KEEP_CLOSED_MS after they closed. */
+  private readonly closedSessions: Session[] = [];
+  private sessionCount = 0;
 
   constructor(private readonly host: DispatchHost, private readonly workerLostGraceMs = 10_000) {}
 
@@ -115,9 +126,14 @@ export class ActivityDispatcher {
     }
   }
 
-  openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
+  /** `internal`: the engine's own session (local activities), left out of workers(). */
+  openSession(registration: WorkerRegistration, handlers: WorkerHandlers, { internal = false } = {}): WorkerSession {
     validateRegistration(registration);
-    const session: Session = { registration, handlers, free: registration.slots, closed: false, inFlight: new Set() };
+    const now = this.host.clock.now();
+    const session: Session = {
+      id: `w${++this.sessionCount}`, registration, handlers, free: registration.slots, closed: false, internal, inFlight: new Set(),
+      connectedAt: now, lastSeenAt: now, tasksCompleted: 0, tasksFailed: 0,
+    };
     const queue = queueKey(registration.namespace, registration.taskQueue);
     const sessions = this.sessions.get(queue) ?? new Set<Session>();
     sessions.add(session);
@@ -133,11 +149,13 @@ export class ActivityDispatcher {
       }
       return task;
     };
-    const settle = async (token: string, report: (task: TaskRefWithToken) => Promise<void>) => {
+    const settle = async (token: string, outcome: 'tasksCompleted' | 'tasksFailed', report: (task: TaskRefWithToken) => Promise<void>) => {
       const task = own(token);
+      session.lastSeenAt = this.host.clock.now();
       // The slot goes back to the session that was given the task, whichever reports it (a
       // worker that reconnected reports through a new session).
       const holder = this.holders.get(token);
+      if (holder) holder[outcome]++;
       if (holder && (holder === session || holder.closed)) {
         this.release(holder, token);
         this.finish(taskKey(task), token);
@@ -155,10 +173,11 @@ export class ActivityDispatcher {
       await report(task);
     };
     return {
-      complete: (token, output) => settle(token, (task) => this.host.completed(task, output)),
-      fail: (token, failure) => settle(token, (task) => this.host.failed(task, failure)),
+      complete: (token, output) => settle(token, 'tasksCompleted', (task) => this.host.completed(task, output)),
+      fail: (token, failure) => settle(token, 'tasksFailed', (task) => this.host.failed(task, failure)),
       heartbeat: async (token, details) => {
         const task = own(token);
+        session.lastSeenAt = this.host.clock.now();
         const result = await this.host.heartbeat(task, details);
         this.rearmHeartbeat(taskKey(task));
         return result;
@@ -166,7 +185,9 @@ export class ActivityDispatcher {
       close: (mode = 'lost') => {
         if (!session.closed) {
           session.closed = true;
+          session.closedAt = this.host.clock.now();
           sessions.delete(session);
+          if (!session.internal) this.closedSessions.push(session);
         }
         if (mode === 'lost' && !session.lost) {
           session.lost = true;
@@ -208,6 +229,26 @@ export class ActivityDispatcher {
     holder.free++;
     const queue = queueKey(holder.registration.namespace, holder.registration.taskQueue);
     queueMicrotask(() => this.pump(queue));
+  }
+
+  /**
+   * The worker sessions, for the web UI's workers page: open ones first, then those closed in
+   * the last KEEP_CLOSED_MS; each group by namespace, task queue and age.
+   */
+  workers(namespace?: string): WorkerView[] {
+    const cutoff = this.host.clock.now() - KEEP_CLOSED_MS;
+    while (this.closedSessions.length > 0 && this.closedSessions[0]!.closedAt! < cutoff) this.closedSessions.shift();
+    const open = [...this.sessions.values()].flatMap((set) => [...set]).filter((s) => !s.internal);
+    return [...open, ...this.closedSessions]
+      .filter((s) => namespace === undefined || s.registration.namespace === namespace)
+      .sort((a, b) => Number(a.closed) - Number(b.closed) || a.registration.namespace.localeCompare(b.registration.namespace)
+        || a.registration.taskQueue.localeCompare(b.registration.taskQueue) || a.connectedAt - b.connectedAt)
+      .map((s) => ({
+        sessionId: s.id, identity: s.registration.identity, namespace: s.registration.namespace, taskQueue: s.registration.taskQueue,
+        activityTypes: [...s.registration.activityTypes], slots: s.registration.slots, freeSlots: s.closed ? 0 : s.free,
+        connectedAt: s.connectedAt, lastSeenAt: s.lastSeenAt, tasksCompleted: s.tasksCompleted, tasksFailed: s.tasksFailed,
+        ...(s.closedAt === undefined ? {} : { closedAt: s.closedAt }),
+      }));
   }
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */
@@ -333,6 +374,9 @@ export class ActivityDispatcher {
     this.host.clock.clearTimeout(running.heartbeatTimer);
   }
 }
+
+/** How long a closed worker session stays on the workers page. */
+const KEEP_CLOSED_MS = 5 * 60_000;
 
 function taskKey(task: { runId: string; activityId: string }): string {
   return `${task.runId}/${task.activityId}`;

@@ -12,6 +12,7 @@ import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts'
 import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, ListRunsQuery } from '../store/store.ts';
+import type { WorkerView } from '../common/worker-protocol.ts';
 import type { SideEffectFailure } from './commit-effects.ts';
 import type { MigrateOptions } from './migration.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
@@ -98,6 +99,8 @@ export interface ExecutionService {
   workflowTypes(): WorkflowTypeListing[];
   /** The definition of one version of a type, for the UI's diagram and state path. */
   definition(type: string, version: string): WorkflowDefinition | undefined;
+  /** The worker sessions connected (and recently closed), for the web UI's workers page. */
+  workers(namespace?: string): WorkerView[];
   /** The namespaces (created, listed and updated through the hub's namespace operations). */
   readonly namespaces: NamespaceRegistry;
   /** Why the store stopped taking writes (fail-stop), if it did: /healthz reports it. */

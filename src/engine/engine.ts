@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
 import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, TimeoutError, VersionMissingError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
-import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
+import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
 import { statelyExport } from '../definition/stately-machine.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
@@ -337,6 +337,10 @@ export class Engine implements WorkerConnection, ExecutionService {
   }
 
   /** In-process worker connection: the same contract the WebSocket hub serves. */
+  workers(namespace?: string): WorkerView[] {
+    return this.dispatcher.workers(namespace);
+  }
+
   definition(type: string, version: string): WorkflowDefinition | undefined {
     return this.registry.get(type, version);
   }

@@ -32,6 +32,7 @@ export class LocalActivityRunner {
         onTask: (task) => void this.run(session, task),
         onCancel: (token) => this.aborts.get(token)?.abort(),
       },
+      { internal: true },
     );
     this.sessions.set(namespace, session);
   }

@@ -2,16 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { WorkerConnection } from '../common/worker-protocol.ts';
 import type { ExecutionService } from '../engine/api.ts';
 import type { Authenticator } from '../hub/auth.ts';
 import { statePath, type PathCursor } from './state-path.ts';
 import { UiBundle } from './ui-bundle.ts';
-import { WorkerDirectory } from './worker-directory.ts';
 
 export interface UiOptions {
-  /** The executions, and the worker sessions the workers page lists (through their one door). */
-  engine: ExecutionService & WorkerConnection;
+  engine: ExecutionService;
   auth: Authenticator;
   /** The built UI. Default dist/web at the package root (built by `npm ci`, or on first start). */
   dir?: string;
@@ -57,7 +54,6 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
  */
 export function registerUi(app: FastifyInstance, options: UiOptions): void {
   const { engine, auth } = options;
-  const workers = WorkerDirectory.attach(engine);
   const bundle = new UiBundle({ dir: options.dir, build: options.build, log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) } });
   // Not awaited: the server listens at once; until the bundle is there the UI says it is being built.
   void bundle.load();
@@ -67,7 +63,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     const asked = typeof request.query.namespace === 'string' && request.query.namespace !== '' ? request.query.namespace : undefined;
     if (grant && grant.namespace !== '*') auth.authorize(grant, asked ?? grant.namespace, grant.role === 'worker' ? 'worker' : 'client');
     const scope = grant && grant.namespace !== '*' ? grant.namespace : asked;
-    return { workers: workers.list(scope), now: Date.now() };
+    return { workers: engine.workers(scope), now: Date.now() };
   });
 
   // The path of a run is kept between polls, so a live page steps only the new events.

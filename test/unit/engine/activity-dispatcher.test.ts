@@ -119,4 +119,30 @@ describe('ActivityDispatcher', () => {
     await drainedSession.complete(drained.tasks[0]!.taskToken, 'ok');
     expect(completed).toEqual([drained.tasks[0]!.taskToken]);
   });
+
+  it('lists worker sessions with their free slots and counts, the reports of a reconnected worker counted where its tasks were, closed ones for five minutes', async () => {
+    const { clock, dispatcher, completed } = harness(60_000);
+    const w = worker(3);
+    const a = dispatcher.openSession({ ...w.registration, identity: 'w-a' }, w.handlers);
+    dispatcher.openSession({ namespace: 'default', taskQueue: '__local', activityTypes: ['*'], slots: 10 }, worker(10).handlers, { internal: true });
+    dispatcher.enqueue(task('r1'), 0);
+    dispatcher.enqueue(task('r2'), 0);
+    await settle();
+    expect(dispatcher.workers()).toMatchObject([{ sessionId: expect.any(String), identity: 'w-a', taskQueue: 'payments', slots: 3, freeSlots: 1, tasksCompleted: 0 }]);
+
+    // The connection drops; the worker reconnects and reports r1 through its new session.
+    a.close('lost');
+    const reconnected = worker(3);
+    const b = dispatcher.openSession({ ...reconnected.registration, identity: 'w-a' }, reconnected.handlers);
+    await clock.advance(1_000);
+    await b.complete(w.tasks[0]!.taskToken, 'ok');
+    expect(completed).toEqual([w.tasks[0]!.taskToken]);
+    const [open, closed] = dispatcher.workers();
+    expect(open).toMatchObject({ freeSlots: 3, tasksCompleted: 0, lastSeenAt: clock.now() });
+    expect(closed).toMatchObject({ freeSlots: 0, tasksCompleted: 1, closedAt: clock.now() - 1_000 });
+    expect(dispatcher.workers('other')).toEqual([]);
+
+    await clock.advance(5 * 60_000);
+    expect(dispatcher.workers().map((v) => v.sessionId)).toEqual([open!.sessionId]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { WorkerView } from '../../worker-directory.ts';
+import type { WorkerView } from '../../../common/worker-protocol.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
