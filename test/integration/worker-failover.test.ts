@@ -131,6 +131,12 @@ describe('a worker that shuts down gracefully while an activity runs', () => {
       expect(history.filter((e) => e.kind === 'ActivityAttemptFailed')).toEqual([]);
       expect(completionsPerActivity(history)).toEqual({ work: 1 });
       expect(spare.lines.filter((l) => l.event === 'start')).toEqual([]);
+      // The workers page: the spare still open and idle, the drained worker closed, its one task counted.
+      const { workers } = (await (await fetch(`${server.url}/api/v1/workers`)).json()) as { workers: Array<Record<string, unknown>> };
+      expect(workers.filter((w) => w.taskQueue === 'long')).toMatchObject([
+        { identity: 'spare', freeSlots: 1, tasksCompleted: 0 },
+        { identity: 'draining', freeSlots: 0, tasksCompleted: 1, closedAt: expect.any(Number) },
+      ]);
     } finally {
       await spare.kill();
     }
