@@ -3,7 +3,7 @@ import { InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundErr
 import {
   DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, retentionMs, validateDescription, validateNamespaceName, type NamespaceInfo,
 } from '../common/namespaces.ts';
-import type { NamespaceRecord, Store } from '../store/store.ts';
+import type { NamespaceRecord, NamespaceStore } from '../store/store.ts';
 import type { Clock } from '../common/clock.ts';
 
 /** What `create` takes: a name, and optionally a description and a retention (default 30 days). */
@@ -37,7 +37,7 @@ export class NamespaceRegistry {
   private readonly known = new Map<string, NamespaceRecord>();
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: Store, private readonly clock: Clock) {}
+  constructor(private readonly store: NamespaceStore, private readonly clock: Clock) {}
 
   /** Reads every namespace into memory. Makes `default` if the store lacks it (a backend may not make it on open). */
   async load(): Promise<void> {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
-import type { ClosedRunRef, Store } from '../store/store.ts';
+import type { ClosedRunRef, NamespaceStore, RetentionStore } from '../store/store.ts';
 import { MAX_TIMEOUT_MS, type Clock } from '../common/clock.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
 
@@ -61,7 +61,7 @@ export class RetentionSweeper {
   private stopped = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: RetentionStore & NamespaceStore,
     private readonly namespaces: NamespaceRegistry,
     private readonly clock: Clock,
     private readonly options: RetentionOptions = {},

@@ -6,7 +6,7 @@ import type {
 } from '../common/schedule-types.ts';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.ts';
 import { validateId } from '../common/validate-id.ts';
-import type { Store } from '../store/store.ts';
+import type { ScheduleStore } from '../store/store.ts';
 import { ActionTaker } from './action-taker.ts';
 import { KeyedQueue } from '../common/keyed-queue.ts';
 import { ScheduleCalendar } from './schedule-calendar.ts';
@@ -21,7 +21,7 @@ export interface ScheduleServiceOptions {
   /** The engine that starts the workflows (`Engine` fits as it is). */
   engine: ScheduleEngine;
   /** Where schedule records live: the engine's store. */
-  store: Store;
+  store: ScheduleStore;
   /** Default: the system clock. Give the engine's clock (a TestClock in tests). */
   clock?: Clock;
   /** Told of actions that could not be taken now (retried) and of unexpected failures. */
@@ -81,7 +81,7 @@ export class ScheduleService {
   private readonly clock: Clock;
   private stopped = false;
 
-  private constructor(private readonly engine: ScheduleEngine, private readonly store: Store, clock: Clock, private readonly logger?: ScheduleLogger) {
+  private constructor(private readonly engine: ScheduleEngine, private readonly store: ScheduleStore, clock: Clock, private readonly logger?: ScheduleLogger) {
     this.clock = clock;
     this.taker = new ActionTaker(engine, clock);
   }

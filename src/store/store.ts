@@ -15,9 +15,12 @@ import type { SearchAttributeFilters, SearchAttributes } from '../common/search-
  *
  * Backends: `LevelStore` (embedded, one process per directory) and `PostgresStore`
  * (`postgres/`, docs/cluster.md); `storeConformanceSuite` from `perdure/testing` proves a
- * backend conforms.
+ * backend conforms. The interface is the sum of one part per concern, so code that needs one
+ * concern (retention, schedules) can say so in its types.
  */
-export interface Store {
+export interface Store extends StoreLifecycle, RunStore, WorkIndex, VisibilityStore, NamespaceStore, RetentionStore, ScheduleStore {}
+
+export interface StoreLifecycle {
   open(): Promise<void>;
   close(): Promise<void>;
   /**
@@ -26,7 +29,10 @@ export interface Store {
    * orchestrator restarts the server.
    */
   failure?(): PerdureError | undefined;
+}
 
+/** Runs and their histories: the one write path (`commit`) and the reads of one run. */
+export interface RunStore {
   /**
    * Appends the run's new history events and replaces its record, timers, tasks and listing
    * entry, all or nothing. Resolves once durable (per the store's durability setting).
@@ -42,14 +48,20 @@ export interface Store {
 
   /** History events of a run in `seq` order, checksums verified (HistoryCorruptedError). */
   readHistory(runId: string, options?: { fromSeq?: number; limit?: number }): Promise<HistoryEvent[]>;
+}
 
+/** The work waiting to be done: durable timers (and outbox items) and activity tasks, written by commits. */
+export interface WorkIndex {
   /** Timers due at or before `dueBefore`, earliest first. */
   listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]>;
   /** The earliest timer, or undefined: tells the engine when to look next. */
   nextTimer(): Promise<TimerEntry | undefined>;
   /** Every outstanding activity task (used to re-dispatch on start). */
   listTasks(): Promise<TaskEntry[]>;
+}
 
+/** Listing and counting runs (docs/visibility.md). */
+export interface VisibilityStore {
   /** Visibility: runs of a namespace, newest first, filtered, paginated. */
   listRuns(query: ListRunsQuery): Promise<ListRunsPage>;
   /**
@@ -57,7 +69,9 @@ export interface Store {
    * ignored). A backend may stop counting at a cap and say so with `capped: true`.
    */
   countRuns(query: ListRunsQuery): Promise<CountRunsResult>;
+}
 
+export interface NamespaceStore {
   /**
    * Namespaces. A store has `default` (with `DEFAULT_RETENTION_MS`) from its first open; an
    * open never changes an existing `default`. Names are compared exactly.
@@ -67,7 +81,10 @@ export interface Store {
   listNamespaces(): Promise<NamespaceRecord[]>;
   /** Creates or replaces a namespace record, durably and atomically (the caller checks existence). */
   putNamespace(record: NamespaceRecord): Promise<void>;
+}
 
+/** What the retention sweep needs: closed runs by close time, and their deletion. */
+export interface RetentionStore {
   /**
    * Retention: closed runs of a namespace closed before `closedBefore`, oldest first, from a
    * close-time index (a sweep reads only expired runs, never every run). `after` continues a
@@ -83,6 +100,9 @@ export interface Store {
    * its pointer.
    */
   deleteRun(runId: string): Promise<boolean>;
+}
+
+export interface ScheduleStore {
   /** A schedule's record, or undefined when the namespace has no schedule of that id. */
   getSchedule(namespace: string, scheduleId: string): Promise<ScheduleRecord | undefined>;
   /**
