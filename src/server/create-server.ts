@@ -19,7 +19,7 @@ import { registerHttpApi } from '../hub/http-api.ts';
 import { Metrics } from '../hub/metrics.ts';
 import { workerPeer } from '../hub/worker-peer.ts';
 import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
-import { registerUi } from '../ui/serve.ts';
+import { registerUi } from '../hub/web-ui/serve.ts';
 import { serverStore, type ServerStoreOption } from './server-store.ts';
 
 export const SERVER_VERSION = '0.1.0';

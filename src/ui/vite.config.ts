@@ -10,7 +10,7 @@
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { sourceHash } from './source-hash.ts';
+import { sourceHash } from '../hub/web-ui/source-hash.ts';
 
 const appDir = fileURLToPath(new URL('./app', import.meta.url));
 const configFile = fileURLToPath(import.meta.url);

@@ -3,7 +3,7 @@ import { approvalWorkflow } from '../../../machines/approval.ts';
 import { orderWorkflow } from '../../../machines/order.ts';
 import { orderActivityImplementations } from '../../../machines/order-activities.ts';
 import { createTestEngine } from '../../../src/testing/index.ts';
-import { statePath } from '../../../src/ui/state-path.ts';
+import { statePath } from '../../../src/hub/web-ui/state-path.ts';
 import { eventually, runWorker } from '../../helpers/engine.ts';
 
 describe('statePath', () => {

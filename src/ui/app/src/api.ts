@@ -9,7 +9,7 @@ import type { StatelyExport } from '../../../definition/stately-export.ts';
 import type { PathStep, StateJson } from './lib/machine-graph.ts';
 
 /**
- * The browser's side of the HTTP API (and the two UI endpoints of src/ui/serve.ts). Every call
+ * The browser's side of the HTTP API (and the two UI endpoints of src/hub/web-ui/serve.ts). Every call
  * sends the stored token as Bearer when there is one; a 401 asks the user for one (see auth.tsx).
  */
 

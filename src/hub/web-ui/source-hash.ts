@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * sources (after a `git pull` without `npm install`) and rebuilds.
  *
  * @example
- * sourceHash(fileURLToPath(new URL('./app', import.meta.url))); // 'c0ffee…'
+ * sourceHash(fileURLToPath(new URL('../../ui/app', import.meta.url))); // 'c0ffee…'
  */
 export function sourceHash(appDir: string, extraFiles: readonly string[] = []): string {
   const hash = createHash('sha256');
@@ -35,7 +35,7 @@ function walk(dir: string): string[] {
   return out;
 }
 
-/** `from './x.ts'`, `import('../y.ts')`: the relative specifiers of a module (explicit `.ts` imports, as the project writes them). */
+/** `from '../../ui/x.ts'`, `import('../../y.ts')`: the relative specifiers of a module (explicit `.ts` imports, as the project writes them). */
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.\.?\/[^'"]+)['"]/g;
 
 /** The files outside `appDir` that the app's sources import, and the files those import. */

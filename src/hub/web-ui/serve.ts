@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { ExecutionService } from '../engine/api.ts';
-import type { Authenticator } from '../hub/auth.ts';
+import type { ExecutionService } from '../../engine/api.ts';
+import type { Authenticator } from '../auth.ts';
 import { statePath, type PathCursor } from './state-path.ts';
 import { UiBundle } from './ui-bundle.ts';
 

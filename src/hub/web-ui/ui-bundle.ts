@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { sourceHash } from './source-hash.ts';
 
 /** Where the UI's sources and its Vite config are. */
-const APP_DIR = fileURLToPath(new URL('./app', import.meta.url));
-const CONFIG_FILE = fileURLToPath(new URL('./vite.config.ts', import.meta.url));
+// The browser app and its build config live in src/ui; this file in src/hub/web-ui (or, built,
+// in dist/hub/web-ui, where no app sources are: an installed package never rebuilds the UI).
+const APP_DIR = fileURLToPath(new URL('../../ui/app', import.meta.url));
+const CONFIG_FILE = fileURLToPath(new URL('../../ui/vite.config.ts', import.meta.url));
 /** Where `npm run build:ui` (and so `npm ci`, through `prepare`) puts the bundle. */
-export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../dist/web', import.meta.url));
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../../dist/web', import.meta.url));
 
 export type BundleState =
   | { kind: 'ready'; files: ReadonlyMap<string, string> }
