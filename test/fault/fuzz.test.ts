@@ -131,6 +131,26 @@ function structuredFrame(rng: Rng, id: number, proto = false): Record<string, un
   return frame;
 }
 
+/**
+ * A worker frame with plausible and mutated fields: register (random or real queues), reports of
+ * tasks with random task tokens, unregister. Its `t` is always a worker frame's (another `t`
+ * is fatal, so those go in raw frames).
+ */
+function workerFrameOf(rng: Rng, id: number): Record<string, unknown> {
+  const taskToken = rng.chance(0.8) ? `${rng.int(1e9).toString(36)}.${rng.int(100)}` : randomValue(rng, 0, false);
+  const frames: Array<() => Record<string, unknown>> = [
+    () => ({ t: 'register', taskQueue: rng.pick(['fuzz-q', 'fuzz-q2', '__local__', '', randomString(rng)]), activityTypes: rng.chance(0.8) ? ['a', 'b'] : randomValue(rng, 0, false), slots: rng.pick([1, 0, -1, 100_000, 1e9, 1.5]) }),
+    () => ({ t: 'unregister', taskQueue: rng.pick(['fuzz-q', 'nope', randomString(rng)]) }),
+    () => ({ t: 'complete', taskToken, output: randomValue(rng, 0, false) }),
+    () => ({ t: 'fail', taskToken, failure: rng.chance(0.5) ? { code: 'X', message: randomString(rng), cause: randomValue(rng, 0, false) } : randomValue(rng, 0, false) }),
+    () => ({ t: 'heartbeat', taskToken, details: randomValue(rng, 0, false) }),
+  ];
+  const frame = rng.pick(frames)();
+  for (let i = rng.int(2); i > 0; i--) setKey(frame, rng.pick(Object.keys(frame).filter((k) => k !== 't').concat('x')), randomValue(rng, 0, false), false);
+  frame.id = id;
+  return frame;
+}
+
 // msgpackr with its extensions on: builds frames that hold RegExp, Error, Set, Map, typed arrays,
 // BigInt and cycles-by-pointer, which the server's codec must refuse.
 const looseAll = new Packr({ moreTypes: true, structuredClone: true, useRecords: false, largeBigIntToFloat: false });
@@ -212,7 +232,7 @@ afterAll(async () => {
 /** Every answer frame the fuzz got, tallied: the assertions read this. */
 interface Tally { sent: number; answers: number; errors: Map<string, number>; uncoded: WireFrame[]; connections: number }
 
-async function fuzzConnection(rng: Rng, tally: Tally, quota: number): Promise<void> {
+async function fuzzConnection(rng: Rng, tally: Tally, quota: number, role: 'client' | 'worker'): Promise<void> {
   let sent = 0;
   let socket: WireSocket | undefined;
   let seen = 0;
@@ -230,11 +250,12 @@ async function fuzzConnection(rng: Rng, tally: Tally, quota: number): Promise<vo
       socket = await WireSocket.open(server.wsUrl);
       tally.connections++;
       seen = 0;
-      expect((await socket.hello({ role: 'client' })).t).toBe('welcome');
+      expect((await socket.hello({ role })).t).toBe('welcome');
+      if (role === 'worker') await socket.request({ t: 'register', taskQueue: 'fuzz-q', activityTypes: ['a'], slots: 1 });
     }
     const batch = Math.min(BATCH, quota - sent);
     // The structured frames, pipelined; each is answered (ok or error) on a connection that stays open.
-    const answered = Array.from({ length: batch - 1 }, (_, i) => socket!.request(structuredFrame(rng, 0)).catch(() => undefined));
+    const answered = Array.from({ length: batch - 1 }, (_, i) => socket!.request(role === 'client' ? structuredFrame(rng, 0) : workerFrameOf(rng, 0)).catch(() => undefined));
     // A call that waits (an update the machine does not take yet) is not waited for past a
     // second: its answer is counted with a later batch's.
     await Promise.race([Promise.all(answered), socket.closed, new Promise((resolve) => setTimeout(resolve, 1_000))]);
@@ -298,8 +319,9 @@ describe('a seeded fuzz of the wire and the HTTP API', () => {
   it(`answers ${WS_FRAMES.toLocaleString('en')} random and mutated WebSocket frames with coded errors, and stays up`, async () => {
     const tally: Tally = { sent: 0, answers: 0, errors: new Map(), uncoded: [], connections: 0 };
     const started = Date.now();
-    // One PRNG per connection (forked from the seed), so a run is the same whatever the interleaving.
-    await Promise.all(Array.from({ length: WS_CONNECTIONS }, (_, i) => fuzzConnection(prng(SEED + i + 1), tally, Math.ceil(WS_FRAMES / WS_CONNECTIONS))));
+    // One PRNG per lane (forked from the seed), so a run is the same whatever the interleaving.
+    // Lane 0 plays a worker, the others clients.
+    await Promise.all(Array.from({ length: WS_CONNECTIONS }, (_, i) => fuzzConnection(prng(SEED + i + 1), tally, Math.ceil(WS_FRAMES / WS_CONNECTIONS), i === 0 ? 'worker' : 'client')));
     console.log(`WebSocket fuzz: ${tally.sent} frames over ${tally.connections} connections in ${Date.now() - started} ms, ${tally.answers} answers; errors by code: ${JSON.stringify(Object.fromEntries(tally.errors))}`);
     expect(tally.uncoded.slice(0, 5)).toEqual([]);
     expect(tally.sent).toBeGreaterThanOrEqual(WS_FRAMES);
