@@ -255,7 +255,7 @@ async function fuzzConnection(rng: Rng, tally: Tally, quota: number, role: 'clie
     }
     const batch = Math.min(BATCH, quota - sent);
     // The structured frames, pipelined; each is answered (ok or error) on a connection that stays open.
-    const answered = Array.from({ length: batch - 1 }, (_, i) => socket!.request(role === 'client' ? structuredFrame(rng, 0) : workerFrameOf(rng, 0)).catch(() => undefined));
+    const answered = Array.from({ length: batch - 1 }, () => socket!.request(role === 'client' ? structuredFrame(rng, 0) : workerFrameOf(rng, 0)).catch(() => undefined));
     // A call that waits (an update the machine does not take yet) is not waited for past a
     // second: its answer is counted with a later batch's.
     await Promise.race([Promise.all(answered), socket.closed, new Promise((resolve) => setTimeout(resolve, 1_000))]);
@@ -378,6 +378,3 @@ describe('a seeded fuzz of the wire and the HTTP API', () => {
     }
   }, 60_000);
 });
-
-
-
