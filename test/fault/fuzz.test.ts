@@ -104,6 +104,9 @@ function nested(levels: number): unknown {
   return value;
 }
 
+/** Cron expressions for schedules: valid, out of range, malformed, huge. */
+const CRONS = ['*/5 * * * *', '0 0 31 2 *', '61 25 32 13 8', '* * * * * * *', '@yearly', '0 0 * * MON-FRI', 'L W # ?', '*/0 * * * *', '1-99999999 * * * *', '0 0 29 2 1', ''];
+
 /** Plausible arguments for an op, then perhaps mutated field by field. */
 function argsFor(rng: Rng, op: string, proto: boolean): Record<string, unknown> {
   const randomJson = (r: Rng) => randomValue(r, 0, proto);
@@ -114,7 +117,11 @@ function argsFor(rng: Rng, op: string, proto: boolean): Record<string, unknown> 
     update: { workflowId, event: { type: rng.pick(['APPROVE', 'REJECT']), by: randomJson(rng) } },
     signalWithStart: { type: 'approval', workflowId, event: { type: 'APPROVE' }, input: randomJson(rng) },
     createNamespace: { name: randomString(rng), description: randomJson(rng), retention: randomJson(rng) },
-    createSchedule: { scheduleId: randomString(rng), spec: randomJson(rng), action: randomJson(rng) },
+    createSchedule: {
+      scheduleId: randomString(rng),
+      spec: rng.chance(0.7) ? { cron: rng.pick(CRONS), timezone: rng.pick(['UTC', 'Europe/Paris', 'Mars/Base', '', '+25:00']) } : { interval: { every: rng.pick(['1s', '0ms', '1e9d', '-1h', '99999999999999d']) } },
+      action: rng.chance(0.7) ? { workflowType: 'approval', input: randomJson(rng) } : randomJson(rng),
+    },
   }[op] as Record<string, unknown> | undefined ?? { workflowId };
   const args: Record<string, unknown> = { ...base };
   for (let i = rng.int(3); i > 0; i--) setKey(args, rng.chance(0.5) ? randomString(rng) : rng.pick(Object.keys(args).concat('x')), randomJson(rng), proto);
@@ -284,8 +291,9 @@ const HTTP_BODIES = [
   () => ({ path: '/namespaces/default/workflows/fuzz-3/signal-with-start', body: { type: 'approval', event: { type: 'APPROVE' }, input: {} } }),
   () => ({ path: '/namespaces', body: { name: 'fz', description: 'd', retention: '1d' } }),
   () => ({ path: '/namespaces/default', method: 'PATCH', body: { description: 'd' } }),
-  () => ({ path: '/namespaces/default/schedules', body: { scheduleId: 's', spec: { interval: '1h' }, action: { type: 'approval', input: {} } } }),
-  () => ({ path: '/namespaces/default/schedules/s/update', body: { spec: { interval: '2h' } } }),
+  () => ({ path: '/namespaces/default/schedules', body: { scheduleId: 's', spec: { interval: { every: '1h' } }, action: { workflowType: 'approval', input: { request: 'r', timeoutMs: 1000 } } } }),
+  () => ({ path: '/namespaces/default/schedules', body: { scheduleId: 'c', spec: { cron: CRONS[0], timezone: 'Europe/Paris' }, action: { workflowType: 'approval' } } }),
+  () => ({ path: '/namespaces/default/schedules/s/update', body: { spec: { interval: { every: '2h', offset: '5m' } } } }),
   () => ({ path: '/namespaces/default/workflows/fuzz-4/reset', body: { eventSeq: 1 } }),
 ] as const;
 
