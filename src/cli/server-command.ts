@@ -19,6 +19,7 @@ interface ServerCommandOptions {
   durability?: Durability;
   maxFrameBytes?: number;
   maxPayloadBytes?: number;
+  idleEvictMs?: number;
   logLevel: string;
   logFormat: 'auto' | 'pretty' | 'json';
 }
@@ -46,6 +47,7 @@ export function serverCommand(): Command {
     .addOption(new Option('--durability <mode>', 'fsync: every acknowledged write is on disk; os: left to the OS (faster, may lose the last writes on power loss)').choices(['fsync', 'os']))
     .option('--max-frame-bytes <bytes>', 'largest WebSocket frame / HTTP body accepted (default 4 MiB)', parsePositiveInt)
     .option('--max-payload-bytes <bytes>', 'largest workflow input, event or activity output, as JSON (default 2 MiB)', parsePositiveInt)
+    .option('--idle-evict-ms <ms>', 'open executions idle this long leave memory, read back from the store on their next event (default 60000)', parsePositiveInt)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('PERDURE_LOG_LEVEL'))
     .addOption(new Option('--log-format <format>', 'auto: pretty in a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .addHelpText('after', '\nSIGTERM or SIGINT closes gracefully (commits in flight finish, the store closes) and exits 0.')
@@ -68,7 +70,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
   try {
     server = await createServer({
       workflows, dataDir, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
-      durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, logger,
+      durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, idleEvictMs: o.idleEvictMs, logger,
       // One line per HTTP request drowns the rest at info; --log-level debug shows them.
       logRequests: o.logLevel === 'debug' || o.logLevel === 'trace',
     });

@@ -51,7 +51,7 @@ export interface EngineOptions {
   workerLostGraceMs?: number;
   /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
   idleEvictMs?: number;
-  /** How often idle executions are looked for. Default 5 s; tests of passivation set it low. */
+  /** How often idle executions are looked for. Default 5 s, or `idleEvictMs` when that is shorter. */
   evictEveryMs?: number;
   /** When to warn about a long history, and when to end a run whose history grew too long. */
   historyLimits?: Partial<HistoryLimits>;
@@ -141,7 +141,9 @@ export class Engine implements WorkerConnection {
     this.registry = new WorkflowRegistry(options.workflows);
     this.namespaces = new NamespaceRegistry(store, clock);
     this.retention = new RetentionSweeper(store, this.namespaces, clock, options.retention);
-    this.evictEveryMs = options.evictEveryMs ?? 5_000;
+    const idleEvictMs = options.idleEvictMs ?? 60_000;
+    // A sweep less often than the idle delay would keep executions in memory up to 5 s past it.
+    this.evictEveryMs = options.evictEveryMs ?? Math.min(5_000, idleEvictMs);
     this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
     this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
@@ -157,7 +159,7 @@ export class Engine implements WorkerConnection {
     this.executions = new ExecutionCache(store, this.registry, clock, {
       historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes,
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
-    }, options.idleEvictMs ?? 60_000);
+    }, idleEvictMs);
     this.starter = new RunStarter(store, this.executions, this.registry, clock);
     this.runs = new RunLookup(store, this.executions, this.namespaces, (runId, closedAt) => this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: closedAt }));
     this.outbox = new Outbox(store, this.executions, {

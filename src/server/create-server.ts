@@ -47,6 +47,12 @@ export interface ServerOptions {
   historyLimits?: Partial<HistoryLimits>;
   /** Largest payload (input, event, activity output) accepted, as JSON bytes. Default 2 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * Open executions idle this long leave memory (passivation) and are read back from the store
+   * on their next event. Default 60 s. Shorter holds fewer in memory, at a store read per event
+   * for executions signalled less often than that.
+   */
+  idleEvictMs?: number;
   /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
   clock?: Clock;
   /** A store to use instead of the embedded LevelDB store in `dataDir`. */
@@ -98,6 +104,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const engine = await Engine.start({
     workflows: options.workflows, dataDir, durability: options.durability, store: options.store, clock: options.clock,
     onStoreBatch: metrics.storeBatch, workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
+    idleEvictMs: options.idleEvictMs,
     observer: {
       committed: metrics.engineObserver.committed,
       historyWarning: (run) => engineLog.warn(
