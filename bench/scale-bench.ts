@@ -66,9 +66,11 @@ if (!skip.has('scale')) {
 if (!skip.has('history')) {
   const history = await historyPhase(Number(values['history-events']), settings);
   console.log(`\nOne execution with a long history (counter machine, one signal at a time; CPU busy before: ${busy(history.busyBefore)}).`);
-  console.log('Medians: signal over the 10 signals before the mark; describe and history over 5 calls at the mark.\n');
+  console.log('Signal: median latency and server CPU over the (up to) 200 signals before the mark; describe and history: median of 5 calls at the mark.\n');
   console.table(history.marks.map((m) => ({
-    'history events': m.events.toLocaleString('en'), 'signal ms': m.signalMs.toFixed(2), 'describe ms': m.describeMs.toFixed(2), 'history ms': m.historyMs.toFixed(1),
+    'history events': m.events.toLocaleString('en'), 'signal p50 ms': m.signalMs.toFixed(2),
+    'server CPU ms per signal': Number.isNaN(m.serverCpuPerSignalMs) ? '—' : m.serverCpuPerSignalMs.toFixed(2),
+    'describe ms': m.describeMs.toFixed(2), 'history ms': m.historyMs.toFixed(1),
   })));
 }
 
