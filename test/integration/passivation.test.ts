@@ -88,6 +88,13 @@ describe('passivation: idle executions leave memory and come back on their next 
     expect(await c.engine.result({ workflowId }, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { decision: 'expired', reminders: 1 } });
   });
 
+  it('passivates an execution whose result() wait timed out', async () => {
+    c = await countingEngine({ workflows: [approvalWorkflow], idleEvictMs: 50, evictEveryMs: 10 });
+    const { workflowId } = await c.engine.start('approval', { workflowId: 'a-5', input: { request: 'pen', timeoutMs: 60_000 } });
+    await expect(c.engine.result({ workflowId }, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await passivated(c, workflowId);
+  });
+
   it('keeps a recently active execution in memory: a signal needs no store read', async () => {
     c = await countingEngine({ workflows: [approvalWorkflow], idleEvictMs: 60_000, evictEveryMs: 10 });
     const { workflowId } = await c.engine.start('approval', { workflowId: 'a-3', input: { request: 'chair', timeoutMs: 60_000 } });
