@@ -51,7 +51,7 @@ const busy = (share: number) => `${Math.round(share * 100)}%`;
 
 // Other work on the machine skews every figure: say how busy it was before each measurement.
 const busyBefore = await cpuBusy(1000);
-console.log(`\nPerdure scale bench: perdure server (durability ${settings.durability}, --idle-evict-ms ${settings.idleEvictMs}) and this client over loopback, ${cores} cores.`);
+console.log(`\nPerdure scale bench: perdure server (durability ${settings.durability}, --idle-evict-ms ${settings.idleEvictMs}) and this client over loopback, ${cores} cores, Node ${process.version}, ${new Date().toISOString()}.`);
 console.log(`CPU busy with other work in the second before: ${busy(busyBefore)} of ${cores} cores${busyBefore > 0.1 ? ' (the figures below are pessimistic)' : ''}.\n`);
 
 const scale: ScaleResult[] = [];
