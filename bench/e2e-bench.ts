@@ -1,6 +1,6 @@
 /**
  * End-to-end benchmark: client, server and worker in three processes over loopback, as users
- * run them. The server is `perdure server` (run with SERVER_NODE_FLAGS) on a LevelDB store in a
+ * run them. The server is `perdure server` (run with SERVER_NODE_FLAGS of bench/lib) on a LevelDB store in a
  * temp directory; the worker is `perdure worker` for the 3-step workflow's activities
  * (task queue `bench`); this process is the client (the client SDK over WebSocket).
  *
@@ -14,18 +14,13 @@
  *   npm run bench:e2e -- --workflows 5000 --in-flight 200 --durability os
  *   npm run bench:e2e -- --profile-dir /tmp/prof     # the server's CPU profile, for DevTools
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client } from '../src/client/index.ts';
+import { BenchProcesses, SERVER_NODE_FLAGS, cpuBusy, cpuSeconds, peakRss, percentile, stop } from './lib/processes.ts';
 
-/** As in bench/engine-bench.ts (not imported: importing it would run that bench). */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TARGETS = { workflowsPerSecond: 1500, p50Ms: 3 };
 
 const { values } = parseArgs({
@@ -51,10 +46,14 @@ const warmup = Number(values.warmup);
 // Other work on the machine skews every figure: say how busy it was just before the bench.
 const busyBefore = await cpuBusy(1000);
 const dataDir = await mkdtemp(join(tmpdir(), 'perdure-e2e-bench-'));
-const processes: ChildProcess[] = [];
+const processes = new BenchProcesses();
 try {
-  const server = await startServer();
-  const worker = spawnNode([], ['worker', '--activities', 'machines/three-step.ts', '--task-queue', 'bench', '--address', server.url, '--concurrency', '1000']);
+  const profile = values['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-dir']}`] : [];
+  const server = await processes.startServer({
+    dataDir, nodeFlags: profile,
+    args: ['--durability', String(values.durability), '--workflows', 'machines/three-step.ts', '--workflows', 'machines/timer.ts'],
+  });
+  const worker = processes.spawnNode([], ['worker', '--activities', 'machines/three-step.ts', '--task-queue', 'bench', '--address', server.url, '--concurrency', '1000']);
   const client = await Client.connect({ address: server.url, identity: 'e2e-bench' });
 
   const one = async (id: string, n: number): Promise<number> => {
@@ -118,99 +117,6 @@ try {
     `${busyBefore > 0.1 ? ' (the figures below are pessimistic)' : ''}.\n`);
   console.table(rows);
 } finally {
-  for (const child of processes) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  processes.killAll();
   await rm(dataDir, { recursive: true, force: true });
-}
-
-/** `perdure server` on a free port; resolves once it printed where it listens. */
-async function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const profile = values['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-dir']}`] : [];
-  const child = spawnNode([...SERVER_NODE_FLAGS, ...profile], [
-    'server', '--port', '0', '--data', dataDir, '--durability', String(values.durability),
-    '--workflows', 'machines/three-step.ts', '--workflows', 'machines/timer.ts', '--log-format', 'json',
-  ]);
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const entry = JSON.parse(line) as { url?: string };
-          if (entry.url) {
-            child.stdout!.off('data', onData);
-            child.stdout!.resume();
-            return resolve(entry.url);
-          }
-        } catch {
-          // a partial line: wait for the rest
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`the server exited (${code}) before listening:\n${stderr}`)));
-  });
-  return { child, url };
-}
-
-/** `node [flags] --import tsx src/cli/main.ts …args` in the repository root. */
-function spawnNode(nodeFlags: string[], args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.resume();
-  processes.push(child);
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** The share of all cores' time spent not idle over the next `ms` (Linux /proc/stat); NaN elsewhere. */
-async function cpuBusy(ms: number): Promise<number> {
-  const sample = async () => {
-    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
-    return { total: ticks.reduce((a, b) => a + b, 0), idle: ticks[3]! + (ticks[4] ?? 0) };
-  };
-  try {
-    const a = await sample();
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    const b = await sample();
-    return 1 - (b.idle - a.idle) / (b.total - a.total);
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU time (user + system) a process used so far, from /proc (Linux); NaN elsewhere. */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    // Fields after the command name (which may contain spaces): utime and stime are 14 and 15.
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** The peak resident set of a process, from /proc (Linux); NaN elsewhere. */
-async function peakRss(pid: number): Promise<number> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
-    return kib / 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-function percentile(list: number[], p: number): number {
-  const sorted = [...list].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }

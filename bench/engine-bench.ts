@@ -18,9 +18,7 @@ import { parseArgs } from 'node:util';
 import { threeStepActivities, threeStepWorkflow } from '../machines/three-step.ts';
 import { Engine, LevelStore, type Durability } from '../src/server/index.ts';
 import { Worker } from '../src/worker/index.ts';
-
-/** The young generation size Perdure's server runs with: halves GC time at this allocation rate. */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
+import { SERVER_NODE_FLAGS, percentile } from './lib/processes.ts';
 
 interface Config {
   name: string;
@@ -121,9 +119,4 @@ async function runOne(durability: Durability): Promise<Result> {
     latency: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
     peakRssMiB: peakRss / 2 ** 20,
   };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }

@@ -25,6 +25,7 @@ interface ServerCommandOptions {
   helloTimeoutMs?: number;
   maxSendBufferBytes?: number;
   headersTimeoutMs?: number;
+  idleEvictMs?: number;
   logLevel: string;
   logFormat: 'auto' | 'pretty' | 'json';
 }
@@ -57,6 +58,7 @@ export function serverCommand(): Command {
     .option('--hello-timeout-ms <ms>', 'close a WebSocket connection that sends no hello within this time (default 10000)', parsePositiveInt)
     .option('--max-send-buffer-bytes <bytes>', 'drop a WebSocket peer that leaves more than this unread (default 16 MiB)', parsePositiveInt)
     .option('--headers-timeout-ms <ms>', 'close an HTTP connection that takes longer to send its request headers (default 10000)', parsePositiveInt)
+    .option('--idle-evict-ms <ms>', 'open executions idle this long leave memory, read back from the store on their next event (default 60000)', parsePositiveInt)
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').env('PERDURE_LOG_LEVEL'))
     .addOption(new Option('--log-format <format>', 'auto: pretty in a terminal, JSON lines otherwise').choices(['auto', 'pretty', 'json']).default('auto'))
     .addHelpText('after', '\nSIGTERM or SIGINT closes gracefully (commits in flight finish, the store closes) and exits 0.')
@@ -81,6 +83,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
       workflows, dataDir, store: o.store, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
       durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, logger,
       pingIntervalMs: o.pingIntervalMs, helloTimeoutMs: o.helloTimeoutMs, maxSendBufferBytes: o.maxSendBufferBytes, headersTimeoutMs: o.headersTimeoutMs,
+      idleEvictMs: o.idleEvictMs,
       // One line per HTTP request drowns the rest at info; --log-level debug shows them.
       logRequests: o.logLevel === 'debug' || o.logLevel === 'trace',
     });

@@ -53,7 +53,7 @@ export interface EngineOptions {
   workerLostGraceMs?: number;
   /** Open executions idle this long leave memory; they are loaded again on their next event. Default 60 s. */
   idleEvictMs?: number;
-  /** How often idle executions are looked for. Default 5 s; tests of passivation set it low. */
+  /** How often idle executions are looked for. Default 5 s, or `idleEvictMs` when that is shorter. */
   evictEveryMs?: number;
   /** When to warn about a long history, and when to end a run whose history grew too long. */
   historyLimits?: Partial<HistoryLimits>;
@@ -104,7 +104,9 @@ export class Engine implements WorkerConnection, ExecutionService {
     this.registry = new WorkflowRegistry(options.workflows);
     this.namespaces = new NamespaceRegistry(store, clock);
     this.retention = new RetentionSweeper(store, this.namespaces, clock, options.retention);
-    this.evictEveryMs = options.evictEveryMs ?? 5_000;
+    const idleEvictMs = options.idleEvictMs ?? 60_000;
+    // A sweep less often than the idle delay would keep executions in memory up to 5 s past it.
+    this.evictEveryMs = options.evictEveryMs ?? Math.min(5_000, idleEvictMs);
     this.observer = options.observer;
     this.router = new TaskRouter(() => this.executions);
     this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
@@ -122,7 +124,7 @@ export class Engine implements WorkerConnection, ExecutionService {
       historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes, stepLimits,
       stepStopped: (error) => this.observer?.stepStopped?.(error),
       afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
-    }, options.idleEvictMs ?? 60_000);
+    }, idleEvictMs);
     this.starter = new RunStarter(store, this.executions, this.registry, clock);
     this.runs = new RunLookup(store, this.executions, this.namespaces, (runId, closedAt) => this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: closedAt }));
     this.outbox = new Outbox(store, this.executions, {

@@ -144,7 +144,7 @@ export class ExecutionCache {
       const waiter: Waiter = { resolve, reject };
       if (timeoutMs !== undefined) {
         waiter.timer = this.clock.setTimeout(() => {
-          waiters.delete(waiter);
+          this.removeWaiter(runId, waiters, waiter);
           reject(timeoutError());
         }, timeoutMs);
       }
@@ -154,12 +154,23 @@ export class ExecutionCache {
       if (live && !live.closed) return;
       // It may have closed between the caller's read and now.
       void this.store.getRun(runId).then((run) => {
-        if (run && CLOSED_STATUSES.has(run.status) && waiters.delete(waiter)) {
+        if (run && CLOSED_STATUSES.has(run.status) && this.removeWaiter(runId, waiters, waiter)) {
           this.clock.clearTimeout(waiter.timer);
           resolve(resultOf(run));
         }
       }, () => {});
     });
+  }
+
+  /**
+   * Takes a waiter out; true if it was there. The run's entry goes with its last waiter: an
+   * entry left empty would keep the execution from passivating (see evictIdle) and hold memory
+   * for every run ever awaited.
+   */
+  private removeWaiter(runId: string, waiters: Set<Waiter>, waiter: Waiter): boolean {
+    const removed = waiters.delete(waiter);
+    if (waiters.size === 0 && this.waiters.get(runId) === waiters) this.waiters.delete(runId);
+    return removed;
   }
 
   evictIdle(): void {

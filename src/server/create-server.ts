@@ -58,6 +58,12 @@ export interface ServerOptions {
   maxPayloadBytes?: number;
   /** Limits of one machine step, and block-or-fail for a step past them (docs/workflow-isolation.md). */
   stepLimits?: Partial<StepLimits>;
+  /**
+   * Open executions idle this long leave memory (passivation) and are read back from the store
+   * on their next event. Default 60 s. Shorter holds fewer in memory, at a store read per event
+   * for executions signalled less often than that.
+   */
+  idleEvictMs?: number;
   /** The engine's clock: a TestClock from `perdure/testing` runs the server on virtual time. Default: the system clock. */
   clock?: Clock;
   /**
@@ -114,7 +120,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const engine = await Engine.start({
     workflows: options.workflows, store: chosen.store, clock: options.clock,
     workerLostGraceMs: options.workerLostGraceMs, historyLimits: options.historyLimits, maxPayloadBytes: options.maxPayloadBytes,
-    stepLimits: options.stepLimits,
+    stepLimits: options.stepLimits, idleEvictMs: options.idleEvictMs,
     observer: {
       committed: metrics.engineObserver.committed,
       stepStopped: (error) => engineLog.warn({ code: error.code, workflowId: error.workflowId, runId: error.runId, state: error.state }, error.message),

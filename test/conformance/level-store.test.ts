@@ -28,3 +28,28 @@ storeConformanceSuite({
     };
   },
 });
+
+// Every run past the most recent one takes the cold path of a commit (checked against what is
+// stored): the suite must pass as it does with the hot path.
+storeConformanceSuite({
+  name: 'LevelStore (remembering one recent run)',
+  test: { describe, it, expect },
+  factory: async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'perdure-store-'));
+    let store: Store = new LevelStore({ directory, durability: 'os', recentRuns: 1 });
+    await store.open();
+    return {
+      store,
+      async reopen() {
+        await store.close();
+        store = new LevelStore({ directory, durability: 'os', recentRuns: 1 });
+        await store.open();
+        return store;
+      },
+      async cleanup() {
+        await store.close();
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+  },
+});

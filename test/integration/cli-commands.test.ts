@@ -48,6 +48,7 @@ describe('perdure (the command)', () => {
     expect(start.stdout).toMatch(/--input <json>/);
     expect(server.code).toBe(0);
     expect(server.stdout).toMatch(/--data <dir>/);
+    expect(server.stdout).toMatch(/--idle-evict-ms <ms>/);
   });
 
   it('exits 2 with a USAGE error for a bad command line', async () => {

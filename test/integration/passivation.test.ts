@@ -9,6 +9,7 @@ import { Engine, type EngineOptions } from '../../src/engine/engine.ts';
 import { LevelStore } from '../../src/store/level-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createTestEngine, replayHistory, type TestEngine } from '../../src/testing/index.ts';
+import { createServer, type PerdureServer } from '../../src/server/index.ts';
 import { eventually, runWorker, seqs, sleep } from '../helpers/engine.ts';
 
 /**
@@ -87,6 +88,13 @@ describe('passivation: idle executions leave memory and come back on their next 
     expect(await c.engine.result({ workflowId }, { timeoutMs: 5_000 })).toMatchObject({ status: 'completed', output: { decision: 'expired', reminders: 1 } });
   });
 
+  it('passivates an execution whose result() wait timed out', async () => {
+    c = await countingEngine({ workflows: [approvalWorkflow], idleEvictMs: 50, evictEveryMs: 10 });
+    const { workflowId } = await c.engine.start('approval', { workflowId: 'a-5', input: { request: 'pen', timeoutMs: 60_000 } });
+    await expect(c.engine.result({ workflowId }, { timeoutMs: 20 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    await passivated(c, workflowId);
+  });
+
   it('keeps a recently active execution in memory: a signal needs no store read', async () => {
     c = await countingEngine({ workflows: [approvalWorkflow], idleEvictMs: 60_000, evictEveryMs: 10 });
     const { workflowId } = await c.engine.start('approval', { workflowId: 'a-3', input: { request: 'chair', timeoutMs: 60_000 } });
@@ -95,6 +103,37 @@ describe('passivation: idle executions leave memory and come back on their next 
     await c.engine.signal({ workflowId }, { type: 'REJECT', approver: 'bo' });
     expect(c.runReads()).toBe(before);
     expect(await c.engine.result({ workflowId })).toMatchObject({ output: { decision: 'rejected' } });
+  });
+});
+
+describe('idleEvictMs as a server option', () => {
+  let dataDir: string | undefined;
+  let server: PerdureServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('passivates an idle execution soon after a short idleEvictMs: the sweep runs at least that often', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'perdure-passivation-'));
+    let reads = 0;
+    const level = new LevelStore({ directory: dataDir, durability: 'os' });
+    const store = new Proxy(level, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (property === 'getRun') return (...args: Parameters<Store['getRun']>) => (reads++, target.getRun(...args));
+        return value.bind(target);
+      },
+    });
+    server = await createServer({ workflows: [approvalWorkflow], store, port: 0, logger: false, idleEvictMs: 50 });
+    const { workflowId } = await server.engine.start('approval', { workflowId: 'a-4', input: { request: 'lamp', timeoutMs: 60_000 } });
+    // Well under the 5 s sweep of the default: only a sweep that follows idleEvictMs gets here.
+    await eventually(async () => {
+      const before = reads;
+      await server!.engine.describe({ workflowId });
+      return reads > before ? true : undefined;
+    }, 2_000);
   });
 });
 
