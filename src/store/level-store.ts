@@ -8,7 +8,8 @@ import {
 } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
 import { sameSearchAttributes } from '../common/search-attributes.ts';
-import { seal, unseal } from './checksum.ts';
+import { seal } from './checksum.ts';
+import { openHistoryEvent } from './history-codec.ts';
 import { corrupted, isCorruption, isLockedError, mapCorruption, messageOf, staleCommit } from './level-errors.ts';
 import { decodeRunRecord, encodeRunRecord } from './run-record.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
@@ -204,15 +205,7 @@ export class LevelStore implements Store {
       const expected = fromSeq + i;
       // A missing key (a gap) is corruption too: the history must be exactly 1..lastSeq.
       if (Number(key.slice(prefix.length)) !== expected) throw new HistoryCorruptedError(runId, expected);
-      const payload = unseal(stored);
-      if (!payload) throw new HistoryCorruptedError(runId, expected);
-      try {
-        const event = decode(payload) as HistoryEvent;
-        if (event?.seq !== expected) throw new HistoryCorruptedError(runId, expected);
-        return event;
-      } catch {
-        throw new HistoryCorruptedError(runId, expected);
-      }
+      return openHistoryEvent(runId, expected, stored);
     });
   }
 

@@ -1,11 +1,10 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { decode } from '../../common/codec.ts';
 import { HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError } from '../../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../../common/history.ts';
 import { KeyedQueue } from '../../common/keyed-queue.ts';
-import { unseal } from '../checksum.ts';
+import { openHistoryEvent } from '../history-codec.ts';
 import { pageLimit } from '../level-listing.ts';
 import { shardOf } from '../shard-hash.ts';
 import type {
@@ -173,15 +172,7 @@ export class PostgresStore implements Store {
     return rows.map((row, i) => {
       const expected = fromSeq + i;
       if (row.seq !== expected) throw new HistoryCorruptedError(runId, expected);
-      const payload = unseal(row.event);
-      if (!payload) throw new HistoryCorruptedError(runId, expected);
-      try {
-        const event = decode(payload) as HistoryEvent;
-        if (event?.seq !== expected) throw new HistoryCorruptedError(runId, expected);
-        return event;
-      } catch {
-        throw new HistoryCorruptedError(runId, expected);
-      }
+      return openHistoryEvent(runId, expected, row.event);
     });
   }
 
