@@ -83,15 +83,15 @@ describe('retention', () => {
   });
 
   it('keeps namespaces, deletions and the close-time index across a restart', async () => {
-    const test = await testEngine();
-    await test.engine.namespaces.create({ name: 'short', description: 'kept a day', retention: '1d' });
-    const oldRunId = await closedRun(test.engine, 'short', 'old');
-    await test.skip('12h');
-    await closedRun(test.engine, 'short', 'young');
-    await test.skip('13h');
-    expect(await test.engine.retention.sweepNow()).toMatchObject({ deleted: 1 });
+    const t = await testEngine();
+    await t.engine.namespaces.create({ name: 'short', description: 'kept a day', retention: '1d' });
+    const oldRunId = await closedRun(t.engine, 'short', 'old');
+    await t.skip('12h');
+    await closedRun(t.engine, 'short', 'young');
+    await t.skip('13h');
+    expect(await t.engine.retention.sweepNow()).toMatchObject({ deleted: 1 });
 
-    const engine = await test.restart();
+    const engine = await t.restart();
     expect(engine.namespaces.require('short')).toMatchObject({ description: 'kept a day', retention: DAY });
     expect(engine.namespaces.require('default').retention).toBe(DEFAULT_RETENTION_MS);
     expect(await engine.store.getRun(oldRunId)).toBeUndefined();
@@ -99,7 +99,7 @@ describe('retention', () => {
     expect(await engine.describe({ namespace: 'short', workflowId: 'young' })).toMatchObject({ status: 'completed' });
 
     // "young" closed before the restart: the index written then finds it once it expires
-    await test.skip('12h');
+    await t.skip('12h');
     expect(await engine.retention.sweepNow()).toMatchObject({ deleted: 1, byNamespace: { short: 1 } });
     await expect(engine.describe({ namespace: 'short', workflowId: 'young' })).rejects.toMatchObject({ code: 'EXECUTION_NOT_FOUND' });
   });
