@@ -1,10 +1,10 @@
 import type { Pool } from 'pg';
-import { InvalidArgumentError } from '../../common/errors.ts';
 import type { SearchAttributes } from '../../common/search-attributes.ts';
 import { crc32 } from '../checksum.ts';
 import { pageLimit } from '../level-listing.ts';
 import { planListing } from '../listing-plan.ts';
 import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunSummary } from '../store.ts';
+import { decodePageToken, encodePageToken, foreignPageToken } from './page-token.ts';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -126,19 +126,11 @@ function fingerprintOf(query: ListRunsQuery): number {
 }
 
 function tokenOf(fingerprint: number, last: RunSummary): string {
-  return Buffer.from(JSON.stringify([fingerprint, last.startedAt, last.runId]), 'utf8').toString('base64url');
+  return encodePageToken([fingerprint, last.startedAt, last.runId]);
 }
 
 function parseToken(token: string, fingerprint: number): { startedAt: number; runId: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const [f, startedAt, runId] = Array.isArray(parsed) ? parsed : [];
-  if (f !== fingerprint || typeof startedAt !== 'number' || typeof runId !== 'string') {
-    throw new InvalidArgumentError('pageToken does not belong to this listing: pass the token of the previous page of the same query.');
-  }
+  const [f, startedAt, runId] = decodePageToken(token);
+  if (f !== fingerprint || typeof startedAt !== 'number' || typeof runId !== 'string') throw foreignPageToken();
   return { startedAt, runId };
 }

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../common/errors.ts';
 import { shardOf } from '../shard-hash.ts';
 import type { ListSchedulesPage, ListSchedulesQuery, ScheduleRecord } from '../store.ts';
 import { inFencedTransaction, type StoreContext } from './store-context.ts';
+import { decodePageToken, encodePageToken, foreignPageToken } from './page-token.ts';
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -61,19 +62,11 @@ export async function listSchedulesOn(context: StoreContext, query: ListSchedule
   const schedules = page.map((row) => context.decode<ScheduleRecord>(row.record, 'schedule record'));
   const last = page[page.length - 1];
   if (rows.length <= size || !last) return { schedules };
-  return { schedules, nextPageToken: Buffer.from(JSON.stringify([namespace, last.namespace, last.schedule_id])).toString('base64url') };
+  return { schedules, nextPageToken: encodePageToken([namespace, last.namespace, last.schedule_id]) };
 }
 
 function parseToken(token: string, namespace: string | null): [string, string] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const [listing, lastNamespace, lastId] = Array.isArray(parsed) ? parsed : [];
-  if (listing !== namespace || typeof lastNamespace !== 'string' || typeof lastId !== 'string') {
-    throw new InvalidArgumentError('pageToken does not belong to this listing: pass the token of the previous page of the same query.');
-  }
+  const [listing, lastNamespace, lastId] = decodePageToken(token);
+  if (listing !== namespace || typeof lastNamespace !== 'string' || typeof lastId !== 'string') throw foreignPageToken();
   return [lastNamespace, lastId];
 }
