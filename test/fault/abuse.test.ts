@@ -81,24 +81,25 @@ async function normalStarts(client: WireClient, count: number, label: string, mo
 /** A socket that is closed by the server (or not) — what each abusive connection records. */
 interface Held { kind: string; closed: boolean; answer: string }
 
-function halfRequest(port: number, held: Held[]): Socket {
-  const record: Held = { kind: 'half HTTP request', closed: false, answer: '' };
+/** A TCP connection to the server on loopback whose answer and close are recorded in `held`. */
+function heldSocket(port: number, held: Held[], kind: string): { socket: Socket; record: Held } {
+  const record: Held = { kind, closed: false, answer: '' };
   held.push(record);
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => {});
   socket.on('data', (chunk) => (record.answer += chunk));
   socket.on('close', () => (record.closed = true));
+  return { socket, record };
+}
+
+function halfRequest(port: number, held: Held[]): Socket {
+  const { socket } = heldSocket(port, held, 'half HTTP request');
   socket.write('POST /api/v1/namespaces/default/workflows HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n');
   return socket;
 }
 
 function byteASecond(port: number, held: Held[]): { socket: Socket; timer: NodeJS.Timeout } {
-  const record: Held = { kind: 'one byte a second', closed: false, answer: '' };
-  held.push(record);
-  const socket = connect(port, '127.0.0.1');
-  socket.on('error', () => {});
-  socket.on('data', (chunk) => (record.answer += chunk));
-  socket.on('close', () => (record.closed = true));
+  const { socket, record } = heldSocket(port, held, 'one byte a second');
   const text = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(1000);
   let at = 0;
   const timer = setInterval(() => {
