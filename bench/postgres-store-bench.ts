@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import type { RunRecord } from '../src/store/store.ts';
+import type { RunRecord } from '../src/common/run-model.ts';
 import { fixtureEvents, fixtureRun } from '../src/testing/store-fixtures.ts';
 
 const { values } = parseArgs({

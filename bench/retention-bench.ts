@@ -13,11 +13,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClassicLevel } from 'classic-level';
 import type { HistoryEvent } from '../src/common/history.ts';
-import { NamespaceRegistry } from '../src/engine/namespaces.ts';
-import { RetentionSweeper } from '../src/engine/retention-sweeper.ts';
+import { NamespaceRegistry } from '../src/engine/runtime/namespaces.ts';
+import { RetentionSweeper } from '../src/engine/runtime/retention-sweeper.ts';
 import { keys, prefixRange } from '../src/store/keys.ts';
 import { LevelStore } from '../src/store/level-store.ts';
-import type { Durability, RunRecord } from '../src/store/store.ts';
+import type { Durability } from '../src/store/store.ts';
+import type { RunRecord } from '../src/common/run-model.ts';
 import { TestClock } from '../src/testing/test-clock.ts';
 
 const { values: args } = parseArgs({

@@ -16,9 +16,9 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import type { AnyMachineSnapshot } from 'xstate';
 import { threeStepWorkflow } from '../machines/three-step.ts';
-import { decide, type DeliveredEvent } from '../src/engine/decide.ts';
-import { persistSnapshot, restoreSnapshot } from '../src/engine/machine-step.ts';
-import { DEFAULT_STEP_LIMITS, StepBudget } from '../src/engine/step-budget.ts';
+import { decide, type DeliveredEvent } from '../src/engine/core/decide.ts';
+import { persistSnapshot, restoreSnapshot } from '../src/engine/core/machine-step.ts';
+import { DEFAULT_STEP_LIMITS, StepBudget } from '../src/engine/core/step-budget.ts';
 
 const started: DeliveredEvent = { kind: 'WorkflowStarted', type: 'threeStep', version: threeStepWorkflow.version, namespace: 'default', workflowId: 'w', input: { n: 1 } };
 const completed: DeliveredEvent = { kind: 'ActivityCompleted', activityId: 's1', attempt: 1, output: { n: 1 } };

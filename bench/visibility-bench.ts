@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ExecutionStatus } from '../src/common/history.ts';
 import { LevelStore } from '../src/store/level-store.ts';
-import type { ListRunsQuery, RunRecord } from '../src/store/store.ts';
+import type { ListRunsQuery } from '../src/store/store.ts';
+import type { RunRecord } from '../src/common/run-model.ts';
 
 const { values: args } = parseArgs({ options: {
   runs: { type: 'string', default: '100000' }, repeat: { type: 'string', default: '7' },

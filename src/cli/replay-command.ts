@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { RunSummary } from '../common/execution-types.ts';
 import type { HistoryEvent } from '../common/history.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
-import type { Divergence } from '../engine/replay.ts';
+import type { Divergence } from '../engine/core/replay.ts';
 import { CliError, EXIT, usageError } from './cli-error.ts';
 import { apiFrom, withConnectionOptions, type ConnectionOptions } from './connection-options.ts';
 import { printJson, table } from './format.ts';
@@ -70,7 +70,7 @@ async function replayOne(api: HttpApi, definitions: readonly WorkflowDefinition[
   if (ofType.length === 0) {
     throw new CliError('WORKFLOW_TYPE_NOT_FOUND', `${modules.join(', ')} exports no machine of type "${described.type}", the type of "${workflowId}".`);
   }
-  const { replayHistory } = await import('../engine/replay.ts');
+  const { replayHistory } = await import('../engine/core/replay.ts');
   // The module may register several versions of a type: replay against the one the execution
   // is on when present, else against the newest (the machine being deployed).
   const definition = ofType.find((d) => d.version === described.version) ?? ofType.at(-1)!;

@@ -10,7 +10,7 @@ import type { SearchAttributes } from './search-attributes.ts';
  * server is seen by every reader.
  *
  * @example
- * import type { ExecutionDetail } from '../common/execution-types.ts';
+ * import type { ExecutionDetail } from './execution-types.ts';
  * const detail = await response.json() as ExecutionDetail; // GET /api/v1/namespaces/default/workflows/order-42
  * detail.state.accepts; // ['CANCEL']
  */

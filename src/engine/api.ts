@@ -13,9 +13,9 @@ import type { StatelyExport } from '../definition/stately-export.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, ListRunsQuery } from '../store/store.ts';
 import type { WorkerView } from '../common/worker-protocol.ts';
-import type { SideEffectFailure } from './commit-effects.ts';
-import type { MigrateOptions } from './migration.ts';
-import type { NamespaceRegistry } from './namespaces.ts';
+import type { SideEffectFailure } from './runtime/commit-effects.ts';
+import type { MigrateOptions } from './runtime/migration.ts';
+import type { NamespaceRegistry } from './runtime/namespaces.ts';
 
 export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;

@@ -6,32 +6,32 @@ import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSessio
 import { statelyExport } from '../definition/stately-machine.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
-import { ActivityDispatcher } from './activity-dispatcher.ts';
+import { ActivityDispatcher } from './runtime/activity-dispatcher.ts';
 import { systemClock, type Clock } from '../common/clock.ts';
-import { ExecutionCache } from './execution-cache.ts';
-import type { Execution, QueryResult } from './execution.ts';
-import type { Decision } from './decide.ts';
-import { LocalActivityRunner } from './local-activities.ts';
-import { WorkflowRegistry } from './registry.ts';
-import { TaskRouter } from './task-router.ts';
-import { TimerService } from './timer-service.ts';
-import { planReset } from './reset.ts';
-import { actOnCommit } from './commit-effects.ts';
-import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './validate-input.ts';
-import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './history-limits.ts';
-import { Outbox } from './outbox.ts';
-import { RunStarter } from './run-starter.ts';
-import { RunLookup } from './run-lookup.ts';
-import { migrateRuns, type MigrateOptions } from './migration.ts';
+import { ExecutionCache } from './runtime/execution-cache.ts';
+import type { Execution, QueryResult } from './runtime/execution.ts';
+import type { Decision } from './core/decide.ts';
+import { LocalActivityRunner } from './runtime/local-activities.ts';
+import { WorkflowRegistry } from './core/registry.ts';
+import { TaskRouter } from './runtime/task-router.ts';
+import { TimerService } from './runtime/timer-service.ts';
+import { planReset } from './core/reset.ts';
+import { actOnCommit } from './runtime/commit-effects.ts';
+import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './core/validate-input.ts';
+import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './core/history-limits.ts';
+import { Outbox } from './runtime/outbox.ts';
+import { RunStarter } from './runtime/run-starter.ts';
+import { RunLookup } from './runtime/run-lookup.ts';
+import { migrateRuns, type MigrateOptions } from './runtime/migration.ts';
 
 export type { MigrateOptions };
-import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './execution-views.ts';
+import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './core/execution-views.ts';
 import type { MigrateResult } from '../common/execution-types.ts';
 
 export type { MigrateResult };
-import { NamespaceRegistry } from './namespaces.ts';
-import { RetentionSweeper, type RetentionOptions } from './retention-sweeper.ts';
-import { resolveStepLimits, type StepLimits } from './step-budget.ts';
+import { NamespaceRegistry } from './runtime/namespaces.ts';
+import { RetentionSweeper, type RetentionOptions } from './runtime/retention-sweeper.ts';
+import { resolveStepLimits, type StepLimits } from './core/step-budget.ts';
 import type {
   EngineListQuery, EngineObserver, ExecutionRef, ExecutionService, SignalWithStartOptions, StartedRun, StartOptions, WorkflowTypeListing,
 } from './api.ts';

@@ -9,7 +9,7 @@ export { createServer, DEFAULT_PORT, type ServerOptions, type PerdureServer } fr
 export type { TokenGrant, Role } from '../hub/auth.ts';
 export { Engine, type EngineOptions, type StartOptions, type SignalWithStartOptions, type StartedRun, type ExecutionRef, type ExecutionService } from '../engine/engine.ts';
 export type { ExecutionDescription, ExecutionResult, QueryResult, ExecutionDetail, RunSummary } from '../common/execution-types.ts';
-export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
+export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/core/replay.ts';
 export { ScheduleService, type ScheduleServiceOptions, type ScheduleRef } from '../schedules/schedule-service.ts';
 export type {
   ScheduleOptions, ScheduleSpec, ScheduleAction, SchedulePolicies, ScheduleUpdate, ScheduleDescription, ScheduleSummary, SchedulePage,
@@ -19,6 +19,6 @@ export { LevelStore } from '../store/level-store.ts';
 export { PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.ts';
 export type { Store, Durability } from '../store/store.ts';
 export { systemClock, type Clock } from '../common/clock.ts';
-export { NamespaceRegistry, type CreateNamespaceOptions, type UpdateNamespaceOptions } from '../engine/namespaces.ts';
-export { RetentionSweeper, type RetentionOptions, type SweepReport } from '../engine/retention-sweeper.ts';
+export { NamespaceRegistry, type CreateNamespaceOptions, type UpdateNamespaceOptions } from '../engine/runtime/namespaces.ts';
+export { RetentionSweeper, type RetentionOptions, type SweepReport } from '../engine/runtime/retention-sweeper.ts';
 export { DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, type NamespaceInfo } from '../common/namespaces.ts';

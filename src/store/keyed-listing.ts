@@ -1,6 +1,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { PageFiller, type ListingPlan } from './listing-plan.ts';
-import type { CountRunsResult, ListRunsPage, RunSummary } from './store.ts';
+import type { CountRunsResult, ListRunsPage } from './store.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 
 /**
  * Listing from an index that holds keys only — a search attribute's (`plan.rowsAt`): its keys

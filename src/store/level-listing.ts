@@ -4,7 +4,9 @@ import type { ClassicLevel } from 'classic-level';
 import { InvalidArgumentError } from '../common/errors.ts';
 import { countByKeys, listByKeys } from './keyed-listing.ts';
 import { continueRange, PageFiller, pageTokenOf, planListing } from './listing-plan.ts';
-import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunRecord, RunSummary } from './store.ts';
+import type { CountRunsResult, ListRunsPage, ListRunsQuery } from './store.ts';
+import type { RunRecord } from '../common/run-model.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 import { countByValue, listByValue } from './value-range-listing.ts';
 
 type Db = ClassicLevel<string, Buffer>;

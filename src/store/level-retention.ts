@@ -5,7 +5,8 @@ import { CLOSED_STATUSES } from '../common/history.ts';
 import type { BatchOperation } from './group-commit.ts';
 import { keys, prefixRange } from './keys.ts';
 import { decodeRunRecord } from './run-record.ts';
-import type { ClosedRunRef, RunRecord } from './store.ts';
+import type { ClosedRunRef } from './store.ts';
+import type { RunRecord } from '../common/run-model.ts';
 
 type Db = ClassicLevel<string, Buffer>;
 

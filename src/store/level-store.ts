@@ -21,9 +21,9 @@ import {
   backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
 } from './level-retention.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
-import type {
-  ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, RunRecord, RunSummary, Store, TaskEntry, TimerEntry,
-} from './store.ts';
+import type { ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, Store, TaskEntry, TimerEntry } from './store.ts';
+import type { RunRecord } from '../common/run-model.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 import type { ListSchedulesPage, ListSchedulesQuery, ScheduleRecord } from './store.ts';
 import { listScheduleRecords } from './schedule-listing.ts';
 import { validateCommit } from './validate-commit.ts';

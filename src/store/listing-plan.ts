@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '../common/errors.ts';
 import { attributeFilters } from './attribute-filters.ts';
 import { keys } from './keys.ts';
-import type { ListRunsPage, ListRunsQuery, RunSummary } from './store.ts';
+import type { ListRunsPage, ListRunsQuery } from './store.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 
 /**
  * How `LevelStore` answers a listing query: which index range it reads (status/type pick the

@@ -1,7 +1,7 @@
 import { decode, encode } from '../common/codec.ts';
 import { RunCorruptedError } from '../common/errors.ts';
 import { seal, unseal } from './checksum.ts';
-import type { RunRecord } from './store.ts';
+import type { RunRecord } from '../common/run-model.ts';
 
 /**
  * 0xc1 is the one byte msgpack never uses ("never used" in the spec), so a value starting with it

@@ -1,6 +1,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { continueRange, pageTokenOf, type ListingPlan } from './listing-plan.ts';
-import type { ListRunsPage, RunSummary } from './store.ts';
+import type { ListRunsPage } from './store.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 
 /**
  * Most keys of a value range read to answer a listing from the attribute's value index. Within

@@ -1,4 +1,5 @@
-import type { PendingActivity, Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
+import type { PendingActivity } from '../common/run-model.ts';
 import type { TestClock } from './test-clock.ts';
 
 /**

@@ -15,6 +15,6 @@ export { createTestEngine, type TestEngine, type TestEngineOptions } from './tes
 export { createTestEnvironment, type TestEnvironment, type TestEnvironmentOptions, type TestWorkerOptions } from './test-environment.ts';
 export { TestClock, type TestClockOptions } from './test-clock.ts';
 export type { Clock } from '../common/clock.ts';
-export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/replay.ts';
+export { replayHistory, assertReplays, type ReplayResult, type Divergence } from '../engine/core/replay.ts';
 export { storeConformanceSuite, type StoreConformanceOptions, type StoreFixture } from './store-conformance.ts';
 export type { SuiteFunctions, Expect, Assertion } from './suite-functions.ts';

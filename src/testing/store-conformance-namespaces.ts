@@ -1,6 +1,7 @@
 import type { SuiteFunctions } from './suite-functions.ts';
 import { DEFAULT_RETENTION_MS } from '../common/namespaces.ts';
-import type { NamespaceRecord, RunRecord, Store } from '../store/store.ts';
+import type { NamespaceRecord, Store } from '../store/store.ts';
+import type { RunRecord } from '../common/run-model.ts';
 import type { StoreFixture } from './store-conformance.ts';
 import { appendRun, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 

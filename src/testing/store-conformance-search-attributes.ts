@@ -1,5 +1,7 @@
 import type { Expect, SuiteFunctions } from './suite-functions.ts';
-import type { ListRunsQuery, RunRecord, RunSummary, Store } from '../store/store.ts';
+import type { ListRunsQuery, Store } from '../store/store.ts';
+import type { RunRecord } from '../common/run-model.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 import { appendRun, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import type { StoreFixture } from './store-conformance.ts';
 

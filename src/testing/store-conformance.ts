@@ -1,4 +1,5 @@
-import type { RunSummary, Store, TaskEntry, TimerEntry } from '../store/store.ts';
+import type { Store, TaskEntry, TimerEntry } from '../store/store.ts';
+import type { RunSummary } from '../common/execution-types.ts';
 import { appendRun, fixtureEvents, fixtureRun, startRun, T0 } from './store-fixtures.ts';
 import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
 import { scheduleStoreCases } from './schedule-store-conformance.ts';

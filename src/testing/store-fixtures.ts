@@ -1,5 +1,6 @@
 import type { ExecutionStatus, HistoryEvent } from '../common/history.ts';
-import type { RunCommit, RunRecord, Store } from '../store/store.ts';
+import type { RunCommit, Store } from '../store/store.ts';
+import type { RunRecord } from '../common/run-model.ts';
 
 /** Start time of the first fixture run; fixture times are fixed so tests never read a clock. */
 export const T0 = 1_700_000_000_000;

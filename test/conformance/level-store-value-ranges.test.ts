@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { withTempLevelStore } from '../helpers/temp-store.ts';
-import type { ListRunsQuery, RunRecord, RunSummary, Store } from '../../src/store/store.ts';
+import type { ListRunsQuery, Store } from '../../src/store/store.ts';
+import type { RunRecord } from '../../src/common/run-model.ts';
+import type { RunSummary } from '../../src/common/execution-types.ts';
 import { VALUE_RANGE_BUDGET } from '../../src/store/value-range-listing.ts';
 import { appendRun, fixtureRun, startRun, T0 } from '../../src/testing/store-fixtures.ts';
 

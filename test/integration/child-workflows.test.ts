@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
 import { childWorkflow, workflow, type FailureInfo, type HistoryEvent, type WorkflowDefinition } from '../../src/index.ts';
-import { assertReplays } from '../../src/engine/replay.ts';
+import { assertReplays } from '../../src/engine/core/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { eventually, kinds } from '../helpers/engine.ts';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { counterWorkflow } from '../../machines/counter.ts';
 import { childWorkflow, workflow } from '../../src/index.ts';
-import { assertReplays } from '../../src/engine/replay.ts';
+import { assertReplays } from '../../src/engine/core/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { kinds } from '../helpers/engine.ts';
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { approvalV2Workflow } from '../../machines/approval-v2.ts';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { workflow } from '../../src/index.ts';
-import { assertReplays } from '../../src/engine/replay.ts';
+import { assertReplays } from '../../src/engine/core/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { createServer } from '../../src/server/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -3,7 +3,7 @@ import { approvalWorkflow } from '../../machines/approval.ts';
 import { counterWorkflow } from '../../machines/counter.ts';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
 import { Engine } from '../../src/engine/engine.ts';
-import { assertReplays } from '../../src/engine/replay.ts';
+import { assertReplays } from '../../src/engine/core/replay.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { WorkflowDefinition } from '../../src/index.ts';
 import { eventually } from '../helpers/engine.ts';

@@ -3,7 +3,7 @@ import { approvalWorkflow } from '../../machines/approval.ts';
 import { NamespaceNotFoundError } from '../../src/common/errors.ts';
 import { DEFAULT_RETENTION_MS } from '../../src/common/namespaces.ts';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { SweepReport } from '../../src/engine/retention-sweeper.ts';
+import type { SweepReport } from '../../src/engine/runtime/retention-sweeper.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/test-engine.ts';
 import { createTestEnvironment } from '../../src/testing/test-environment.ts';
 import { flakyActivities, flakyWorkflow } from '../../machines/flaky.ts';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setup } from 'xstate';
 import { childWorkflow, workflow } from '../../src/index.ts';
-import { replayHistory } from '../../src/engine/replay.ts';
+import { replayHistory } from '../../src/engine/core/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
 import { brittleWorkflow, bystanderWorkflow, pickyWorkflow, spinnerWorkflow } from '../fixtures/misbehaving-machines.ts';
 import { kinds } from '../helpers/engine.ts';

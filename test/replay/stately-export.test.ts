@@ -6,7 +6,7 @@ import { DELIVERED_KINDS, type HistoryEvent } from '../../src/common/history.ts'
 import { statelyCode } from '../../src/definition/stately-export.ts';
 import { statelyExport } from '../../src/definition/stately-machine.ts';
 import type { WorkflowDefinition } from '../../src/index.ts';
-import { toMachineEvent, type DeliveredEvent } from '../../src/engine/decide.ts';
+import { toMachineEvent, type DeliveredEvent } from '../../src/engine/core/decide.ts';
 import { replayHistory } from '../../src/testing/index.ts';
 import type { HistoryFixture } from '../../scripts/record-histories.ts';
 

@@ -1,9 +1,9 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { DELIVERED_KINDS, type HistoryEvent } from '../../common/history.ts';
 import type { WorkflowDefinition } from '../../definition/workflow.ts';
-import { decide, toMachineEvent, type DeliveredEvent } from '../../engine/decide.ts';
-import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from '../../engine/replay-tracker.ts';
-import { resolveMachineState } from '../../engine/machine-step.ts';
+import { decide, toMachineEvent, type DeliveredEvent } from '../../engine/core/decide.ts';
+import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from '../../engine/core/replay-tracker.ts';
+import { resolveMachineState } from '../../engine/core/machine-step.ts';
 
 /** The machine's state after one delivered history event. */
 export interface PathStep {

@@ -3,7 +3,8 @@ import type { SearchAttributes } from '../../common/search-attributes.ts';
 import { crc32 } from '../checksum.ts';
 import { pageLimit } from '../level-listing.ts';
 import { planListing } from '../listing-plan.ts';
-import type { CountRunsResult, ListRunsPage, ListRunsQuery, RunSummary } from '../store.ts';
+import type { CountRunsResult, ListRunsPage, ListRunsQuery } from '../store.ts';
+import type { RunSummary } from '../../common/execution-types.ts';
 import { decodePageToken, encodePageToken, foreignPageToken } from './page-token.ts';
 
 const DEFAULT_PAGE = 100;

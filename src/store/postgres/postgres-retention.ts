@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../common/errors.ts';
 import { CLOSED_STATUSES } from '../../common/history.ts';
-import type { ClosedRunRef, RunRecord } from '../store.ts';
+import type { ClosedRunRef } from '../store.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 import { inFencedTransaction, type StoreContext } from './store-context.ts';
 
 const CLOSED = [...CLOSED_STATUSES];

@@ -7,10 +7,8 @@ import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { openHistoryEvent } from '../history-codec.ts';
 import { pageLimit } from '../level-listing.ts';
 import { shardOf } from '../shard-hash.ts';
-import type {
-  ClosedRunRef, CountRunsResult, ListRunsPage, ListRunsQuery, ListSchedulesPage, ListSchedulesQuery, NamespaceRecord, RunCommit, RunRecord,
-  ScheduleRecord, Store, TaskEntry, TimerEntry,
-} from '../store.ts';
+import type { ClosedRunRef, CountRunsResult, ListRunsPage, ListRunsQuery, ListSchedulesPage, ListSchedulesQuery, NamespaceRecord, RunCommit, ScheduleRecord, Store, TaskEntry, TimerEntry } from '../store.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 import { validateCommit } from '../validate-commit.ts';
 import { commitRows } from './commit-rows.ts';
 import { PgGroupCommitter } from './pg-group-commit.ts';

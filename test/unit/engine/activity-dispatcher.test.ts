@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FailureInfo } from '../../../src/common/failures.ts';
 import type { ActivityTask, WorkerHandlers } from '../../../src/common/worker-protocol.ts';
-import { ActivityDispatcher, type TaskRefWithToken } from '../../../src/engine/activity-dispatcher.ts';
-import { decodeTaskToken, encodeTaskToken } from '../../../src/engine/task-token.ts';
+import { ActivityDispatcher, type TaskRefWithToken } from '../../../src/engine/runtime/activity-dispatcher.ts';
+import { decodeTaskToken, encodeTaskToken } from '../../../src/engine/core/task-token.ts';
 import { TestClock } from '../../../src/testing/test-clock.ts';
 
 // The dispatcher alone, on the test clock: what the engine hears (completed / failed) and what

@@ -6,8 +6,8 @@ import { ActivityFailure, ApplicationFailure, toFailureInfo } from '../../../src
 import type { MachineEvent } from '../../../src/common/history.ts';
 import { activity } from '../../../src/definition/activity.ts';
 import { workflow, type WorkflowDefinition } from '../../../src/definition/workflow.ts';
-import { CANCEL_EVENT, decide, toMachineEvent, type DeliveredEvent } from '../../../src/engine/decide.ts';
-import { persistSnapshot } from '../../../src/engine/machine-step.ts';
+import { CANCEL_EVENT, decide, toMachineEvent, type DeliveredEvent } from '../../../src/engine/core/decide.ts';
+import { persistSnapshot } from '../../../src/engine/core/machine-step.ts';
 
 // Pure tests of decide(): no engine, no store, no clock. Time is the `at` passed in.
 

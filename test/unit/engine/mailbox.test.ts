@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { Mailbox } from '../../../src/engine/mailbox.ts';
+import { Mailbox } from '../../../src/engine/runtime/mailbox.ts';
 
 /** A promise settled from outside, so a test decides when each job's await returns. */
 function deferred<T = void>() {

@@ -7,9 +7,9 @@ import { NonDeterminismError } from '../../../src/common/errors.ts';
 import type { HistoryEvent } from '../../../src/common/history.ts';
 import { activity } from '../../../src/definition/activity.ts';
 import { workflow, type WorkflowDefinition } from '../../../src/definition/workflow.ts';
-import { ReplayTracker } from '../../../src/engine/replay-tracker.ts';
-import { decide, type DeliveredEvent } from '../../../src/engine/decide.ts';
-import { assertReplays, replayHistory } from '../../../src/engine/replay.ts';
+import { ReplayTracker } from '../../../src/engine/core/replay-tracker.ts';
+import { decide, type DeliveredEvent } from '../../../src/engine/core/decide.ts';
+import { assertReplays, replayHistory } from '../../../src/engine/core/replay.ts';
 import { createTestEngine } from '../../../src/testing/index.ts';
 import { runWorker } from '../../helpers/engine.ts';
 

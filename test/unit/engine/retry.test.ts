@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import type { ActivityOptions } from '../../../src/common/activity-options.ts';
 import type { FailureInfo } from '../../../src/common/failures.ts';
-import { retryDecision } from '../../../src/engine/retry.ts';
+import { retryDecision } from '../../../src/engine/core/retry.ts';
 
 const failed: FailureInfo = { code: 'APPLICATION_FAILURE', message: 'gateway down', type: 'GatewayDown' };
 const timedOut = (timeoutType: NonNullable<FailureInfo['timeoutType']>): FailureInfo =>

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FailureInfo } from '../../../src/common/failures.ts';
 import type { HistoryEvent, HistoryEventBody } from '../../../src/common/history.ts';
-import { foldEvents } from '../../../src/engine/run-state.ts';
-import type { RunRecord } from '../../../src/store/store.ts';
+import { foldEvents } from '../../../src/engine/core/run-state.ts';
+import type { RunRecord } from '../../../src/common/run-model.ts';
 
 function emptyRun(): RunRecord {
   return {

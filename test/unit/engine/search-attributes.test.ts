@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { workflow } from '../../../src/definition/workflow.ts';
-import { SearchAttributeCatalog } from '../../../src/engine/search-attribute-catalog.ts';
-import { computeSearchAttributes, searchAttributesAfter } from '../../../src/engine/search-attributes.ts';
+import { SearchAttributeCatalog } from '../../../src/engine/core/search-attribute-catalog.ts';
+import { computeSearchAttributes, searchAttributesAfter } from '../../../src/engine/core/search-attributes.ts';
 
 type Ctx = Record<string, unknown>;
 const decl = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionStatus } from '../../../src/common/history.ts';
-import { startAction } from '../../../src/engine/start-policy.ts';
+import { startAction } from '../../../src/engine/core/start-policy.ts';
 
 const id = { namespace: 'default', workflowId: 'w-1' };
 const run = (status: ExecutionStatus) => ({ runId: 'r-1', status });

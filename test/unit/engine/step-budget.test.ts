@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assign, raise, setup, type AnyMachineSnapshot } from 'xstate';
 import type { MachineEvent } from '../../../src/common/history.ts';
 import { workflow, type WorkflowDefinition } from '../../../src/definition/workflow.ts';
-import { decide, type DeliveredEvent } from '../../../src/engine/decide.ts';
-import { DEFAULT_STEP_LIMITS, resolveStepLimits, StepBudget } from '../../../src/engine/step-budget.ts';
+import { decide, type DeliveredEvent } from '../../../src/engine/core/decide.ts';
+import { DEFAULT_STEP_LIMITS, resolveStepLimits, StepBudget } from '../../../src/engine/core/step-budget.ts';
 import { brittleWorkflow, spinnerWorkflow } from '../../fixtures/misbehaving-machines.ts';
 
 // Pure tests of the step budget through decide(): the deadline reads a fake monotonic clock

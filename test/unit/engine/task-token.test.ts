@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { InvalidArgumentError } from '../../../src/common/errors.ts';
-import { decodeTaskToken, encodeTaskToken, type TaskRef } from '../../../src/engine/task-token.ts';
+import { decodeTaskToken, encodeTaskToken, type TaskRef } from '../../../src/engine/core/task-token.ts';
 
 const base64url = (text: string) => Buffer.from(text).toString('base64url');
 

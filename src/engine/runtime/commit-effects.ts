@@ -1,13 +1,13 @@
-import type { HistoryEvent } from '../common/history.ts';
+import type { HistoryEvent } from '../../common/history.ts';
 import type { ActivityDispatcher } from './activity-dispatcher.ts';
-import type { Decision } from './decide.ts';
-import type { EngineObserver } from './api.ts';
+import type { Decision } from '../core/decide.ts';
+import type { EngineObserver } from '../api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { TaskRouter } from './task-router.ts';
 import type { TimerService } from './timer-service.ts';
-import { crossedHistoryWarning, type HistoryLimits } from './history-limits.ts';
-import type { ActionLike } from './machine-step.ts';
+import { crossedHistoryWarning, type HistoryLimits } from '../core/history-limits.ts';
+import type { ActionLike } from '../core/machine-step.ts';
 
 export interface CommitEffectDeps {
   dispatcher: ActivityDispatcher;
@@ -43,7 +43,7 @@ export function actOnCommit(execution: Execution, events: readonly HistoryEvent[
       case 'TimerStarted':
         deps.timers.notify(event.dueAt);
         break;
-      // Each of these put an outbox item (engine/outbox.ts), due now, in the timer index.
+      // Each of these put an outbox item (engine/runtime/outbox.ts), due now, in the timer index.
       case 'ChildWorkflowScheduled':
       case 'ChildWorkflowCancelRequested':
         deps.timers.notify(event.at);

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError } from '../../common/errors.ts';
 
 /** What a task token names. Tokens are opaque to workers; only the server reads them. */
 export interface TaskRef {

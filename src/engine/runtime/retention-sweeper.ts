@@ -1,6 +1,6 @@
-import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
-import type { ClosedRunRef, NamespaceStore, RetentionStore } from '../store/store.ts';
-import { MAX_TIMEOUT_MS, type Clock } from '../common/clock.ts';
+import { InvalidArgumentError, PerdureError } from '../../common/errors.ts';
+import type { ClosedRunRef, NamespaceStore, RetentionStore } from '../../store/store.ts';
+import { MAX_TIMEOUT_MS, type Clock } from '../../common/clock.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
 
 /** Options of the retention sweeper (`EngineOptions.retention`). */

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { ExecutionClosedError, PerdureError } from '../common/errors.ts';
-import type { ExecutionStatus, MachineEvent } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
-import type { OutboxItem, PendingChild, RunRecord, Store } from '../store/store.ts';
-import { KeyedQueue } from '../common/keyed-queue.ts';
-import type { Clock } from '../common/clock.ts';
-import type { StartedRun, StartOptions } from './api.ts';
+import { ExecutionClosedError, PerdureError } from '../../common/errors.ts';
+import type { ExecutionStatus, MachineEvent } from '../../common/history.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
+import type { Store } from '../../store/store.ts';
+import type { OutboxItem, PendingChild, RunRecord } from '../../common/run-model.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
+import type { Clock } from '../../common/clock.ts';
+import type { StartedRun, StartOptions } from '../api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
-import type { WorkflowRegistry } from './registry.ts';
-import { startAction } from './start-policy.ts';
+import type { WorkflowRegistry } from '../core/registry.ts';
+import { startAction } from '../core/start-policy.ts';
 
 /**
  * Makes runs. Every start of a workflow id — a client's start or signal-with-start, a child a

@@ -1,4 +1,4 @@
-import type { RunRecord } from '../store/store.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 
 /**
  * How long a run's history may grow. Temporal's defaults: a warning at 10,000 events, the run

@@ -1,12 +1,13 @@
-import type { HistoryEvent } from '../common/history.ts';
-import type { OutboxItem, RunCommit, RunRecord, TaskEntry, TimerEntry } from '../store/store.ts';
+import type { HistoryEvent } from '../../common/history.ts';
+import type { RunCommit, TaskEntry, TimerEntry } from '../../store/store.ts';
+import type { OutboxItem, RunRecord } from '../../common/run-model.ts';
 import { derivedRunId } from './derived-id.ts';
 
 type OutboxWork = OutboxItem extends infer I ? I extends OutboxItem ? Omit<I, 'id' | 'dueAt'> : never : never;
 
 /**
  * Folds newly recorded history events into a run record and says which timer and task index
- * entries change, and which outbox items (engine/outbox.ts) they call for. Pure: the record
+ * entries change, and which outbox items (engine/runtime/outbox.ts) they call for. Pure: the record
  * passed in is not modified. The store applies a commit's deletes before its puts, so a timer
  * restarted under the same id ends up present.
  */

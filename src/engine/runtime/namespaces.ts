@@ -1,10 +1,10 @@
-import type { Duration } from '../common/activity-options.ts';
-import { InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundError } from '../common/errors.ts';
+import type { Duration } from '../../common/activity-options.ts';
+import { InvalidArgumentError, NamespaceAlreadyExistsError, NamespaceNotFoundError } from '../../common/errors.ts';
 import {
   DEFAULT_NAMESPACE, DEFAULT_RETENTION_MS, retentionMs, validateDescription, validateNamespaceName, type NamespaceInfo,
-} from '../common/namespaces.ts';
-import type { NamespaceRecord, NamespaceStore } from '../store/store.ts';
-import type { Clock } from '../common/clock.ts';
+} from '../../common/namespaces.ts';
+import type { NamespaceRecord, NamespaceStore } from '../../store/store.ts';
+import type { Clock } from '../../common/clock.ts';
 
 /** What `create` takes: a name, and optionally a description and a retention (default 30 days). */
 export interface CreateNamespaceOptions {

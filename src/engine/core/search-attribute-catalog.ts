@@ -1,8 +1,8 @@
-import { InvalidArgumentError, InvalidDefinitionError } from '../common/errors.ts';
+import { InvalidArgumentError, InvalidDefinitionError } from '../../common/errors.ts';
 import {
   isRange, RANGE_BOUNDS, type SearchAttributeFilter, type SearchAttributeFilters, type SearchAttributeType,
-} from '../common/search-attributes.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+} from '../../common/search-attributes.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
 
 /**
  * Every search attribute the registered workflows declare, with its one type. A name has one

@@ -1,13 +1,14 @@
-import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../common/errors.ts';
-import { CLOSED_STATUSES } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
-import type { RunRecord, Store } from '../store/store.ts';
-import type { Clock, TimerHandle } from '../common/clock.ts';
+import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../../common/errors.ts';
+import { CLOSED_STATUSES } from '../../common/history.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
+import type { Store } from '../../store/store.ts';
+import type { RunRecord } from '../../common/run-model.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { Execution, type ExecutionHost } from './execution.ts';
-import { restoreSnapshot } from './machine-step.ts';
-import type { WorkflowRegistry } from './registry.ts';
-import { resultOf, type ExecutionResult } from './execution-views.ts';
-import { StepBudget } from './step-budget.ts';
+import { restoreSnapshot } from '../core/machine-step.ts';
+import type { WorkflowRegistry } from '../core/registry.ts';
+import { resultOf, type ExecutionResult } from '../core/execution-views.ts';
+import { StepBudget } from '../core/step-budget.ts';
 
 function workflowKey(namespace: string, workflowId: string): string {
   return `${namespace}\u0000${workflowId}`;

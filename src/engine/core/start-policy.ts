@@ -1,6 +1,6 @@
-import { ExecutionAlreadyStartedError, WorkflowIdReuseRejectedError } from '../common/errors.ts';
-import { CLOSED_STATUSES, type ExecutionStatus } from '../common/history.ts';
-import type { ConflictPolicy, IdReusePolicy } from '../common/start-policies.ts';
+import { ExecutionAlreadyStartedError, WorkflowIdReuseRejectedError } from '../../common/errors.ts';
+import { CLOSED_STATUSES, type ExecutionStatus } from '../../common/history.ts';
+import type { ConflictPolicy, IdReusePolicy } from '../../common/start-policies.ts';
 
 /** Closed statuses after which `allowIfFailed` lets the workflow id be used again. */
 const UNSUCCESSFUL: ReadonlySet<ExecutionStatus> = new Set(['failed', 'canceled', 'terminated']);

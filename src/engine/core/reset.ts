@@ -1,11 +1,11 @@
-import { InvalidArgumentError } from '../common/errors.ts';
-import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
-import type { RunRecord } from '../store/store.ts';
+import { InvalidArgumentError } from '../../common/errors.ts';
+import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent } from '../../common/history.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 import { replayHistory, type Divergence } from './replay.ts';
 import { foldEvents } from './run-state.ts';
 import { searchAttributesAfter } from './search-attributes.ts';
-import type { RunCommit } from '../store/store.ts';
+import type { RunCommit } from '../../store/store.ts';
 
 /**
  * Plans a reset (Temporal's reset): a new run of the same workflow id whose history is the old

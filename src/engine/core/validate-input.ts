@@ -1,6 +1,6 @@
-import { InvalidArgumentError, PayloadTooDeepError, PayloadTooLargeError } from '../common/errors.ts';
-import type { MachineEvent } from '../common/history.ts';
-import { validateId } from '../common/validate-id.ts';
+import { InvalidArgumentError, PayloadTooDeepError, PayloadTooLargeError } from '../../common/errors.ts';
+import type { MachineEvent } from '../../common/history.ts';
+import { validateId } from '../../common/validate-id.ts';
 
 export { validateId };
 

@@ -1,12 +1,12 @@
-import { TaskTokenStaleError } from '../common/errors.ts';
-import type { ActivityTask } from '../common/worker-protocol.ts';
-import { toMs } from '../common/duration.ts';
+import { TaskTokenStaleError } from '../../common/errors.ts';
+import type { ActivityTask } from '../../common/worker-protocol.ts';
+import { toMs } from '../../common/duration.ts';
 import type { ActivityDispatcher, DispatchHost } from './activity-dispatcher.ts';
-import type { Clock } from '../common/clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import { LOCAL_TASK_QUEUE, type LocalActivityRunner } from './local-activities.ts';
-import { decodeTaskToken, encodeTaskToken } from './task-token.ts';
+import { decodeTaskToken, encodeTaskToken } from '../core/task-token.ts';
 
 /**
  * Between executions and the dispatcher: turns an execution's pending activities into tasks,

@@ -1,15 +1,15 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import { actorKind } from '../definition/actor-kind.ts';
-import { activityMarker } from '../definition/activity.ts';
-import { childWorkflowMarker } from '../definition/child-workflow.ts';
-import { isContinueAsNew } from '../definition/continue-as-new.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
-import { toMs } from '../common/duration.ts';
-import { PerdureError } from '../common/errors.ts';
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
-import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../common/history.ts';
+import { actorKind } from '../../definition/actor-kind.ts';
+import { activityMarker } from '../../definition/activity.ts';
+import { childWorkflowMarker } from '../../definition/child-workflow.ts';
+import { isContinueAsNew } from '../../definition/continue-as-new.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
+import { toMs } from '../../common/duration.ts';
+import { PerdureError } from '../../common/errors.ts';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
+import type { ExecutionStatus, HistoryEventBody, MachineEvent } from '../../common/history.ts';
 import { startMachine, stepMachine, type ActionLike } from './machine-step.ts';
-import { CANCEL_EVENT } from '../definition/cancel-event.ts';
+import { CANCEL_EVENT } from '../../definition/cancel-event.ts';
 import { DEFAULT_STEP_LIMITS, StepBudget, stepFailureOf, type StepFailure } from './step-budget.ts';
 
 export { CANCEL_EVENT };

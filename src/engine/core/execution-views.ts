@@ -1,5 +1,5 @@
-import type { ExecutionDescription, ExecutionResult } from '../common/execution-types.ts';
-import type { RunRecord } from '../store/store.ts';
+import type { ExecutionDescription, ExecutionResult } from '../../common/execution-types.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 
 // Declared with the other wire-visible shapes in common/execution-types.ts; still importable from here.
 export type { ExecutionDescription, ExecutionResult };

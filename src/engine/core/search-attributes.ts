@@ -1,6 +1,6 @@
-import { MAX_KEYWORD_LENGTH, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../common/search-attributes.ts';
-import type { SearchAttributeDeclarations } from '../definition/search-attributes.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { MAX_KEYWORD_LENGTH, type SearchAttributes, type SearchAttributeType, type SearchAttributeValue } from '../../common/search-attributes.ts';
+import type { SearchAttributeDeclarations } from '../../definition/search-attributes.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
 
 /** An attribute a mapping could not give a value to: it is left unset. */
 export interface SearchAttributeProblem {

@@ -16,7 +16,7 @@
  * microstep; only a thread that can be terminated could stop it (see the doc for why that is not
  * done, and what it would cost).
  */
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError } from '../../common/errors.ts';
 
 /** The engine's limits on one machine step, and what happens to a step that breaks one. */
 export interface StepLimits {

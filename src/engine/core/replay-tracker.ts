@@ -1,4 +1,4 @@
-import type { HistoryEvent } from '../common/history.ts';
+import type { HistoryEvent } from '../../common/history.ts';
 import type { DecideContext } from './decide.ts';
 import { eventBytes } from './run-state.ts';
 

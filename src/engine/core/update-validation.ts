@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
-import type { MachineEvent } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+import type { MachineEvent } from '../../common/history.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
 
 /** Why an update is refused; undefined when it is accepted. */
 export type UpdateRefusal = { reason?: string } | undefined;

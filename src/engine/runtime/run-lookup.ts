@@ -1,11 +1,11 @@
-import { ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError } from '../common/errors.ts';
-import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
-import type { Store } from '../store/store.ts';
-import type { ExecutionRef } from './api.ts';
+import { ExecutionClosedError, ExecutionNotFoundError, InvalidArgumentError } from '../../common/errors.ts';
+import { DEFAULT_NAMESPACE } from '../../common/namespaces.ts';
+import type { Store } from '../../store/store.ts';
+import type { ExecutionRef } from '../api.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
-import { validateId } from './validate-input.ts';
+import { validateId } from '../core/validate-input.ts';
 
 /**
  * Finds the run a call is for: the workflow id's current run (the open one, else the latest),

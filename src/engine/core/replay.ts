@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot } from 'xstate';
-import { NonDeterminismError } from '../common/errors.ts';
-import type { FailureInfo } from '../common/failures.ts';
-import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../common/history.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { NonDeterminismError } from '../../common/errors.ts';
+import type { FailureInfo } from '../../common/failures.ts';
+import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../../common/history.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
 import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
 import { persistSnapshot, resolveMachineState, snapshotValue } from './machine-step.ts';
 import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from './replay-tracker.ts';

@@ -1,10 +1,11 @@
-import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
-import type { MigrateResult } from '../common/execution-types.ts';
-import type { RunSummary, Store } from '../store/store.ts';
+import { InvalidArgumentError, PerdureError } from '../../common/errors.ts';
+import type { MigrateResult } from '../../common/execution-types.ts';
+import type { Store } from '../../store/store.ts';
+import type { RunSummary } from '../../common/execution-types.ts';
 import type { ExecutionCache } from './execution-cache.ts';
-import type { WorkflowRegistry } from './registry.ts';
+import type { WorkflowRegistry } from '../core/registry.ts';
 import type { RunStarter } from './run-starter.ts';
-import { validateId } from './validate-input.ts';
+import { validateId } from '../core/validate-input.ts';
 
 export interface MigrateOptions {
   namespace?: string;

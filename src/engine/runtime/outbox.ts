@@ -1,11 +1,12 @@
-import { KeyedQueue } from '../common/keyed-queue.ts';
-import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, PerdureError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../common/errors.ts';
-import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
-import { CLOSED_STATUSES } from '../common/history.ts';
-import type { OutboxItem, PendingChild, RunRecord, Store, TimerEntry } from '../store/store.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, PerdureError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../../common/errors.ts';
+import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
+import { CLOSED_STATUSES } from '../../common/history.ts';
+import type { Store, TimerEntry } from '../../store/store.ts';
+import type { OutboxItem, PendingChild, RunRecord } from '../../common/run-model.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
-import { withoutOutboxItems } from './run-state.ts';
+import { withoutOutboxItems } from '../core/run-state.ts';
 
 /** What the outbox needs the engine to do: make runs, with ids fixed in advance so a retry finds the run it made. */
 export interface RunMaker {

@@ -1,8 +1,8 @@
-import { ForbiddenError, InvalidArgumentError } from '../common/errors.ts';
-import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../common/failures.ts';
-import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
-import type { Clock, TimerHandle } from '../common/clock.ts';
-import type { TaskRef } from './task-token.ts';
+import { ForbiddenError, InvalidArgumentError } from '../../common/errors.ts';
+import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../../common/failures.ts';
+import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../../common/worker-protocol.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
+import type { TaskRef } from '../core/task-token.ts';
 
 export type TaskRefWithToken = TaskRef & { taskToken: string };
 

@@ -1,21 +1,22 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import { ExecutionClosedError, InvalidArgumentError, MachineStepError, TaskTokenStaleError, UpdateRejectedError } from '../common/errors.ts';
-import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../common/failures.ts';
-import type { QueryResult } from '../common/execution-types.ts';
-import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../common/history.ts';
-import type { MigratedState, Migration, WorkflowDefinition } from '../definition/workflow.ts';
-import type { PendingChild, RunRecord, Store } from '../store/store.ts';
-import { decide, type Decision, type DeliveredEvent } from './decide.ts';
-import { persistSnapshot, resolveMachineState, snapshotValue } from './machine-step.ts';
+import { ExecutionClosedError, InvalidArgumentError, MachineStepError, TaskTokenStaleError, UpdateRejectedError } from '../../common/errors.ts';
+import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
+import type { QueryResult } from '../../common/execution-types.ts';
+import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../../common/history.ts';
+import type { MigratedState, Migration, WorkflowDefinition } from '../../definition/workflow.ts';
+import type { Store } from '../../store/store.ts';
+import type { PendingChild, RunRecord } from '../../common/run-model.ts';
+import { decide, type Decision, type DeliveredEvent } from '../core/decide.ts';
+import { persistSnapshot, resolveMachineState, snapshotValue } from '../core/machine-step.ts';
 import { Mailbox } from './mailbox.ts';
-import { refuseUpdate } from './update-validation.ts';
-import { validatePayloadSize } from './validate-input.ts';
-import { retryDecision } from './retry.ts';
-import { foldEvents, withoutOutboxItems } from './run-state.ts';
-import { historyOverLimit, type HistoryLimits } from './history-limits.ts';
-import { searchAttributesAfter } from './search-attributes.ts';
-import type { StepBudget, StepFailure, StepLimits } from './step-budget.ts';
+import { refuseUpdate } from '../core/update-validation.ts';
+import { validatePayloadSize } from '../core/validate-input.ts';
+import { retryDecision } from '../core/retry.ts';
+import { foldEvents, withoutOutboxItems } from '../core/run-state.ts';
+import { historyOverLimit, type HistoryLimits } from '../core/history-limits.ts';
+import { searchAttributesAfter } from '../core/search-attributes.ts';
+import type { StepBudget, StepFailure, StepLimits } from '../core/step-budget.ts';
 
 /** What an execution needs from the engine around it. */
 export interface ExecutionHost {
@@ -329,7 +330,7 @@ export class Execution {
   }
 
   private async settleLocked(itemIds: readonly string[]): Promise<boolean> {
-    // A closed run's record is changed by the outbox alone (engine/outbox.ts), from the stored
+    // A closed run's record is changed by the outbox alone (engine/runtime/outbox.ts), from the stored
     // record: `this.run` may predate its removals, and writing it would bring removed items back.
     if (this.closed) return false;
     if (!itemIds.some((id) => this.run.outbox?.[id])) return true;

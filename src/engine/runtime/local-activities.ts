@@ -1,9 +1,9 @@
-import { toFailureInfo } from '../common/failures.ts';
-import type { ActivityTask, WorkerSession } from '../common/worker-protocol.ts';
-import { resolveActorLogic } from '../definition/resolve-actor.ts';
-import type { WorkflowDefinition } from '../definition/workflow.ts';
+import { toFailureInfo } from '../../common/failures.ts';
+import type { ActivityTask, WorkerSession } from '../../common/worker-protocol.ts';
+import { resolveActorLogic } from '../../definition/resolve-actor.ts';
+import type { WorkflowDefinition } from '../../definition/workflow.ts';
 import type { ActivityDispatcher } from './activity-dispatcher.ts';
-import { PerdureError } from '../common/errors.ts';
+import { PerdureError } from '../../common/errors.ts';
 
 /** The task queue local activities go through (per namespace). Not a name workers can use. */
 export const LOCAL_TASK_QUEUE = '__local__';

@@ -1,6 +1,6 @@
-import type { ActivityOptions } from '../common/activity-options.ts';
-import { toMs } from '../common/duration.ts';
-import type { FailureInfo, RetryState } from '../common/failures.ts';
+import type { ActivityOptions } from '../../common/activity-options.ts';
+import { toMs } from '../../common/duration.ts';
+import type { FailureInfo, RetryState } from '../../common/failures.ts';
 
 export type RetryDecision = { retry: true; delayMs: number } | { retry: false; retryState: RetryState };
 

@@ -1,5 +1,5 @@
-import type { Store, TimerEntry } from '../store/store.ts';
-import type { Clock, TimerHandle } from '../common/clock.ts';
+import type { Store, TimerEntry } from '../../store/store.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 
 const BATCH = 1000;
 const RETRY_MS = 1000;

@@ -1,5 +1,5 @@
-import { InvalidArgumentError, WorkflowTypeNotFoundError } from '../common/errors.ts';
-import { isWorkflowDefinition, type WorkflowDefinition } from '../definition/workflow.ts';
+import { InvalidArgumentError, WorkflowTypeNotFoundError } from '../../common/errors.ts';
+import { isWorkflowDefinition, type WorkflowDefinition } from '../../definition/workflow.ts';
 import { SearchAttributeCatalog } from './search-attribute-catalog.ts';
 
 /**
