@@ -1,0 +1,46 @@
+/**
+ * Which shards this node may write, and who holds the others: the store's answer to "is this
+ * execution mine?" (DESIGN.md, "Beyond one machine"). Executions are split into `shardCount`
+ * shards by `shardOf(namespace, workflowId)`; a node runs the executions of the shards it holds,
+ * each at the epoch it took it with, and every commit it makes is fenced by that epoch.
+ *
+ * LevelDB is a cluster of one node that always holds its one shard. PostgreSQL shares shards
+ * between nodes with leases: a shard may be gained (taken, or handed over) and lost (its lease
+ * expired while this node was paused or cut off, or another node took it) at any time.
+ */
+export interface ShardOwnership {
+  /** How many shards the store has; fixed when it was first initialised. */
+  readonly shardCount: number;
+  /** This node's id in the cluster (the `nodes` table), stable for the life of the store object. */
+  readonly nodeId: string;
+  /** The shard an execution (or schedule) of `id` in `namespace` belongs to. */
+  shardOf(namespace: string, id: string): number;
+  /** The shards this node holds now, each with the epoch it holds it at. */
+  held(): ReadonlyMap<number, number>;
+  /**
+   * Tells `listener` of every change of the held set, after it happened: shards gained (their
+   * executions may now be loaded and their timers and tasks scanned) and shards lost (this node
+   * must drop their executions from memory and make no further commit to them). Answers the
+   * function that stops telling.
+   */
+  subscribe(listener: (change: ShardChange) => void): () => void;
+  /** The live nodes of the cluster, this one included (one entry, this node, on LevelDB). */
+  nodes(): Promise<ClusterNode[]>;
+  /** The node that holds `shard` now (undefined while no node holds it: a take is pending). */
+  ownerOf(shard: number): Promise<ClusterNode | undefined>;
+}
+
+export interface ShardChange {
+  gained: number[];
+  lost: number[];
+}
+
+export interface ClusterNode {
+  nodeId: string;
+  /** Where other nodes, workers and clients reach it: `host:port` (undefined when it has no listener). */
+  address?: string;
+  /** When the node last renewed its leases, ms since epoch (database time). */
+  heartbeatAt: number;
+  /** The shards it holds and their epochs. */
+  shards: { shard: number; epoch: number }[];
+}
