@@ -28,6 +28,8 @@ import type { ListSchedulesPage, ListSchedulesQuery, ScheduleRecord } from './st
 import { listScheduleRecords } from './schedule-listing.ts';
 import { validateCommit } from './validate-commit.ts';
 import { TailCache } from './tail-cache.ts';
+import { SingleNodeShards } from './single-node-shards.ts';
+import type { ShardOwnership } from './shard-ownership.ts';
 
 /** Options of {@link LevelStore}. */
 export interface LevelStoreOptions {
@@ -86,6 +88,8 @@ export class LevelStore implements Store {
   private readonly tails: TailCache<{ lastSeq: number; status: RunRecord['status']; summary: ListedRun }>;
   /** Pointer keys a first commit is writing: a retention delete leaves them alone (see level-retention.ts). */
   private readonly pointerHolds = new PointerHolds();
+  /** One node, one shard, always held. */
+  private readonly ownership = new SingleNodeShards();
 
   constructor(options: LevelStoreOptions) {
     if (!options || typeof options.directory !== 'string' || options.directory === '') {
@@ -170,6 +174,7 @@ export class LevelStore implements Store {
     try {
       this.requireOpen();
       validateCommit(commit);
+      this.ownership.checkCommit(commit.shard, commit.epoch);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -209,20 +214,28 @@ export class LevelStore implements Store {
     });
   }
 
-  async listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]> {
+  shards(): ShardOwnership {
+    this.requireOpen();
+    return this.ownership;
+  }
+
+  async listDueTimers(dueBefore: number, limit: number, shard?: number): Promise<TimerEntry[]> {
     const db = this.requireOpen();
+    if (!this.ownership.scans(shard)) return [];
     const range = { gte: keys.timerPrefix(), lt: keys.timerBound(dueBefore), limit: pageLimit(limit, Infinity) };
     return (await this.read('the timer index', () => db.values(range).all())).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
   }
 
-  async nextTimer(): Promise<TimerEntry | undefined> {
+  async nextTimer(shard?: number): Promise<TimerEntry | undefined> {
     const db = this.requireOpen();
+    if (!this.ownership.scans(shard)) return undefined;
     const [first] = await this.read('the timer index', () => db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all());
     return first && this.decodeValue<TimerEntry>(first, 'timer entry');
   }
 
-  async listTasks(): Promise<TaskEntry[]> {
+  async listTasks(shard?: number): Promise<TaskEntry[]> {
     const db = this.requireOpen();
+    if (!this.ownership.scans(shard)) return [];
     return (await this.read('the task index', () => db.values(prefixRange(keys.taskPrefix())).all())).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
   }
 

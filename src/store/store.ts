@@ -5,6 +5,7 @@ import type { NamespaceInfo } from '../common/namespaces.ts';
 import type { ScheduleRecord } from '../common/schedule-types.ts';
 import type { SearchAttributeFilters } from '../common/search-attributes.ts';
 import type { RunRecord } from '../common/run-model.ts';
+import type { ShardOwnership } from './shard-ownership.ts';
 
 /**
  * The durable state of Perdure. The store knows nothing of XState: a snapshot is an opaque JSON
@@ -21,6 +22,11 @@ export interface Store extends StoreLifecycle, RunStore, WorkIndex, VisibilitySt
 export interface StoreLifecycle {
   open(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Which shards this node holds and who holds the rest (shard-ownership.ts), once open.
+   * LevelDB: one shard, always held. PostgreSQL: shards leased between the nodes of a cluster.
+   */
+  shards(): ShardOwnership;
   /**
    * Why the store stopped taking writes (fail-stop after a failed durable write), or undefined
    * while it is healthy. It does not recover by itself: `/healthz` reports it so that an
@@ -48,14 +54,18 @@ export interface RunStore {
   readHistory(runId: string, options?: { fromSeq?: number; limit?: number }): Promise<HistoryEvent[]>;
 }
 
-/** The work waiting to be done: durable timers (and outbox items) and activity tasks, written by commits. */
+/**
+ * The work waiting to be done: durable timers (and outbox items) and activity tasks, written by
+ * commits. Each scan takes the shard it looks in (the engine scans each shard it holds on its
+ * own); without one it looks in every shard, for tools and tests.
+ */
 export interface WorkIndex {
   /** Timers due at or before `dueBefore`, earliest first. */
-  listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]>;
+  listDueTimers(dueBefore: number, limit: number, shard?: number): Promise<TimerEntry[]>;
   /** The earliest timer, or undefined: tells the engine when to look next. */
-  nextTimer(): Promise<TimerEntry | undefined>;
-  /** Every outstanding activity task (used to re-dispatch on start). */
-  listTasks(): Promise<TaskEntry[]>;
+  nextTimer(shard?: number): Promise<TimerEntry | undefined>;
+  /** Every outstanding activity task (used to re-dispatch when a shard is taken). */
+  listTasks(shard?: number): Promise<TaskEntry[]>;
 }
 
 /** Listing and counting runs (docs/visibility.md). */
@@ -141,6 +151,14 @@ export interface TaskEntry {
 
 export interface RunCommit {
   run: RunRecord;
+  /**
+   * The shard of the run (`shards().shardOf(namespace, workflowId)`) and the epoch this node
+   * held it at when the step was taken. The engine sets both; a store refuses a commit whose
+   * shard is not the run's (INVALID_ARGUMENT) or whose epoch is no longer held
+   * (SHARD_OWNERSHIP_LOST): a node that lost the shard can never write to it again.
+   */
+  shard?: number;
+  epoch?: number;
   /** The run's lastSeq before this commit (0 for a new run). */
   previousLastSeq: number;
   /** The run's status before this commit (undefined for a new run): the listing key moves. */

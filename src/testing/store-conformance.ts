@@ -5,6 +5,7 @@ import { namespaceConformanceCases } from './store-conformance-namespaces.ts';
 import { scheduleStoreCases } from './schedule-store-conformance.ts';
 import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
 import { visibilityConformanceCases } from './store-conformance-visibility.ts';
+import { shardConformanceCases } from './store-conformance-shards.ts';
 import type { SuiteFunctions } from './suite-functions.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
@@ -269,6 +270,7 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
     scheduleStoreCases(factory, withStore, functions);
     searchAttributeConformanceCases(withStore, functions);
     visibilityConformanceCases(withStore, functions);
+    shardConformanceCases(withStore, functions);
   });
 }
 

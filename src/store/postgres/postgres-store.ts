@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreFailedError } from '../../common/errors.ts';
+import { HistoryCorruptedError, InvalidArgumentError, ShardOwnershipLostError, StoreClosedError, StoreFailedError } from '../../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../../common/history.ts';
 import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { openHistoryEvent } from '../history-codec.ts';
@@ -19,6 +19,8 @@ import { deleteRunOn, listClosedRunsOn } from './postgres-retention.ts';
 import { deleteScheduleOn, getScheduleOn, listSchedulesOn, putScheduleOn } from './postgres-schedules.ts';
 import { openSchema } from './schema.ts';
 import { ShardFence } from './shard-fence.ts';
+import { PostgresShards } from './postgres-shards.ts';
+import type { ShardOwnership } from '../shard-ownership.ts';
 import { asStoreError, decodeStored, type StoreContext } from './store-context.ts';
 
 export type { PostgresStoreOptions } from './postgres-options.ts';
@@ -90,7 +92,7 @@ export class PostgresStore implements Store {
       const fence = new ShardFence(this.nodeId);
       await fence.takeAll(pool);
       const label = this.label;
-      this.context = { pool, shardCount, fence, label, decode: (stored, what) => decodeStored(stored, what, label) };
+      this.context = { pool, shardCount, fence, ownership: new PostgresShards(pool, fence, shardCount), label, decode: (stored, what) => decodeStored(stored, what, label) };
       this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: this.onBatch, maxInFlight: Math.max(1, Math.min(MAX_COMMITS_IN_FLIGHT, this.resolved.pool.max! - 1)) });
       this.closing = false;
       this.closingDone = undefined;
@@ -124,6 +126,7 @@ export class PostgresStore implements Store {
       shardCount = this.requireOpen().shardCount;
       validateCommit(commit);
       rows = commitRows(commit, shardCount);
+      checkCommitShard(this.requireOpen(), commit, rows.shard);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -174,26 +177,36 @@ export class PostgresStore implements Store {
     });
   }
 
-  async listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]> {
+  shards(): ShardOwnership {
+    return this.requireOpen().ownership;
+  }
+
+  // A scan without a shard reads every shard (`$n::integer IS NULL`): for tools and tests.
+  async listDueTimers(dueBefore: number, limit: number, shard?: number): Promise<TimerEntry[]> {
     const context = this.requireOpen();
     const max = pageLimit(limit, Infinity);
     const { rows } = await this.read(context.pool.query<TimerRow>(
-      'SELECT run_id, kind, id, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at, run_id, kind, id LIMIT $2',
-      [Number.isNaN(dueBefore) ? 0 : Math.floor(Math.min(dueBefore, Number.MAX_SAFE_INTEGER)), max === -1 ? null : max],
+      `SELECT run_id, kind, id, due_at FROM timers WHERE ($3::integer IS NULL OR shard = $3) AND due_at <= $1
+        ORDER BY due_at, run_id, kind, id LIMIT $2`,
+      [Number.isNaN(dueBefore) ? 0 : Math.floor(Math.min(dueBefore, Number.MAX_SAFE_INTEGER)), max === -1 ? null : max, shard ?? null],
     ));
     return rows.map(timerOf);
   }
 
-  async nextTimer(): Promise<TimerEntry | undefined> {
+  async nextTimer(shard?: number): Promise<TimerEntry | undefined> {
     const context = this.requireOpen();
-    const { rows } = await this.read(context.pool.query<TimerRow>('SELECT run_id, kind, id, due_at FROM timers ORDER BY due_at, run_id, kind, id LIMIT 1'));
+    const { rows } = await this.read(context.pool.query<TimerRow>(
+      'SELECT run_id, kind, id, due_at FROM timers WHERE ($1::integer IS NULL OR shard = $1) ORDER BY due_at, run_id, kind, id LIMIT 1',
+      [shard ?? null],
+    ));
     return rows[0] && timerOf(rows[0]);
   }
 
-  async listTasks(): Promise<TaskEntry[]> {
+  async listTasks(shard?: number): Promise<TaskEntry[]> {
     const context = this.requireOpen();
     const { rows } = await this.read(context.pool.query<{ namespace: string; task_queue: string; run_id: string; activity_id: string; attempt: number }>(
-      'SELECT namespace, task_queue, run_id, activity_id, attempt FROM tasks ORDER BY run_id, activity_id',
+      'SELECT namespace, task_queue, run_id, activity_id, attempt FROM tasks WHERE ($1::integer IS NULL OR shard = $1) ORDER BY run_id, activity_id',
+      [shard ?? null],
     ));
     return rows.map((r) => ({ namespace: r.namespace, taskQueue: r.task_queue, runId: r.run_id, activityId: r.activity_id, attempt: r.attempt }));
   }
@@ -276,4 +289,18 @@ interface TimerRow { run_id: string; kind: TimerEntry['kind']; id: string; due_a
 
 function timerOf(row: TimerRow): TimerEntry {
   return { dueAt: Number(row.due_at), runId: row.run_id, id: row.id, kind: row.kind };
+}
+
+/**
+ * A commit names the run's shard and the epoch its step was taken at: a shard that is not the
+ * run's is a caller's mistake; an epoch this node no longer holds the shard at means the shard
+ * was lost (and perhaps taken again) since, so the step is refused before it reaches the database.
+ */
+function checkCommitShard(context: StoreContext, commit: RunCommit, shard: number): void {
+  if (commit.shard !== undefined && commit.shard !== shard) {
+    throw new InvalidArgumentError(`commit of run "${commit.run.runId}" names shard ${commit.shard}, but the run is in shard ${shard}`);
+  }
+  if (commit.epoch === undefined) return;
+  const held = context.fence.epochOf(shard);
+  if (held !== commit.epoch) throw new ShardOwnershipLostError(shard, commit.epoch, held === undefined ? undefined : context.fence.nodeId, held);
 }

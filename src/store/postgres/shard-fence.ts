@@ -47,6 +47,11 @@ export class ShardFence {
     );
   }
 
+  /** The shards this node holds, with their epochs. */
+  held(): ReadonlyMap<number, number> {
+    return new Map(this.epochs);
+  }
+
   /** The epoch this node holds `shard` at, or undefined when it does not hold it. */
   epochOf(shard: number): number | undefined {
     return this.epochs.get(shard);

@@ -2,12 +2,14 @@ import type { Pool, PoolClient } from 'pg';
 import { decode } from '../../common/codec.ts';
 import { PerdureError, StoreFailedError } from '../../common/errors.ts';
 import type { ShardFence } from './shard-fence.ts';
+import type { PostgresShards } from './postgres-shards.ts';
 
 /** What the parts of the PostgreSQL store share: the pool, the shard count and the fence. */
 export interface StoreContext {
   pool: Pool;
   shardCount: number;
   fence: ShardFence;
+  ownership: PostgresShards;
   /** Where the store is, for messages: the URL without its password, and the schema. */
   label: string;
   decode<T>(stored: Buffer, what: string): T;
