@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     meaning: 'A commit was refused because this server no longer holds the shard it writes at the epoch it took it with: another server took the shard (the fence). Nothing of that commit was written.',
     fix: 'Nothing to repair: the shard\'s new owner carries its executions on. Retry the request against the cluster; if no other server should be running on this database, look for one that is.',
   },
+  SHARD_NOT_HELD: {
+    meaning: 'The execution belongs to a shard this server does not hold now: another server of the cluster holds it, or it is being handed over (a server stopped or was lost, and its shards are being taken).',
+    fix: 'Retry: a node forwards the call to the shard\'s owner itself, and a shard without an owner is taken within the lease time (about 10 s by default). If it persists, check `perdure cluster status` for live nodes.',
+  },
   STORE_CLOSED: {
     meaning: 'The store was used after it was closed.',
     fix: 'Open the store (start the engine) before using it.',

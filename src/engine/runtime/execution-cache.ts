@@ -183,6 +183,26 @@ export class ExecutionCache {
     }
   }
 
+  /** The runs in memory now. */
+  loadedRunIds(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /**
+   * Forgets every execution and rejects every waiter with `error`: the shard was lost, and its
+   * new owner answers from now on. Nothing is committed (the fence would refuse it).
+   */
+  dropAll(error: Error): void {
+    for (const execution of [...this.live.values()]) this.forget(execution);
+    for (const waiters of this.waiters.values()) {
+      for (const waiter of waiters) {
+        this.clock.clearTimeout(waiter.timer);
+        waiter.reject(error);
+      }
+    }
+    this.waiters.clear();
+  }
+
   /** Waits for every event in flight to be committed. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.loading.values()]);

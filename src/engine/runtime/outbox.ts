@@ -14,6 +14,8 @@ export interface RunMaker {
   startChild(parent: RunRecord, child: PendingChild): Promise<void>;
   /** Starts the run `item.runId` that `from` continued as, unless it exists or another run took the workflow id. */
   continueAsNew(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void>;
+  /** The executions of the shard a workflow id is in (a child's, a parent's: often another shard). */
+  executionsOf(namespace: string, workflowId: string): ExecutionCache;
 }
 
 /**
@@ -49,7 +51,7 @@ export class Outbox {
         if (!open) return this.settle(run.runId, [item.id], open);
         return open.startChild(item.childId, item.id, (child) => this.runs.startChild(open.run, child), startRefusal);
       case 'closeChild':
-        await this.closeChild(item);
+        await this.closeChild(run.namespace, item);
         return this.settle(run.runId, [item.id], open);
       case 'notifyParent':
         await this.notifyParent(run);
@@ -75,9 +77,10 @@ export class Outbox {
    * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
    * would outlive its parent's close policy.
    */
-  private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+  private async closeChild(namespace: string, item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+    const children = this.runs.executionsOf(namespace, item.workflowId);
     for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
-      const child = await this.executions.load(runId);
+      const child = await children.load(runId);
       if (!child) continue; // closed (perhaps continued as new), or never started
       try {
         if (item.action === 'terminate') await child.terminate(item.reason);
@@ -100,11 +103,12 @@ export class Outbox {
 
   private async notifyParent(child: RunRecord): Promise<void> {
     const parent = child.parent!;
-    const execution = await this.executions.load(parent.runId);
+    const parents = this.runs.executionsOf(parent.namespace, parent.workflowId);
+    const execution = await parents.load(parent.runId);
     if (!execution) {
       // A parent blocked on a missing machine version is still waiting: tell it once it is back
       // (the item is retried). A closed parent's close policy has dealt with the child.
-      const record = await this.executions.record(parent.runId);
+      const record = await parents.record(parent.runId);
       if (record?.status === 'blocked') throw new VersionMissingError(record.workflowId, record.type, record.version);
       return;
     }
