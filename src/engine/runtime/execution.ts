@@ -13,7 +13,7 @@ import { Mailbox } from './mailbox.ts';
 import { refuseUpdate } from '../core/update-validation.ts';
 import { validatePayloadSize } from '../core/validate-input.ts';
 import { retryDecision } from '../core/retry.ts';
-import { foldEvents, withoutOutboxItems } from '../core/run-state.ts';
+import { decideContext, foldEvents, withoutOutboxItems } from '../core/run-state.ts';
 import { historyOverLimit, type HistoryLimits } from '../core/history-limits.ts';
 import { searchAttributesAfter } from '../core/search-attributes.ts';
 import type { StepBudget, StepFailure, StepLimits } from '../core/step-budget.ts';
@@ -295,12 +295,7 @@ export class Execution {
     const at = this.host.now();
     const seq = this.run.lastSeq + 1;
     const run = this.run;
-    const decision = decide(this.definition, this.snapshot, body, {
-      seq, at, workflowId: run.workflowId,
-      activities: Object.keys(run.activities), timers: Object.keys(run.timers), children: Object.keys(run.children ?? {}),
-      history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
-      budget: this.host.stepBudget,
-    });
+    const decision = decide(this.definition, this.snapshot, body, decideContext(run, seq, at, this.host.stepBudget));
     if (decision.stepFailure && this.stopsAt(decision.stepFailure)) {
       // Invariant: nothing of a stopped step is committed, not even the event that caused it:
       // its sender is refused (a timer or a task result stays pending in the store).
