@@ -240,7 +240,8 @@ export class Engine implements WorkerConnection, ExecutionService {
       // Close the old run's children now, not later through the outbox: the new run starts its
       // children again under the same workflow ids, which must be free by then.
       await this.outbox.drainCloseChild(from.runId);
-      await this.store.commit(plan.commit);
+      // The new run is made by its own execution, as every commit of a run is (run-actor.ts).
+      await this.executions.createFrom(plan.commit, definition);
     });
     const execution = await this.executions.load(newRunId);
     if (execution) {
