@@ -1,4 +1,4 @@
-import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../../common/errors.ts';
 import { CLOSED_STATUSES } from '../../common/history.ts';
 import type { WorkflowDefinition } from '../../definition/workflow.ts';
 import type { RunCommit, Store } from '../../store/store.ts';
@@ -63,6 +63,9 @@ export class ExecutionCache {
    * execution like every commit of a run. Nothing of the run exists if the commit fails.
    */
   async createFrom(commit: RunCommit, definition: WorkflowDefinition): Promise<Execution> {
+    // A first commit makes a run that does not exist yet; an execution in memory under its id
+    // would be replaced in the cache, and dropped with this one if the commit failed.
+    if (this.live.has(commit.run.runId)) throw new ExecutionAlreadyStartedError(commit.run.namespace, commit.run.workflowId, commit.run.runId);
     // Held as empty until the commit is durable: an execution holds committed state only.
     const execution = this.create({
       ...commit.run, lastSeq: 0, snapshot: null, activities: {}, timers: {}, children: {}, outbox: {}, historyBytes: 0,
