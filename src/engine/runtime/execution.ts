@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import { ExecutionClosedError, InvalidArgumentError, MachineStepError, TaskTokenStaleError, UpdateRejectedError } from '../../common/errors.ts';
+import { ExecutionClosedError, InvalidArgumentError, MachineStepError, PerdureError, TaskTokenStaleError, UpdateRejectedError } from '../../common/errors.ts';
 import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
 import type { QueryResult } from '../../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../../common/history.ts';
@@ -252,7 +252,7 @@ export class Execution extends RunActor {
   commitPlanned(commit: RunCommit): Promise<void> {
     return this.enqueue(async () => {
       if (this.run.lastSeq !== 0 || commit.previousLastSeq !== 0 || commit.run.runId !== this.runId) {
-        throw new InvalidArgumentError(`a planned commit makes a new run: run ${this.runId} has ${this.run.lastSeq} events, and the commit is for run ${commit.run.runId} after event #${commit.previousLastSeq}`);
+        throw new PerdureError('INTERNAL', `a planned commit makes a new run, but run ${this.runId} has ${this.run.lastSeq} events and the commit is for run ${commit.run.runId} after event #${commit.previousLastSeq}: a bug in the engine, please report it.`);
       }
       await this.write(commit);
       this.run = commit.run;

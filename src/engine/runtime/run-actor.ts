@@ -22,7 +22,7 @@ import { Mailbox } from './mailbox.ts';
 export class RunActor {
   private readonly mailbox = new Mailbox();
 
-  constructor(private readonly store: Store) {}
+  constructor(protected readonly store: Store) {}
 
   get idle(): boolean {
     return this.mailbox.idle;
@@ -51,14 +51,14 @@ export class RunActor {
  * removals are made one at a time, each from the record the last one left.
  */
 export class ClosedRun extends RunActor {
-  constructor(private readonly runStore: Store, readonly runId: string) {
-    super(runStore);
+  constructor(store: Store, readonly runId: string) {
+    super(store);
   }
 
   /** Removes `itemIds` from the run's outbox; rejects (and the item is tried again) if the run is open. */
   removeOutboxItems(itemIds: readonly string[]): Promise<void> {
     return this.enqueue(async () => {
-      const run = await this.runStore.getRun(this.runId);
+      const run = await this.store.getRun(this.runId);
       if (!run || !itemIds.some((id) => run.outbox?.[id])) return;
       if (!CLOSED_STATUSES.has(run.status)) throw new PerdureError('INTERNAL', `run ${this.runId} is open but not loaded (blocked?): its outbox item waits and is tried again.`);
       const { run: next, timers } = withoutOutboxItems(run, itemIds);
