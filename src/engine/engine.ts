@@ -227,7 +227,8 @@ export class Engine implements WorkerConnection, ExecutionService {
       // Close the old run's children now, not later through the outbox: the new run starts its
       // children again under the same workflow ids, which must be free by then.
       await shard.outbox.drainCloseChild(from.runId);
-      await shard.store.commit(plan.commit);
+      // The new run is made by its own execution, as every commit of a run is (run-actor.ts).
+      await shard.executions.createFrom(plan.commit, definition);
     });
     const execution = await shard.executions.load(newRunId);
     // Its activities are dispatched, its timers armed, and children pending at the reset point
