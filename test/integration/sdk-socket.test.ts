@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Client, ConnectionLostError } from '../../src/client/index.ts';
+import { InvalidArgumentError, Worker } from '../../src/worker/index.ts';
 import { decode, encode } from '../../src/common/codec.ts';
 import { PerdureError, ProtocolError, TimeoutError } from '../../src/common/errors.ts';
 import { SdkSocket, type SdkSocketOptions } from '../../src/sdk-socket/sdk-socket.ts';
@@ -237,5 +238,22 @@ describe('the client on the SDK socket', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('the worker on the SDK socket', () => {
+  it('stops for good, rejecting run() with the server\'s error, when its registration is refused', async () => {
+    const server = await fakeServer((frame, socket) => {
+      if (frame.t === 'register') socket.send(encode({ t: 'error', id: frame.id, code: 'INVALID_ARGUMENT', message: 'INVALID_ARGUMENT: task queue "__local__" is reserved' }));
+    });
+    const worker = Worker.create({
+      address: server.url, taskQueue: 'q', activities: { a: async () => 1 }, quiet: true,
+      connectionOptions: { reconnect: { initialDelayMs: 10, maxDelayMs: 20 } },
+    });
+    const error = await rejection(worker.run());
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error.message).toMatch(/reserved/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.connections()).toBe(1);
   });
 });
