@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONFLICT_POLICIES, ID_REUSE_POLICIES } from './start-policies.ts';
+import { NODE_OPS, nodeCallArgs } from './node-wire.ts';
 import { EXECUTION_STATUSES } from './history.ts';
 import { NAMESPACE_OPS, namespaceCallArgs } from './namespace-wire.ts';
 import { scheduleArgs } from './schedule-schema.ts';
@@ -87,7 +88,7 @@ export const heartbeatFrame = z.object({ t: z.literal('heartbeat'), id: requestI
 
 export const CLIENT_OPS = [
   'start', 'signalWithStart', 'signal', 'update', 'query', 'cancel', 'terminate', 'reset', 'migrate', 'result', 'describe', 'history', 'list', 'count', 'types',
-  ...NAMESPACE_OPS,
+  ...NAMESPACE_OPS, ...NODE_OPS,
   'createSchedule', 'describeSchedule', 'listSchedules', 'updateSchedule', 'pauseSchedule', 'unpauseSchedule', 'triggerSchedule', 'deleteSchedule',
 ] as const;
 export type ClientOp = (typeof CLIENT_OPS)[number];
@@ -159,6 +160,7 @@ export const callArgs = {
   count: listFilters,
   types: z.object({}),
   ...namespaceCallArgs,
+  ...nodeCallArgs,
   ...scheduleArgs,
 } satisfies Record<ClientOp, z.ZodType>;
 

@@ -16,7 +16,8 @@ import { completionHost, definitionOfTask, TaskRouter } from './runtime/task-rou
 import { planReset } from './core/reset.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './core/validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './core/history-limits.ts';
-import { ShardRuntimes } from './runtime/shard-runtimes.ts';
+import { ShardRuntimes, type OtherNodes } from './runtime/shard-runtimes.ts';
+import type { OtherRuns } from './runtime/outbox.ts';
 import type { ShardRuntime } from './runtime/shard-runtime.ts';
 import { migrateRuns, type MigrateOptions } from './runtime/migration.ts';
 
@@ -330,6 +331,16 @@ export class Engine implements WorkerConnection, ExecutionService {
   /** In-process worker connection: the same contract the WebSocket hub serves. */
   workers(namespace?: string): WorkerView[] {
     return this.dispatcher.workers(namespace);
+  }
+
+  /** The work other nodes of a cluster send this one for its shards (a child's start, a parent told): done here only. */
+  get crossShardWork(): OtherRuns {
+    return this.shards.held;
+  }
+
+  /** Where the work of this node's shards for the shards of other nodes goes (src/cluster sets it). */
+  sendOtherNodesWorkTo(nodes: OtherNodes): void {
+    this.shards.otherNodes = nodes;
   }
 
   definition(type: string, version: string): WorkflowDefinition | undefined {

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { InvalidArgumentError } from '../common/errors.ts';
+import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
+import { isNodeOp, type NodeOp } from '../common/node-wire.ts';
+import type { ChildResult, OtherRuns } from '../engine/runtime/outbox.ts';
 import type { ExecutionDetail } from '../common/execution-types.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { ExecutionService } from '../engine/api.ts';
@@ -18,7 +20,13 @@ export const MAX_RESULT_WAIT_MS = 60_000;
  */
 export class ClientOps {
   /** `auth` decides the namespace operations (the others are authorized by the transport). */
-  constructor(private readonly engine: ExecutionService, private readonly auth: Authenticator = new Authenticator(), private readonly schedules?: ScheduleService) {}
+  constructor(
+    private readonly engine: ExecutionService,
+    private readonly auth: Authenticator = new Authenticator(),
+    private readonly schedules?: ScheduleService,
+    /** The cross-shard work other nodes send this one (node-wire.ts): only on the ops that serve node connections. */
+    private readonly crossShard?: OtherRuns,
+  ) {}
 
   /**
    * Validates `args` for `op` (INVALID_ARGUMENT naming the field) and runs it in `namespace`.
@@ -29,7 +37,34 @@ export class ClientOps {
     const parsed = schema.safeParse(args ?? {});
     if (!parsed.success) throw new InvalidArgumentError(`${op}: ${describeZodError(parsed.error)}`);
     if (isNamespaceOp(op)) return namespaceOp(this.engine, this.auth, grant, op, parsed.data);
+    if (isNodeOp(op)) return this.nodeOp(op, parsed.data as never, grant);
     return this.run(namespace, op, parsed.data as never);
+  }
+
+  /** An operation of another node of the cluster: its shard's outbox work, run in this node's shard. */
+  private async nodeOp<Op extends NodeOp>(op: Op, args: CallArgs<Op>, grant: TokenGrant | undefined): Promise<unknown> {
+    if (!this.crossShard) throw new PerdureError('FORBIDDEN', `${op} is called by the nodes of a cluster on each other, not by clients.`);
+    if (this.auth.required && (grant?.namespace !== '*' || grant.role !== 'admin')) {
+      throw new PerdureError('FORBIDDEN', `${op} needs the cluster token (an admin token for every namespace): give every node --cluster-token.`);
+    }
+    switch (op) {
+      case 'node.startChild': {
+        const { parent, child } = args as CallArgs<'node.startChild'>;
+        await this.crossShard.startChild(parent, child);
+        break;
+      }
+      case 'node.closeChild': {
+        const { namespace, item } = args as CallArgs<'node.closeChild'>;
+        await this.crossShard.closeChild(namespace, item);
+        break;
+      }
+      case 'node.childClosed': {
+        const { parent, childRunId, result } = args as CallArgs<'node.childClosed'>;
+        await this.crossShard.childClosed(parent, childRunId, result as ChildResult);
+        break;
+      }
+    }
+    return { done: true };
   }
 
   private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {

@@ -23,6 +23,7 @@ import { registerUi } from '../hub/web-ui/serve.ts';
 import { serverStore, type ServerStoreOption } from './server-store.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
+import { OtherNodeWork } from '../cluster/other-node-work.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -159,9 +160,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const ownership = engine.store.shards();
   const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
   const service = new ClusterService(engine, ownership, peers);
+  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
   const ops = new ClientOps(service, auth, schedules);
   // A call another node forwarded runs here or fails here: it is never forwarded again.
-  const forwardedOps = new ClientOps(engine, auth, schedules);
+  const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a

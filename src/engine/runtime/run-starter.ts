@@ -88,7 +88,7 @@ export class RunStarter {
    * A parent's child, started as its own execution: under the child's workflow id's start queue,
    * with Temporal's child defaults (a closed run's id may be reused; an open one is a conflict).
    */
-  async startChild(parent: RunRecord, child: PendingChild): Promise<void> {
+  async startChild(parent: Pick<RunRecord, 'namespace' | 'workflowId' | 'runId'>, child: PendingChild): Promise<void> {
     const definition = this.registry.latest(child.workflowType);
     const { namespace } = parent;
     await this.serialised(namespace, child.workflowId, async () => {

@@ -1,5 +1,6 @@
 import type { Clock } from '../../common/clock.ts';
-import { PerdureError } from '../../common/errors.ts';
+import { ExecutionClosedError, PerdureError, VersionMissingError } from '../../common/errors.ts';
+import type { OutboxItem, ParentRef } from '../../common/run-model.ts';
 import type { HistoryEvent } from '../../common/history.ts';
 import type { Store, TimerEntry } from '../../store/store.ts';
 import type { EngineObserver } from '../api.ts';
@@ -12,7 +13,7 @@ import { actOnCommit } from './commit-effects.ts';
 import { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
-import { Outbox, type RunMaker } from './outbox.ts';
+import { Outbox, type ChildResult, type OtherRuns } from './outbox.ts';
 import { RunLookup } from './run-lookup.ts';
 import { RunStarter } from './run-starter.ts';
 import { shardStore } from './shard-store.ts';
@@ -27,8 +28,8 @@ export interface ShardRuntimeDeps {
   clock: Clock;
   dispatcher: ActivityDispatcher;
   router: TaskRouter;
-  /** Work that crosses to another shard: a child's start, a parent's or a child's execution. */
-  otherShards: RunMaker;
+  /** Work that crosses to another run, often in another shard: a child's start or close, a parent told. */
+  otherShards: OtherRuns;
   observer?: EngineObserver;
   historyLimits: HistoryLimits;
   maxPayloadBytes: number;
@@ -94,6 +95,43 @@ export class ShardRuntime {
     this.dispatchPending(execution);
     for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
     for (const item of Object.values(execution.run.outbox ?? {})) this.timers.notify(item.dueAt);
+  }
+
+  /** Cancels or terminates a parent's child in this shard: the run named, or the run its chain continued as. */
+  async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+    for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
+      const child = await this.executions.load(runId);
+      if (!child) continue; // closed (perhaps continued as new), or never started
+      try {
+        if (item.action === 'terminate') await child.terminate(item.reason);
+        else await child.cancel(item.reason);
+        return;
+      } catch (error) {
+        if (!(error instanceof ExecutionClosedError)) throw error;
+      }
+    }
+  }
+
+  /** Tells a parent in this shard that its child closed (a parent that stopped waiting ignores it). */
+  async childClosed(parent: ParentRef, childRunId: string, result: ChildResult): Promise<void> {
+    const execution = await this.executions.load(parent.runId);
+    if (!execution) {
+      // A parent blocked on a missing machine version is still waiting: tell it once it is back
+      // (the item is retried). A closed parent's close policy has dealt with the child.
+      const record = await this.executions.record(parent.runId);
+      if (record?.status === 'blocked') throw new VersionMissingError(record.workflowId, record.type, record.version);
+      return;
+    }
+    await execution.childClosed(parent.childId, childRunId, result);
+  }
+
+  /** The run `runId` continued as (started now if the outbox has not yet: idempotent), or undefined. */
+  private async successorOf(runId: string): Promise<string | undefined> {
+    const run = await this.store.getRun(runId);
+    if (run?.status !== 'continuedAsNew' || !run.continuedAs) return undefined; // closed for good, or never started
+    const handOver = run.outbox?.continueAsNew;
+    if (handOver?.kind === 'continueAsNew') await this.starter.startContinued(run, handOver);
+    return run.continuedAs;
   }
 
   evictIdle(): void {

@@ -1,8 +1,7 @@
 import { ShardNotHeldError } from '../../common/errors.ts';
-import type { OutboxItem, PendingChild, RunRecord } from '../../common/run-model.ts';
+import type { OutboxItem, ParentRef, PendingChild, RunRecord } from '../../common/run-model.ts';
 import type { ShardChange, ShardOwnership } from '../../store/shard-ownership.ts';
-import type { ExecutionCache } from './execution-cache.ts';
-import type { RunMaker } from './outbox.ts';
+import type { ChildResult, OtherRuns } from './outbox.ts';
 import { ShardRuntime, type ShardRuntimeDeps } from './shard-runtime.ts';
 
 /**
@@ -14,7 +13,17 @@ import { ShardRuntime, type ShardRuntimeDeps } from './shard-runtime.ts';
  * It is also how a shard reaches another (a parent starting a child, a child telling its
  * parent): those go through the runtime of the other execution's shard.
  */
-export class ShardRuntimes implements RunMaker {
+/**
+ * The work of one shard that must be done in a shard another node holds: the same calls as
+ * OtherRuns, sent to that node (src/cluster). Absent on a single node, where every shard is here.
+ */
+export interface OtherNodes {
+  startChild(shard: number, parent: Pick<RunRecord, 'namespace' | 'workflowId' | 'runId'>, child: PendingChild): Promise<void>;
+  closeChild(shard: number, namespace: string, item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void>;
+  childClosed(shard: number, parent: ParentRef, childRunId: string, result: ChildResult): Promise<void>;
+}
+
+export class ShardRuntimes implements OtherRuns {
   private readonly runtimes = new Map<number, ShardRuntime>();
   private unsubscribe?: () => void;
   private stopped = false;
@@ -53,16 +62,50 @@ export class ShardRuntimes implements RunMaker {
     return [...this.runtimes.values()];
   }
 
-  executionsOf(namespace: string, workflowId: string): ExecutionCache {
-    return this.of(namespace, workflowId).executions;
+  /** Set by a cluster node: where work for the shards of other nodes goes. */
+  otherNodes?: OtherNodes;
+
+  /**
+   * The same work, done only in the shards this node holds: what another node sends here. A shard
+   * this node does not hold (any more) is SHARD_NOT_HELD, never sent on: the sender asks the
+   * database again who holds it, so a call cannot go round between nodes.
+   */
+  readonly held: OtherRuns = {
+    startChild: (parent, child) => this.of(parent.namespace, child.workflowId).starter.startChild(parent, child),
+    continueAsNew: (from, item) => this.continueAsNew(from, item),
+    closeChild: async (namespace, item) => this.of(namespace, item.workflowId).closeChild(item),
+    childClosed: async (parent, childRunId, result) => this.of(parent.namespace, parent.workflowId).childClosed(parent, childRunId, result),
+  };
+
+  startChild(parent: Pick<RunRecord, 'namespace' | 'workflowId' | 'runId'>, child: PendingChild): Promise<void> {
+    return this.here(parent.namespace, child.workflowId,
+      (runtime) => runtime.starter.startChild(parent, child), (nodes, shard) => nodes.startChild(shard, parent, child));
   }
 
-  startChild(parent: RunRecord, child: PendingChild): Promise<void> {
-    return this.of(parent.namespace, child.workflowId).starter.startChild(parent, child);
+  closeChild(namespace: string, item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+    return this.here(namespace, item.workflowId, (runtime) => runtime.closeChild(item), (nodes, shard) => nodes.closeChild(shard, namespace, item));
+  }
+
+  childClosed(parent: ParentRef, childRunId: string, result: ChildResult): Promise<void> {
+    return this.here(parent.namespace, parent.workflowId,
+      (runtime) => runtime.childClosed(parent, childRunId, result), (nodes, shard) => nodes.childClosed(shard, parent, childRunId, result));
   }
 
   continueAsNew(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void> {
     return this.of(from.namespace, from.workflowId).starter.startContinued(from, item);
+  }
+
+  /**
+   * Runs `local` in the runtime of the shard `workflowId` is in, or `remote` on the node that
+   * holds it. With no other nodes to send it to, a shard not held is SHARD_NOT_HELD: the outbox
+   * item that asked for it is tried again.
+   */
+  private here<T>(namespace: string, workflowId: string, local: (runtime: ShardRuntime) => Promise<T>, remote: (nodes: OtherNodes, shard: number) => Promise<T>): Promise<T> {
+    const shard = this.ownership.shardOf(namespace, workflowId);
+    const runtime = this.runtimes.get(shard);
+    if (runtime) return local(runtime);
+    if (this.otherNodes) return remote(this.otherNodes, shard);
+    return Promise.reject(new ShardNotHeldError(shard));
   }
 
   /** Stops following the store and stops every runtime, letting commits in flight finish. */
