@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     meaning: 'A commit was refused because this server no longer holds the shard it writes at the epoch it took it with: another server took the shard (the fence). Nothing of that commit was written.',
     fix: 'Nothing to repair: the shard\'s new owner carries its executions on. Retry the request against the cluster; if no other server should be running on this database, look for one that is.',
   },
+  COMMIT_CONFLICT: {
+    meaning: 'A commit of a run was refused because it does not continue the run as stored: another commit of the same run (a stale copy of the run in memory, a second writer, or a second first commit of one run id) got in first. Nothing of it was written.',
+    fix: 'Re-read the run and take the step again from where it is stored; the engine does this by reloading the execution. Seen from outside the engine, look for a second process writing the same store.',
+  },
   STORE_CLOSED: {
     meaning: 'The store was used after it was closed.',
     fix: 'Open the store (start the engine) before using it.',
