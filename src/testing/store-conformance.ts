@@ -112,13 +112,25 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       await expect(store.commit({ run: { ...run, lastSeq: 4 }, previousLastSeq: 2, previousStatus: 'running', events: [...fixtureEvents(3, 1), ...fixtureEvents(5, 1)] })).rejects.toMatchObject(refused);
       // run.lastSeq disagrees with the events
       await expect(store.commit({ run: { ...run, lastSeq: 9 }, previousLastSeq: 2, previousStatus: 'running', events: fixtureEvents(3, 1) })).rejects.toMatchObject(refused);
-      // previousLastSeq is not where the stored history ends (stale or from the future)
-      await expect(store.commit({ run: { ...run, lastSeq: 2 }, previousLastSeq: 1, previousStatus: 'running', events: fixtureEvents(2, 1) })).rejects.toMatchObject(refused);
-      await expect(store.commit({ run: { ...run, lastSeq: 6 }, previousLastSeq: 5, previousStatus: 'running', events: fixtureEvents(6, 1) })).rejects.toMatchObject(refused);
-      // a second "first commit" of the same run
-      await expect(startRun(store, fixtureRun('r-1'), 1)).rejects.toMatchObject(refused);
       expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2]);
       expect(await store.getRun('r-1')).toEqual(run);
+    }));
+
+    it('refuses a commit that does not continue the stored run as a COMMIT_CONFLICT, not INVALID_ARGUMENT', withStore(async (store) => {
+      const run = await startRun(store, fixtureRun('r-1'), 2);
+      const conflict = { code: 'COMMIT_CONFLICT', runId: 'r-1' };
+      // previousLastSeq is not where the stored history ends (stale or from the future)
+      await expect(store.commit({ run: { ...run, lastSeq: 2 }, previousLastSeq: 1, previousStatus: 'running', events: fixtureEvents(2, 1) })).rejects.toMatchObject(conflict);
+      await expect(store.commit({ run: { ...run, lastSeq: 6 }, previousLastSeq: 5, previousStatus: 'running', events: fixtureEvents(6, 1) })).rejects.toMatchObject(conflict);
+      // the right place, but from another status than the stored one
+      await expect(store.commit({ run: { ...run, lastSeq: 3 }, previousLastSeq: 2, previousStatus: 'completed', events: fixtureEvents(3, 1) })).rejects.toMatchObject(conflict);
+      // a second "first commit" of the same run
+      await expect(startRun(store, fixtureRun('r-1'), 1)).rejects.toMatchObject(conflict);
+      expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await store.getRun('r-1')).toEqual(run);
+      // and the run goes on from where it is stored
+      await appendRun(store, run, 1);
+      expect((await store.getRun('r-1'))?.lastSeq).toBe(3);
     }));
 
     it('makes nothing of a refused commit visible', withStore(async (store) => {
@@ -127,7 +139,7 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       await expect(store.commit({
         run: stale, previousLastSeq: 2, previousStatus: 'running', events: fixtureEvents(3, 1),
         timers: { put: [timer('r-1', 't', T0)] }, tasks: { put: [task('r-1', 'charge')] },
-      })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      })).rejects.toMatchObject({ code: 'COMMIT_CONFLICT' });
       expect(await store.getRun('r-1')).toEqual(run);
       expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1]);
       expect(await store.nextTimer()).toBeUndefined();

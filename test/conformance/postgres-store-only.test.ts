@@ -130,7 +130,7 @@ describe.skipIf(!postgres.available)(`PostgresStore on a real database${postgres
       store.commit({ run: { ...first, lastSeq: 2 }, previousLastSeq: 1, previousStatus: 'running', events: fixtureEvents(2, 1) }), // stale: history ends at #2
     ]);
     expect(outcomes.slice(0, 50).every((o) => o.status === 'fulfilled')).toBe(true);
-    expect(outcomes[50]).toMatchObject({ status: 'rejected', reason: { code: 'INVALID_ARGUMENT' } });
+    expect(outcomes[50]).toMatchObject({ status: 'rejected', reason: { code: 'COMMIT_CONFLICT' } });
     expect(batches.length).toBeLessThan(51);
     expect(Math.max(...batches.map((b) => b.commits))).toBeGreaterThan(1);
     expect(await store.countRuns({ namespace: 'default' })).toEqual({ count: 51 });
