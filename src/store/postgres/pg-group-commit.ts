@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import { InvalidArgumentError, StoreFailedError } from '../../common/errors.ts';
+import { StoreFailedError } from '../../common/errors.ts';
+import { staleCommit } from '../stale-commit.ts';
 import type { BatchObserver } from '../group-commit.ts';
 import type { CommitRows } from './commit-rows.ts';
 import type { ShardFence } from './shard-fence.ts';
@@ -26,7 +27,7 @@ interface Waiter {
  *
  * Each commit is all or nothing and refused alone: a commit of a shard this node lost rejects
  * with ShardOwnershipLostError, a commit that does not continue its run's stored history (stale,
- * or a second first commit) with INVALID_ARGUMENT, and neither stops the others of the batch.
+ * or a second first commit) with COMMIT_CONFLICT, and neither stops the others of the batch.
  * A failed transaction rejects its commits with StoreFailedError (nothing of it was written, or
  * — when the connection broke during COMMIT — its outcome is unknown and the engine must re-read);
  * unlike LevelDB's, this committer is not fail-stop: the next batch is tried afresh.
@@ -105,7 +106,7 @@ export class PgGroupCommitter {
       const claimed = await claim(client, live.map((w) => w.rows));
       const accepted = live.filter((w) => {
         if (claimed.has(w.rows.runId)) return true;
-        w.reject(staleCommit(w.rows));
+        w.reject(staleCommit(w.rows.runId, w.rows));
         return false;
       });
       if (accepted.length > 0) await writeRows(client, accepted.map((w) => w.rows));
@@ -225,14 +226,4 @@ function lastByKey<T>(items: T[], keyOf: (item: T) => string): T[] {
 
 function countRows(commits: CommitRows[]): number {
   return commits.reduce((n, c) => n + 1 + c.events.length + c.timerDeletes.length + c.timerPuts.length + c.taskDeletes.length + c.taskPuts.length, 0);
-}
-
-function staleCommit(rows: CommitRows): InvalidArgumentError {
-  return new InvalidArgumentError(
-    rows.isNew
-      ? `commit of run "${rows.runId}" refused: it is a first commit, but the run already exists (a stale or concurrent commit of the same run).`
-      : `commit of run "${rows.runId}" refused: it continues the history after event #${rows.previousLastSeq}` +
-        `${rows.previousStatus === undefined ? '' : ` from status "${rows.previousStatus}"`}, but the stored run does not end there ` +
-        '(a stale or concurrent commit of the same run).',
-  );
 }
