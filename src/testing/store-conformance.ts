@@ -6,6 +6,8 @@ import { scheduleStoreCases } from './schedule-store-conformance.ts';
 import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
 import { visibilityConformanceCases } from './store-conformance-visibility.ts';
 import { shardConformanceCases } from './store-conformance-shards.ts';
+import { lifecycleConformanceCases } from './store-conformance-lifecycle.ts';
+import { valueRangeConformanceCases } from './store-conformance-value-ranges.ts';
 import type { SuiteFunctions } from './suite-functions.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
@@ -248,41 +250,13 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       expect((await store.listRuns({ namespace: 'default', limit: 1000 })).runs).toHaveLength(count);
     }));
 
-    it('keeps everything committed across close and reopen', withStore(async (store, fixture) => {
-      if (!fixture.reopen) return; // the factory cannot restart this backend
-      const run = await startRun(store, fixtureRun('r-1', { workflowId: 'orders/7', idempotencyKey: 'idem-7' }), 2, {
-        timers: { put: [timer('r-1', 'w', T0 + 5)] }, tasks: { put: [task('r-1', 'charge')] },
-      });
-      const done = await appendRun(store, run, 1, { status: 'completed', run: { closedAt: T0 + 9, output: { ok: true } } });
-      const reopened = await fixture.reopen();
-      expect(await reopened.getRun('r-1')).toEqual(done);
-      expect(await reopened.readHistory('r-1')).toEqual(fixtureEvents(1, 3, done));
-      expect(await reopened.getCurrentRunId('default', 'orders/7')).toBe('r-1');
-      expect(await reopened.findRunByIdempotencyKey('default', 'idem-7')).toBe('r-1');
-      expect(await reopened.nextTimer()).toEqual(timer('r-1', 'w', T0 + 5));
-      expect(await reopened.listTasks()).toEqual([task('r-1', 'charge')]);
-      expect((await reopened.listRuns({ namespace: 'default', status: 'completed' })).runs).toEqual([summary(done)]);
-      await appendRun(reopened, done, 1);
-      expect((await reopened.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
-    }));
-
-    it('refuses every call after close with STORE_CLOSED, and closes twice harmlessly', withStore(async (store) => {
-      await startRun(store, fixtureRun('r-1'));
-      await store.close();
-      await store.close();
-      const closed = { code: 'STORE_CLOSED' };
-      await expect(store.getRun('r-1')).rejects.toMatchObject(closed);
-      await expect(store.readHistory('r-1')).rejects.toMatchObject(closed);
-      await expect(store.listRuns({ namespace: 'default' })).rejects.toMatchObject(closed);
-      await expect(store.nextTimer()).rejects.toMatchObject(closed);
-      await expect(startRun(store, fixtureRun('r-2'))).rejects.toMatchObject(closed);
-    }));
-
+    lifecycleConformanceCases(withStore, functions);
     namespaceConformanceCases(withStore, functions);
     scheduleStoreCases(factory, withStore, functions);
     searchAttributeConformanceCases(withStore, functions);
     visibilityConformanceCases(withStore, functions);
     shardConformanceCases(withStore, functions);
+    valueRangeConformanceCases(withStore, functions);
   });
 }
 
