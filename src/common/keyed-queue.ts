@@ -2,7 +2,7 @@
  * Jobs run one at a time per key, in the order given; jobs of different keys run concurrently.
  * A failed job does not stop the ones queued behind it. The one way Perdure serialises work per
  * thing: a workflow id's starts (RunStarter), a closed run's outbox removals (Outbox), each run's
- * commits in both stores, each schedule's work (ScheduleService).
+ * commits and deletes in every store (CheckedStore), each schedule's work (ScheduleService).
  *
  * @example
  * const queue = new KeyedQueue();
