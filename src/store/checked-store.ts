@@ -1,4 +1,4 @@
-import { HistoryCorruptedError, InvalidArgumentError, ShardOwnershipLostError, StoreClosedError } from '../common/errors.ts';
+import { CommitConflictError, HistoryCorruptedError, InvalidArgumentError, ShardOwnershipLostError, StoreClosedError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
 import { KeyedQueue } from '../common/keyed-queue.ts';
 import type { RunRecord } from '../common/run-model.ts';
@@ -18,6 +18,13 @@ export interface StoredEvent {
 }
 
 /**
+ * What a backend's `_commit` answers: 'written' once durable; 'stale' (nothing written) when the
+ * commit does not continue the run as stored — another `previousLastSeq` or `previousStatus`
+ * than the stored run's, or a first commit of a run that exists.
+ */
+export type CommitOutcome = 'written' | 'stale';
+
+/**
  * The checks every backend owes the `Store` contract, written once (after abstract-level: public
  * methods check, `_` methods implement). A backend extends this class and implements the `_`
  * methods only; it never sees a call on a closed store, a malformed commit, a commit for a shard
@@ -31,13 +38,14 @@ export interface StoredEvent {
  *
  * Invariant: a run's `_commit` and `_deleteRun` calls run one after another, in the order they
  * were accepted, so a backend's check of the stored history against `previousLastSeq` is exact
- * (two commits of one run can never both pass it). A commit that fails that check rejects with
- * `staleCommit()` (stale-commit.ts, COMMIT_CONFLICT).
+ * (two commits of one run can never both pass it). A commit that fails that check is answered
+ * 'stale' by the backend, and the base rejects it with COMMIT_CONFLICT: a conflict between two
+ * writers of one run, never INVALID_ARGUMENT (the commit was well formed, only overtaken).
  *
  * @example
  * class MemoryStore extends CheckedStore {
  *   protected async _open() {}
- *   protected async _commit(commit: RunCommit) { … }
+ *   protected async _commit(commit: RunCommit): Promise<CommitOutcome> { … }
  *   // … the other `_` methods
  * }
  */
@@ -57,8 +65,8 @@ export abstract class CheckedStore implements Store {
   /** Called once every accepted commit and delete has finished: flush, then release everything. */
   protected abstract _close(): Promise<void>;
   protected abstract _shards(): ShardOwnership;
-  /** Writes a checked commit, or rejects with `staleCommit()` when it does not continue the stored run. */
-  protected abstract _commit(commit: RunCommit): Promise<void>;
+  /** Writes a checked commit atomically, or answers 'stale' (writing nothing) when it does not continue the stored run. */
+  protected abstract _commit(commit: RunCommit): Promise<CommitOutcome>;
   protected abstract _getRun(runId: string): Promise<RunRecord | undefined>;
   protected abstract _getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined>;
   protected abstract _findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined>;
@@ -158,10 +166,10 @@ export abstract class CheckedStore implements Store {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.runOrder.run(commit.run.runId, () => {
+    return this.runOrder.run(commit.run.runId, async () => {
       // Not requireOpen(): close() waits for commits already accepted, with `closing` set.
       if (!this.isOpen) throw new StoreClosedError();
-      return this._commit(commit);
+      if ((await this._commit(commit)) === 'stale') throw staleCommit(commit);
     });
   }
 
@@ -306,4 +314,11 @@ export abstract class CheckedStore implements Store {
     this.requireOpen();
     return this._listSchedules(query ?? {});
   }
+}
+
+/** Where a refused commit meant to continue its run from, so the message shows which writer was late. */
+function staleCommit({ run, previousLastSeq, previousStatus }: RunCommit): CommitConflictError {
+  if (previousLastSeq === 0) return new CommitConflictError(run.runId, 'it is a first commit, but the run already exists');
+  const from = previousStatus === undefined ? '' : ` from status "${previousStatus}"`;
+  return new CommitConflictError(run.runId, `it continues the run after event #${previousLastSeq}${from}, but the stored run does not end there`);
 }

@@ -7,8 +7,7 @@ import { CLOSED_STATUSES } from '../common/history.ts';
 import { sameSearchAttributes } from '../common/search-attributes.ts';
 import { seal } from './checksum.ts';
 import { corrupted, isCorruption, isLockedError, mapCorruption, messageOf } from './level-errors.ts';
-import { staleCommit } from './stale-commit.ts';
-import { CheckedStore, type StoredEvent } from './checked-store.ts';
+import { CheckedStore, type CommitOutcome, type StoredEvent } from './checked-store.ts';
 import { decodeRunRecord, encodeRunRecord } from './run-record.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
@@ -240,7 +239,7 @@ export class LevelStore extends CheckedStore {
   // ── implementation ──
 
   /** Checks the commit against the stored history, then writes it as one atomic part of a batch. */
-  protected async _commit(commit: RunCommit): Promise<void> {
+  protected async _commit(commit: RunCommit): Promise<CommitOutcome> {
     const { db } = this;
     const committer = this.committer!;
     const { run, previousLastSeq } = commit;
@@ -249,11 +248,13 @@ export class LevelStore extends CheckedStore {
     if (known) {
       // The hot path: this process wrote the run's last commit, so it knows where it ends.
       if (known.lastSeq !== previousLastSeq || (commit.previousStatus !== undefined && known.status !== commit.previousStatus)) {
-        throw staleCommit(run.runId, commit);
+        return 'stale';
       }
       listed = known.summary;
     } else if (previousLastSeq > 0) {
-      listed = await this.checkAgainstStored(db, commit);
+      const stored = await this.checkAgainstStored(db, commit);
+      if (stored === 'stale') return 'stale';
+      listed = stored;
     }
     const operations = this.operationsOf(commit, listed);
     // A first commit of a run this process has not seen is not probed: run ids are new UUIDs
@@ -270,21 +271,23 @@ export class LevelStore extends CheckedStore {
       const summary: ListedRun = { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId, searchAttributes: run.searchAttributes };
       this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary });
     }
+    return 'written';
   }
 
   /**
    * The cold path: a run this process has not written yet is checked against what is stored.
    * Answers where the run is listed now, read from what is stored (not from the caller): the
-   * listing entries move when the status or the search attributes change.
+   * listing entries move when the status or the search attributes change; 'stale' when the
+   * stored run does not end where the commit continues it.
    */
-  private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined> {
+  private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined | 'stale'> {
     const { run, previousLastSeq } = commit;
     const probe = [keys.hist(run.runId, previousLastSeq + 1), keys.hist(run.runId, previousLastSeq)];
     const [nextExists, lastExists = true] = await this.read(`the history of run "${run.runId}"`, () => db.hasMany(probe));
-    if (nextExists || !lastExists) throw staleCommit(run.runId, commit);
+    if (nextExists || !lastExists) return 'stale';
     const bytes = await this.read(`the record of run "${run.runId}"`, () => db.get(keys.run(run.runId)));
     const stored = bytes && decodeRunRecord(bytes, run.runId);
-    if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) throw staleCommit(run.runId, commit);
+    if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) return 'stale';
     return stored || undefined;
   }
 

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { InvalidArgumentError, StoreFailedError } from '../../common/errors.ts';
-import { CheckedStore, type StoredEvent } from '../checked-store.ts';
+import { CheckedStore, type CommitOutcome, type StoredEvent } from '../checked-store.ts';
 import { pageLimit } from '../level-listing.ts';
 import { shardOf } from '../shard-hash.ts';
 import type { ClosedRunRef, CountRunsResult, ListRunsPage, ListRunsQuery, ListSchedulesPage, ListSchedulesQuery, NamespaceRecord, RunCommit, ScheduleRecord, TaskEntry, TimerEntry } from '../store.ts';
@@ -96,7 +96,7 @@ export class PostgresStore extends CheckedStore {
     await context.pool.end();
   }
 
-  protected _commit(commit: RunCommit): Promise<void> {
+  protected _commit(commit: RunCommit): Promise<CommitOutcome> {
     return this.committer!.submit(commitRows(commit, this.requireContext().shardCount));
   }
 
