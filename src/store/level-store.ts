@@ -52,7 +52,9 @@ const DEFAULT_RECENT_RUNS = 10_000;
 
 /**
  * The embedded LevelDB store: one process per data directory, group-committed batches.
- * Key layout: see `keys.ts`. History events carry a CRC-32 checked on every read.
+ * Key layout: see `keys.ts`. History events carry a CRC-32 checked on every read. The checks
+ * every call owes the Store contract (open, commit shape, shard, run order) are CheckedStore's;
+ * this class reads and writes.
  *
  * @example
  * const store = new LevelStore({ directory: './data' })

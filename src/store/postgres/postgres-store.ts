@@ -32,7 +32,8 @@ const MAX_COMMITS_IN_FLIGHT = 4;
  * The PostgreSQL store: the same `Store` as LevelDB's, on a database several servers will share
  * (docs/cluster.md). It creates and migrates its schema on open, takes every shard for this node
  * (fencing any earlier holder), and group-commits the runs' commits as multi-row transactions.
- * History events carry their CRC-32, checked on every read.
+ * History events carry their CRC-32, checked on every read. The checks every call owes the Store
+ * contract (open, commit shape, shard and epoch, run order) are CheckedStore's.
  *
  * @example
  * const store = new PostgresStore({ url: 'postgres://perdure@db/perdure', poolSize: 20 })
