@@ -21,6 +21,7 @@ import { PerdureError } from '../common/errors.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import { machineCommands } from './machine-commands.ts';
 import { namespaceCommands } from './namespace-commands.ts';
+import { clusterCommands } from './cluster-commands.ts';
 import { replayCommand } from './replay-command.ts';
 import { scheduleCommands } from './schedule-commands.ts';
 import { serverCommand } from './server-command.ts';
@@ -41,6 +42,7 @@ function buildProgram(): Command {
     .addCommand(workflowCommands())
     .addCommand(namespaceCommands())
     .addCommand(scheduleCommands())
+    .addCommand(clusterCommands())
     .addCommand(machineCommands())
     .addCommand(replayCommand());
   const configure = (command: Command) => {

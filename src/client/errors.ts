@@ -6,22 +6,8 @@ import {
 } from '../common/errors.ts';
 import { ScheduleAlreadyExistsError, ScheduleNotFoundError } from '../common/errors.ts';
 
-/**
- * The connection to the server dropped (or could not be made) while a request waited. The
- * client reconnects by itself, so the error is `retryable`. When `sent` is true the request had
- * reached the wire and its outcome is unknown: reads are safe to repeat; repeat a start with the
- * same `idempotencyKey` to get the same run back.
- *
- * @example
- * try { await handle.signal({ type: 'APPROVE', approver: 'ann' }) }
- * catch (e) { if (e instanceof ConnectionLostError) … retry once the client is back … }
- */
-export class ConnectionLostError extends PerdureError {
-  readonly retryable = true;
-  constructor(message: string, readonly sent: boolean) {
-    super('CONNECTION_LOST', message);
-  }
-}
+/** Lives beside the shared socket that raises it; the client's entry point exports it from here. */
+export { ConnectionLostError } from '../sdk-socket/connection-lost.ts';
 
 /** Error classes a server code is rebuilt as, so `instanceof` works on the client as on the server. */
 const CLASS_OF: Partial<Record<ErrorCode, abstract new (...args: never[]) => PerdureError>> = {

@@ -195,6 +195,17 @@ export class CommitConflictError extends PerdureError {
   }
 }
 
+/** The execution's shard is held by another node, or by none for now (a hand-over). Retryable. */
+export class ShardNotHeldError extends PerdureError {
+  constructor(readonly shard: number, readonly owner?: { nodeId: string; address?: string }) {
+    super(
+      'SHARD_NOT_HELD',
+      `shard ${shard} is not held by this server (${owner ? `node "${owner.nodeId}"${owner.address ? ` at ${owner.address}` : ''} holds it` : 'it is being handed over'}): ` +
+        'retry; the cluster routes the call to its owner.',
+    );
+  }
+}
+
 export class StoreClosedError extends PerdureError {
   constructor() {
     super('STORE_CLOSED', 'the store is not open.');

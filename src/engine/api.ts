@@ -21,6 +21,8 @@ export interface EngineObserver {
   committed(events: readonly HistoryEvent[], run: { namespace: string; type: string }): void;
   /** A machine step was stopped (a limit broken) or threw, and was not committed: for the log. */
   stepStopped?(error: MachineStepError): void;
+  /** Taking or dropping a shard failed (its tasks or timers could not be read): for the log. */
+  shardFailed?(error: unknown): void;
   /** A run's history reached `historyLimits.warnEvents` events. */
   historyWarning?(run: { namespace: string; workflowId: string; runId: string; type: string; lastSeq: number; historyBytes?: number }): void;
   /**

@@ -8,20 +8,16 @@ import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
 import { ActivityDispatcher } from './runtime/activity-dispatcher.ts';
 import { systemClock, type Clock } from '../common/clock.ts';
-import { ExecutionCache } from './runtime/execution-cache.ts';
+import { KeyedQueue } from '../common/keyed-queue.ts';
 import type { Execution, QueryResult } from './runtime/execution.ts';
-import type { Decision } from './core/decide.ts';
 import { LocalActivityRunner } from './runtime/local-activities.ts';
 import { WorkflowRegistry } from './core/registry.ts';
-import { TaskRouter } from './runtime/task-router.ts';
-import { TimerService } from './runtime/timer-service.ts';
+import { completionHost, definitionOfTask, TaskRouter } from './runtime/task-router.ts';
 import { planReset } from './core/reset.ts';
-import { actOnCommit } from './runtime/commit-effects.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './core/validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './core/history-limits.ts';
-import { Outbox } from './runtime/outbox.ts';
-import { RunStarter } from './runtime/run-starter.ts';
-import { RunLookup } from './runtime/run-lookup.ts';
+import { ShardRuntimes } from './runtime/shard-runtimes.ts';
+import type { ShardRuntime } from './runtime/shard-runtime.ts';
 import { migrateRuns, type MigrateOptions } from './runtime/migration.ts';
 
 export type { MigrateOptions };
@@ -86,20 +82,25 @@ export class Engine implements WorkerConnection, ExecutionService {
   /** Deletes closed executions past their namespace's retention; `sweepNow()` for scripts and tests. */
   readonly retention: RetentionSweeper;
   private readonly dispatcher: ActivityDispatcher;
-  private readonly executions: ExecutionCache;
-  private readonly router: TaskRouter;
-  private readonly timers: TimerService;
   private readonly local: LocalActivityRunner;
-  private readonly outbox: Outbox;
-  private readonly historyLimits: HistoryLimits;
+  /** The runtime of each shard this node holds (on LevelDB: the one shard, always). */
+  private readonly shards: ShardRuntimes;
   private readonly maxPayloadBytes: number;
-  private readonly starter: RunStarter;
-  private readonly runs: RunLookup;
-  private readonly observer?: EngineObserver;
+  private readonly migrations = new KeyedQueue();
   private evictTimer?: ReturnType<typeof setInterval>;
   private readonly evictEveryMs: number;
   private stopped = false;
 
+  /**
+   * Builds the runtime in dependency order. One edge runs back, through the map of shard
+   * runtimes, which is filled after the parts that read it:
+   *
+   * ```
+   * shard runtimes ──commit effects──▶ dispatcher ──tasks──▶ workers
+   *       ▲                                │
+   *       └──────── completionHost ◀───────┘  (reports find their shard runtime by the token's shard)
+   * ```
+   */
   private constructor(readonly store: Store, options: EngineOptions, readonly clock: Clock) {
     this.registry = new WorkflowRegistry(options.workflows);
     this.namespaces = new NamespaceRegistry(store, clock);
@@ -107,31 +108,16 @@ export class Engine implements WorkerConnection, ExecutionService {
     const idleEvictMs = options.idleEvictMs ?? 60_000;
     // A sweep less often than the idle delay would keep executions in memory up to 5 s past it.
     this.evictEveryMs = options.evictEveryMs ?? Math.min(5_000, idleEvictMs);
-    this.observer = options.observer;
-    this.router = new TaskRouter(() => this.executions);
-    this.dispatcher = new ActivityDispatcher(this.router.dispatchHost(clock), options.workerLostGraceMs);
-    this.local = new LocalActivityRunner(this.dispatcher, async (runId) => (await this.executions.load(runId))?.definition);
-    this.historyLimits = { ...DEFAULT_HISTORY_LIMITS, ...options.historyLimits };
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    const stepLimits = resolveStepLimits(options.stepLimits);
-    this.timers = new TimerService(store, clock, async (entry) => {
-      if (entry.kind === 'outbox') return this.outbox.fire(entry);
-      const execution = await this.executions.load(entry.runId);
-      if (!execution) throw new PerdureError('INTERNAL', `run ${entry.runId} cannot take its timer now (not loaded: blocked, or gone): the timer is tried again.`);
-      await execution.timerFired(entry.id);
-    });
-    this.executions = new ExecutionCache(store, this.registry, clock, {
-      historyLimits: this.historyLimits, maxPayloadBytes: this.maxPayloadBytes, stepLimits,
-      stepStopped: (error) => this.observer?.stepStopped?.(error),
-      afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision?.sideEffects ?? []),
-    }, idleEvictMs);
-    this.starter = new RunStarter(store, this.executions, this.registry, clock);
-    this.runs = new RunLookup(store, this.executions, this.namespaces, (runId, closedAt) => this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: closedAt }));
-    this.outbox = new Outbox(store, this.executions, {
-      startChild: (parent, child) => this.starter.startChild(parent, child),
-      continueAsNew: (from, item) => this.starter.startContinued(from, item),
-    });
-    this.router.attach(this.dispatcher, this.local);
+    const executionsOf = (shard: number) => this.shards.get(shard)?.executions;
+    this.dispatcher = new ActivityDispatcher(completionHost(clock, executionsOf), options.workerLostGraceMs);
+    this.local = new LocalActivityRunner(this.dispatcher, (task) => definitionOfTask(executionsOf, task));
+    const router = new TaskRouter(this.dispatcher, this.local);
+    this.shards = new ShardRuntimes(store.shards(), {
+      store, registry: this.registry, namespaces: this.namespaces, clock, dispatcher: this.dispatcher, router, observer: options.observer,
+      historyLimits: { ...DEFAULT_HISTORY_LIMITS, ...options.historyLimits }, maxPayloadBytes: this.maxPayloadBytes,
+      stepLimits: resolveStepLimits(options.stepLimits), idleEvictMs,
+    }, (error) => options.observer?.shardFailed?.(error));
   }
 
   /** Opens the store, re-dispatches outstanding activity tasks and arms durable timers. */
@@ -161,7 +147,7 @@ export class Engine implements WorkerConnection, ExecutionService {
   async start(type: string, options: StartOptions = {}): Promise<StartedRun> {
     const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
-    return this.starter.start(definition, namespace, workflowId, options);
+    return this.shards.of(namespace, workflowId).starter.start(definition, namespace, workflowId, options);
   }
 
   /**
@@ -183,7 +169,7 @@ export class Engine implements WorkerConnection, ExecutionService {
     const event = this.validEvent(options.event);
     const { namespace, workflowId } = this.startTarget(options);
     const definition = this.registry.latest(type);
-    return this.starter.start(definition, namespace, workflowId, options, event);
+    return this.shards.of(namespace, workflowId).starter.start(definition, namespace, workflowId, options, event);
   }
 
   /** Sends an event to the machine. History records it even when the current state ignores it. */
@@ -216,8 +202,9 @@ export class Engine implements WorkerConnection, ExecutionService {
    */
   async reset(ref: ExecutionRef, options: { eventSeq: number; reason?: string }): Promise<{ runId: string }> {
     this.assertRunning();
-    const runId = await this.runIdOf(ref);
-    const from = (await this.executions.record(runId))!;
+    const shard = this.shardOf(ref);
+    const runId = await shard.runs.runIdOf(ref);
+    const from = (await shard.executions.record(runId))!;
     const definition = this.registry.get(from.type, from.version);
     if (!definition) throw new VersionMissingError(from.workflowId, from.type, from.version);
     const history = await this.store.readHistory(runId);
@@ -231,24 +218,22 @@ export class Engine implements WorkerConnection, ExecutionService {
     // Terminate first: two open runs of one workflow id must never exist. A crash between the
     // two commits leaves the old run terminated and no new one: nothing half-applied. Both run
     // in the workflow id's start queue, so no start can come between them.
-    await this.starter.serialised(from.namespace, from.workflowId, async () => {
+    await shard.starter.serialised(from.namespace, from.workflowId, async () => {
       // The plan was made from `from`: a start that got in first would make it stale.
-      if ((await this.runIdOf(ref)) !== from.runId) {
-        throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await this.runIdOf(ref));
+      if ((await shard.runs.runIdOf(ref)) !== from.runId) {
+        throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await shard.runs.runIdOf(ref));
       }
-      if (!CLOSED_STATUSES.has(from.status)) await (await this.open(ref)).terminate(`${reason} (new run ${newRunId})`);
+      if (!CLOSED_STATUSES.has(from.status)) await (await shard.runs.open(ref)).terminate(`${reason} (new run ${newRunId})`);
       // Close the old run's children now, not later through the outbox: the new run starts its
       // children again under the same workflow ids, which must be free by then.
-      await this.outbox.drainCloseChild(from.runId);
-      await this.store.commit(plan.commit);
+      await shard.outbox.drainCloseChild(from.runId);
+      // The new run is made by its own execution, as every commit of a run is (run-actor.ts).
+      await shard.executions.createFrom(plan.commit, definition);
     });
-    const execution = await this.executions.load(newRunId);
-    if (execution) {
-      this.router.dispatchPending(execution, Object.keys(execution.run.activities));
-      for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
-      // Children pending at the reset point are started again (their start is an outbox item).
-      for (const item of Object.values(execution.run.outbox ?? {})) this.timers.notify(item.dueAt);
-    }
+    const execution = await shard.executions.load(newRunId);
+    // Its activities are dispatched, its timers armed, and children pending at the reset point
+    // started again (their start is an outbox item).
+    if (execution) shard.arm(execution);
     return { runId: newRunId };
   }
 
@@ -266,21 +251,23 @@ export class Engine implements WorkerConnection, ExecutionService {
     this.assertRunning();
     const namespace = validateId(options.namespace ?? DEFAULT_NAMESPACE, 'namespace');
     this.namespaces.require(namespace);
-    return migrateRuns({ store: this.store, registry: this.registry, executions: this.executions, starter: this.starter }, namespace, options);
+    const executionsOf = (ns: string, workflowId: string) => this.shards.get(this.store.shards().shardOf(ns, workflowId))?.executions;
+    return migrateRuns({ store: this.store, registry: this.registry, executionsOf, queue: this.migrations }, namespace, options);
   }
 
 
   async query(ref: ExecutionRef): Promise<QueryResult> {
-    const runId = await this.runIdOf(ref);
-    const execution = (await this.executions.load(runId)) ?? (await this.executions.readOnly(runId));
+    const { executions, runs } = this.shardOf(ref);
+    const runId = await runs.runIdOf(ref);
+    const execution = (await executions.load(runId)) ?? (await executions.readOnly(runId));
     if (execution) return execution.query();
-    const run = (await this.executions.record(runId))!;
+    const run = (await executions.record(runId))!;
     return { status: run.status, value: null, context: null, tags: [], accepts: [] };
   }
 
   async describe(ref: ExecutionRef): Promise<ExecutionDescription> {
-    const runId = await this.runIdOf(ref);
-    const run = (await this.executions.record(runId))!;
+    const { executions, runs } = this.shardOf(ref);
+    const run = (await executions.record(await runs.runIdOf(ref)))!;
     return describeRun(run);
   }
 
@@ -291,18 +278,20 @@ export class Engine implements WorkerConnection, ExecutionService {
   async result(ref: ExecutionRef, options: { timeoutMs?: number } = {}): Promise<ExecutionResult> {
     const deadline = options.timeoutMs === undefined ? undefined : this.clock.now() + options.timeoutMs;
     const timeout = () => new TimeoutError(`execution "${ref.workflowId}" did not close within ${options.timeoutMs} ms`);
-    for (let runId = await this.runIdOf(ref); ;) {
-      const run = await this.executions.record(runId);
+    // Every run of a chain has the same workflow id, so the same shard.
+    const { executions, runs } = this.shardOf(ref);
+    for (let runId = await runs.runIdOf(ref); ;) {
+      const run = await executions.record(runId);
       let result: ExecutionResult;
       if (run && CLOSED_STATUSES.has(run.status)) result = resultOf(run);
-      else result = await this.executions.waitForClose(runId, deadline === undefined ? undefined : Math.max(0, deadline - this.clock.now()), timeout);
+      else result = await executions.waitForClose(runId, deadline === undefined ? undefined : Math.max(0, deadline - this.clock.now()), timeout);
       if (result.status !== 'continuedAsNew' || !result.continuedAs) return result;
       runId = result.continuedAs;
     }
   }
 
   async history(ref: ExecutionRef): Promise<HistoryEvent[]> {
-    return this.store.readHistory(await this.runIdOf(ref));
+    return this.store.readHistory(await this.shardOf(ref).runs.runIdOf(ref));
   }
 
   /**
@@ -364,39 +353,18 @@ export class Engine implements WorkerConnection, ExecutionService {
     this.stopped = true;
     if (this.evictTimer) clearInterval(this.evictTimer);
     await this.retention.stop();
-    this.timers.stop();
     this.local.close();
+    await this.shards.stop();
     this.dispatcher.stop();
-    await this.executions.drain();
     await this.store.close();
   }
 
   private async recover(): Promise<void> {
-    const tasks = await this.store.listTasks();
-    const byRun = new Map<string, number>();
-    for (const task of tasks) byRun.set(task.runId, (byRun.get(task.runId) ?? 0) + 1);
-    for (const runId of byRun.keys()) {
-      let execution: Execution | undefined;
-      try {
-        execution = await this.executions.load(runId);
-      } catch (error) {
-        // One damaged run must not keep the server from starting: it reports itself as damaged
-        // (RUN_CORRUPTED, HISTORY_CORRUPTED) whenever it is read, and the others run.
-        if (isDamagedRun(error)) continue;
-        throw error;
-      }
-      if (execution) this.router.dispatchPending(execution, Object.keys(execution.run.activities));
-    }
-    this.timers.start();
-    this.evictTimer = setInterval(() => this.executions.evictIdle(), this.evictEveryMs);
+    await this.shards.start();
+    this.evictTimer = setInterval(() => {
+      for (const shard of this.shards.all()) shard.evictIdle();
+    }, this.evictEveryMs);
     this.evictTimer.unref();
-  }
-
-  private afterCommit(execution: Execution, events: HistoryEvent[], sideEffects: Decision['sideEffects']): void {
-    actOnCommit(execution, events, sideEffects, {
-      dispatcher: this.dispatcher, router: this.router, timers: this.timers, executions: this.executions, observer: this.observer,
-      historyLimits: this.historyLimits,
-    });
   }
 
   private validEvent(event: unknown): MachineEvent {
@@ -415,18 +383,17 @@ export class Engine implements WorkerConnection, ExecutionService {
     return { namespace, workflowId };
   }
 
-  private open(ref: ExecutionRef): Promise<Execution> {
-    this.assertRunning();
-    return this.runs.open(ref);
-  }
-
   private onOpenRun<T>(ref: ExecutionRef, call: (execution: Execution) => Promise<T>): Promise<T> {
-    this.assertRunning();
-    return this.runs.onOpenRun(ref, call);
+    return this.shardOf(ref).runs.onOpenRun(ref, call);
   }
 
-  private runIdOf(ref: ExecutionRef): Promise<string> {
-    return this.runs.runIdOf(ref);
+  /** The runtime of the shard `ref`'s workflow id is in; its ids are checked here, once. */
+  private shardOf(ref: ExecutionRef): ShardRuntime {
+    this.assertRunning();
+    if (typeof ref !== 'object' || ref === null) throw new InvalidArgumentError('pass an execution as { workflowId, runId? }');
+    const namespace = validateId(ref.namespace ?? DEFAULT_NAMESPACE, 'namespace');
+    this.namespaces.require(namespace);
+    return this.shards.of(namespace, validateId(ref.workflowId, 'workflowId'));
   }
 
   private assertRunning(): void {
@@ -435,8 +402,3 @@ export class Engine implements WorkerConnection, ExecutionService {
 }
 
 export { PerdureError };
-
-function isDamagedRun(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'RUN_CORRUPTED' || code === 'HISTORY_CORRUPTED';
-}

@@ -12,12 +12,16 @@ import type { Authenticator, TokenGrant } from './auth.ts';
 import type { ClientOps } from './client-ops.ts';
 import type { Metrics } from './metrics.ts';
 import { registerScheduleRoutes } from './schedule-routes.ts';
+import { registerClusterRoutes } from './cluster-routes.ts';
+import type { ShardOwnership } from '../store/shard-ownership.ts';
 
 export interface HttpApiDeps {
   engine: ExecutionService;
   ops: ClientOps;
   auth: Authenticator;
   metrics: Metrics;
+  /** Shard ownership, for GET /cluster (absent: the route is not served). */
+  cluster?: ShardOwnership;
 }
 
 /** Where the JSON API lives. */
@@ -70,6 +74,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   STORE_CLOSED: 503,
   STORE_SCHEMA_TOO_NEW: 503,
   SHARD_OWNERSHIP_LOST: 503,
+  SHARD_NOT_HELD: 503,
   CONNECTION_LOST: 503,
   INVALID_DEFINITION: 500,
   HISTORY_CORRUPTED: 500,
@@ -291,6 +296,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       return ops.call(DEFAULT_NAMESPACE, 'updateNamespace', { ...body, name: request.params.ns }, grants.get(request));
     });
     registerScheduleRoutes(api, call, API_PREFIX);
+    if (deps.cluster) registerClusterRoutes(api, { cluster: deps.cluster, auth });
 
     api.get('/workflow-types', async (request) => {
       const grant = grants.get(request);

@@ -21,6 +21,8 @@ import { workerPeer } from '../hub/worker-peer.ts';
 import { WS_PATH, WsHub } from '../hub/ws-hub.ts';
 import { registerUi } from '../hub/web-ui/serve.ts';
 import { serverStore, type ServerStoreOption } from './server-store.ts';
+import { ClusterService } from '../cluster/cluster-service.ts';
+import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -73,6 +75,11 @@ export interface ServerOptions {
   store?: ServerStoreOption;
   /** The retention sweep (interval, batch size); its reports are logged. See docs/namespaces.md. */
   retention?: RetentionOptions;
+  /**
+   * The token this node presents to the other nodes of a cluster when it forwards a call (one of
+   * `tokens`, with every namespace). Needed only when tokens are required.
+   */
+  clusterToken?: string;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -149,7 +156,14 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     await engine.stop();
     throw error;
   }
-  const ops = new ClientOps(engine, auth, schedules);
+  // Every node serves the whole cluster: calls on executions of shards another node holds are
+  // forwarded there (on LevelDB, one node holds the one shard, and nothing is ever forwarded).
+  const ownership = engine.store.shards();
+  const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
+  const service = new ClusterService(engine, ownership, peers);
+  const ops = new ClientOps(service, auth, schedules);
+  // A call another node forwarded runs here or fails here: it is never forwarded again.
+  const forwardedOps = new ClientOps(engine, auth, schedules);
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a
@@ -158,8 +172,8 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     http: { headersTimeout, requestTimeout: 0, connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(headersTimeout / 4))) },
     ...(options.logRequests === false ? { logController: new LogController({ disableRequestLogging: true }) } : {}),
   });
-  registerHttpApi(app, { engine, ops, auth, metrics });
-  registerUi(app, { engine, auth }); // after the API: its fallback must not shadow /api
+  registerHttpApi(app, { engine: service, ops, auth, metrics, cluster: ownership });
+  registerUi(app, { engine: service, auth }); // after the API: its fallback must not shadow /api
 
   const hub = new WsHub({
     authenticate: (header) => auth.authenticate(header),
@@ -174,7 +188,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     },
     makeRole: (context) => context.hello.role === 'worker'
       ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d))
-      : clientPeer(context, ops, (d) => metrics.clientsConnected.inc(d)),
+      : clientPeer(context, context.hello.identity?.startsWith(NODE_IDENTITY_PREFIX) ? forwardedOps : ops, (d) => metrics.clientsConnected.inc(d)),
   });
   hub.attach(app.server);
 
@@ -200,6 +214,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       closing ??= (async () => {
         await hub.close();
         await app.close();
+        await peers.close();
         await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
         stopObservingBatches(); // a store given to this server may outlive it

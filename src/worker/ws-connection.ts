@@ -1,15 +1,15 @@
-import { WsSession, type ReportBody, type SessionHost } from './ws-session.ts';
 import { hostname } from 'node:os';
 import { webSocketUrl } from '../common/address.ts';
 import { encode } from '../common/codec.ts';
-import { encodeSendable } from './sendable-frame.ts';
 import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { ApplicationFailure, toFailureInfo } from '../common/failures.ts';
 import { WIRE_LIMITS } from '../common/wire.ts';
 import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
-import { Backoff } from './backoff.ts';
-import { errorFromServer, type ErrorFrame, type IncomingFrame } from './server-frames.ts';
-import { WorkerSocket, type SocketEnd } from './worker-socket.ts';
+import { Backoff } from '../sdk-socket/backoff.ts';
+import { SdkSocket } from '../sdk-socket/sdk-socket.ts';
+import { errorFromServer, type AnswerFrame, type PushedFrame } from '../sdk-socket/server-frames.ts';
+import { encodeSendable } from './sendable-frame.ts';
+import { WsSession, type ReportBody, type SessionHost } from './ws-session.ts';
 
 /** Options of a worker's connection to a Perdure server. */
 export interface WsConnectionOptions {
@@ -48,28 +48,21 @@ interface Report {
   body: ReportBody;
   resolve(): void;
   reject(error: Error): void;
-  /** The socket it was last sent on, while waiting for the answer there. */
-  sentOn?: WorkerSocket;
+  /** The connection (SdkSocket generation) it was last sent on, while waiting for the answer there. */
+  sentOn?: number;
   checked: boolean;
   retry?: ReturnType<typeof setTimeout>;
   backoff?: Backoff;
 }
 
-type Pending =
-  | { kind: 'report'; report: Report }
-  | { kind: 'heartbeat'; taskToken: string; resolve(value: { cancelRequested: boolean }): void; reject(error: Error): void }
-  | { kind: 'register'; session: WsSession }
-  | { kind: 'unregister' };
-
-type Phase = 'connecting' | 'open' | 'waiting' | 'closed';
-
 /** Server answers after which a report was not applied and is sent again. */
 const RETRYABLE_REPORT_CODES = new Set(['ENGINE_STOPPED', 'TOO_MANY_REQUESTS', 'STORE_CLOSED', 'STORE_FAILED']);
-const MAX_REQUEST_ID = 2 ** 31 - 1;
 
 /**
  * A `WorkerConnection` over the server's WebSocket (msgpack frames, see `src/common/wire.ts`).
- * It reconnects by itself, so the sessions opened on it outlive any one socket:
+ * The shared SdkSocket (src/sdk-socket) connects, says hello, pings, reconnects and validates
+ * frames; this class adds what is the worker's: sessions, reports, heartbeats. The sessions
+ * opened on it outlive any one socket:
  *
  * ```
  *  worker                                         server
@@ -106,37 +99,40 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
   readonly closed: Promise<void>;
 
   private readonly identity: string;
-  private readonly backoff: Backoff;
-  private readonly connectDeadline: number;
-  private readonly pingIntervalMs: number;
   private readonly maxFrameBytes: number;
-  private phase: Phase = 'connecting';
-  private socket?: WorkerSocket;
-  /** The socket on which a queue was registered (the server takes reports only after that). */
-  private reporterOn?: WorkerSocket;
-  private everConnected = false;
-  private nextId = 1;
-  private readonly requests = new Map<number, Pending>();
+  private readonly socket: SdkSocket;
+  /** The connection (generation) on which a queue was registered (the server takes reports only after that). */
+  private reporterOn?: number;
   private readonly reports = new Set<Report>();
   private readonly sessions = new Map<string, WsSession>();
-  private readonly ready: Promise<void>;
-  private settleReady!: { resolve(): void; reject(error: Error): void };
-  private settleClosed!: { resolve(): void; reject(error: Error): void };
-  private reconnectTimer?: ReturnType<typeof setTimeout>;
+  /** Set by close() or a failure for good: no new session or report. */
+  private isClosed = false;
 
   private constructor(private readonly options: WsConnectionOptions) {
     this.url = webSocketUrl(options.address);
     this.namespace = options.namespace ?? 'default';
     this.identity = (options.identity ?? `${hostname()}:${process.pid}`).slice(0, 200);
-    this.backoff = new Backoff({ initialMs: options.reconnect?.initialDelayMs, maxMs: options.reconnect?.maxDelayMs });
-    this.connectDeadline = Date.now() + (options.connectTimeoutMs ?? 10_000);
-    this.pingIntervalMs = options.pingIntervalMs ?? WIRE_LIMITS.pingIntervalMs;
     this.maxFrameBytes = options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes;
-    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
-    this.closed = new Promise((resolve, reject) => (this.settleClosed = { resolve, reject }));
-    // Whoever awaits these gets the rejection; nobody awaiting them must not crash the process.
-    this.ready.catch(() => {});
-    this.closed.catch(() => {});
+    this.socket = new SdkSocket({
+      url: this.url, role: 'worker', namespace: this.namespace, token: options.token, identity: this.identity,
+      reconnect: { initialDelayMs: options.reconnect?.initialDelayMs, maxDelayMs: options.reconnect?.maxDelayMs },
+      firstConnectWithinMs: options.connectTimeoutMs ?? 10_000, firstConnectOption: 'connectTimeoutMs',
+      pingIntervalMs: options.pingIntervalMs ?? WIRE_LIMITS.pingIntervalMs,
+      // What the server sends is at most a task (input from a client frame of at most the
+      // server's limit) plus heartbeat details: generous, but bounded.
+      maxPayload: Math.max(64 * 1024 * 1024, 4 * this.maxFrameBytes),
+      // A refused token, namespace or version would be refused again: the worker stops and says why.
+      stopOnRefusal: true,
+      onWelcome: ({ sessionId, reconnected }) => this.welcomed(sessionId, reconnected),
+      onFrame: (frame) => this.dispatch(frame),
+      onDisconnect: ({ error, retryInMs }) => {
+        for (const report of this.reports) report.sentOn = undefined;
+        for (const session of this.sessions.values()) session.registeredOn = undefined;
+        options.onEvent?.({ type: 'disconnected', url: this.url, reason: error.message, retryInMs });
+      },
+      onFailed: (error) => this.rejectReports(error),
+    });
+    this.closed = this.socket.closed;
   }
 
   /**
@@ -155,27 +151,26 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
       throw new InvalidArgumentError('token must be a string without line breaks');
     }
     const connection = new WsWorkerConnection(options);
-    connection.open();
-    await connection.ready;
+    await connection.socket.start();
     return connection;
   }
 
   /** Whether a socket is open and welcomed right now. */
   get connected(): boolean {
-    return this.phase === 'open';
+    return this.socket.connected;
   }
 
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
-    if (this.phase === 'closed') throw new PerdureError('CONNECTION_LOST', `the connection to ${this.url} is closed; make a new one`);
+    if (this.isClosed) throw new PerdureError('CONNECTION_LOST', `the connection to ${this.url} is closed; make a new one`);
     if (registration.namespace !== this.namespace) {
       throw new InvalidArgumentError(`this connection is to namespace "${this.namespace}"; a worker of namespace "${registration.namespace}" needs its own connection`);
     }
     const previous = this.sessions.get(registration.taskQueue);
     if (previous && !previous.closed) throw new InvalidArgumentError(`task queue "${registration.taskQueue}" already has a worker on this connection`);
-    if (previous?.registeredOn) this.unregister(previous);
+    if (previous?.registeredOn !== undefined) this.unregister(previous);
     const session = new WsSession(this, registration, handlers);
     this.sessions.set(registration.taskQueue, session);
-    if (this.phase === 'open') this.register(session);
+    if (this.socket.connected) this.register(session);
     return session;
   }
 
@@ -184,125 +179,61 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
    * close after the tasks in flight reported (the Worker's shutdown() does).
    */
   async close(): Promise<void> {
-    if (this.phase === 'closed') return this.closed.catch(() => {});
-    this.phase = 'closed';
-    clearTimeout(this.reconnectTimer);
-    const lost = new PerdureError('CONNECTION_LOST', `the connection to ${this.url} was closed with this report unanswered`);
-    this.settleReady.reject(new PerdureError('CONNECTION_LOST', `the connection to ${this.url} was closed before the server welcomed it`));
-    this.dropRequests(lost);
-    const socket = this.socket;
-    this.socket = undefined;
-    await socket?.close();
-    this.settleClosed.resolve();
+    if (!this.isClosed) this.rejectReports(new PerdureError('CONNECTION_LOST', `the connection to ${this.url} was closed with this report unanswered`));
+    this.isClosed = true;
+    await this.socket.close();
   }
 
   // ── what sessions call ───────────────────────────────────────────────────────────────────
 
   /** @internal Sends a report and keeps it, across reconnects, until the server answers it. */
   report(body: ReportBody): Promise<void> {
-    if (this.phase === 'closed') return Promise.reject(new PerdureError('CONNECTION_LOST', `the connection to ${this.url} is closed`));
+    if (this.isClosed) return Promise.reject(new PerdureError('CONNECTION_LOST', `the connection to ${this.url} is closed`));
     return new Promise<void>((resolve, reject) => {
       const report: Report = { body, resolve, reject, checked: false };
       this.reports.add(report);
-      if (this.phase === 'open') this.sendReport(report);
+      if (this.socket.connected) this.sendReport(report);
     });
   }
 
   /** @internal Best-effort: resolves `{ cancelRequested: false }` when there is no connection. */
   heartbeat(taskToken: string, details: unknown): Promise<{ cancelRequested: boolean }> {
-    if (this.phase !== 'open') return Promise.resolve({ cancelRequested: false });
-    const id = this.newId();
-    const bytes = encodeSendable({ t: 'heartbeat', id, taskToken, details }, this.maxFrameBytes);
-    if (typeof bytes === 'string') return Promise.reject(new InvalidArgumentError(`heartbeat details ${bytes}`));
-    return new Promise((resolve, reject) => {
-      this.requests.set(id, { kind: 'heartbeat', taskToken, resolve, reject });
-      this.sendBytes(bytes);
-    });
+    if (!this.socket.connected) return Promise.resolve({ cancelRequested: false });
+    let answer: Promise<AnswerFrame>;
+    try {
+      answer = this.socket.request((id) => {
+        const bytes = encodeSendable({ t: 'heartbeat', id, taskToken, details }, this.maxFrameBytes);
+        if (typeof bytes === 'string') throw new InvalidArgumentError(`heartbeat details ${bytes}`);
+        return bytes;
+      }, { what: 'a heartbeat' });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return answer.then((frame) => {
+      if (frame.t === 'error') throw errorFromServer(frame.code, frame.message, { taskToken });
+      return { cancelRequested: (frame.value as { cancelRequested?: unknown } | undefined)?.cancelRequested === true };
+    }, () => ({ cancelRequested: false })); // the connection went: a heartbeat is not kept
   }
 
   /** @internal */
   unregister(session: WsSession): void {
-    if (this.phase !== 'open' || session.registeredOn !== this.socket) return;
+    if (!this.socket.connected || session.registeredOn !== this.socket.generation) return;
     session.registeredOn = undefined;
-    const id = this.newId();
-    this.requests.set(id, { kind: 'unregister' });
-    this.send({ t: 'unregister', id, taskQueue: session.registration.taskQueue });
+    const taskQueue = session.registration.taskQueue;
+    this.socket.request((id) => encode({ t: 'unregister', id, taskQueue }), { what: 'unregister' }).catch(() => {});
   }
 
-  // ── connecting ───────────────────────────────────────────────────────────────────────────
+  // ── connections ──────────────────────────────────────────────────────────────────────────
 
-  private open(): void {
-    this.phase = 'connecting';
-    const socket: WorkerSocket = new WorkerSocket({
-      url: this.url, token: this.options.token, namespace: this.namespace, identity: this.identity, pingIntervalMs: this.pingIntervalMs,
-      // What the server sends is at most a task (input from a client frame of at most the
-      // server's limit) plus heartbeat details: generous, but bounded.
-      maxPayload: Math.max(64 * 1024 * 1024, 4 * this.maxFrameBytes),
-    }, {
-      welcomed: (sessionId) => this.socket === socket && this.welcomed(sessionId),
-      frame: (frame) => this.socket === socket && this.dispatch(frame),
-      ended: (end) => {
-        if (this.socket !== socket) return;
-        this.socket = undefined;
-        this.socketEnded(end);
-      },
-    });
-    this.socket = socket;
-  }
-
-  private welcomed(sessionId: string): void {
-    this.phase = 'open';
-    this.backoff.reset();
-    const reconnected = this.everConnected;
-    this.everConnected = true;
+  private welcomed(sessionId: string, reconnected: boolean): void {
     for (const session of this.sessions.values()) if (!session.closed) this.register(session);
     for (const report of this.reports) this.sendReport(report);
-    this.settleReady.resolve();
     this.options.onEvent?.({ type: 'connected', url: this.url, sessionId, reconnected });
   }
 
-  private socketEnded(failure: SocketEnd): void {
-    const dropped = new PerdureError('CONNECTION_LOST', `connection to ${this.url} lost`);
-    for (const report of this.reports) report.sentOn = undefined;
-    for (const session of this.sessions.values()) session.registeredOn = undefined;
-    this.dropRequests(dropped, { keepReports: true });
-    if (this.phase === 'closed') return;
-    if (failure.fatal) {
-      this.failForGood(failure.error);
-      return;
-    }
-    const delay = this.backoff.next();
-    if (!this.everConnected && Date.now() + delay > this.connectDeadline) {
-      this.failForGood(new PerdureError('CONNECTION_LOST',
-        `could not connect to ${this.url} within ${this.options.connectTimeoutMs ?? 10_000} ms (${failure.error.message}). Is the server running there?`));
-      return;
-    }
-    this.phase = 'waiting';
-    this.options.onEvent?.({ type: 'disconnected', url: this.url, reason: failure.error.message, retryInMs: delay });
-    this.reconnectTimer = setTimeout(() => this.open(), delay);
-  }
-
-  /** The server refused this worker (token, namespace, version): no reconnecting. */
-  private failForGood(error: Error): void {
-    this.phase = 'closed';
-    clearTimeout(this.reconnectTimer);
-    this.dropRequests(error);
-    this.settleReady.reject(error);
-    this.settleClosed.reject(error);
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.drop(error, true);
-  }
-
-  /**
-   * Forgets the requests of a socket that is gone: heartbeats answer "no cancel" (best-effort),
-   * reports stay for the next connection unless `keepReports` is false.
-   */
-  private dropRequests(error: Error, options: { keepReports?: boolean } = {}): void {
-    const requests = [...this.requests.values()];
-    this.requests.clear();
-    for (const pending of requests) if (pending.kind === 'heartbeat') pending.resolve({ cancelRequested: false });
-    if (options.keepReports) return;
+  /** Rejects every report still unanswered: the connection is closed, or failed for good. */
+  private rejectReports(error: Error): void {
+    this.isClosed = true;
     for (const report of this.reports) {
       clearTimeout(report.retry);
       report.reject(error);
@@ -312,78 +243,50 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
 
   // ── frames ───────────────────────────────────────────────────────────────────────────────
 
-  private dispatch(frame: Exclude<IncomingFrame, { t: 'welcome' }>): void {
-    switch (frame.t) {
-      case 'task': {
-        const session = this.sessions.get(frame.task.taskQueue);
-        if (!session || frame.task.namespace !== this.namespace) {
-          // Never asked for: hand it back so its slot returns and another worker takes it.
-          void this.report({ t: 'fail', taskToken: frame.task.taskToken, failure: toFailureInfo(ApplicationFailure.create({
-            message: `worker ${this.identity} has no session for task queue "${frame.task.taskQueue}"`, type: 'WorkerMisrouted',
-          })) }).catch(() => {});
-          return;
-        }
-        session.handlers.onTask(frame.task);
+  private dispatch(frame: PushedFrame): void {
+    if (frame.t === 'task') {
+      const session = this.sessions.get(frame.task.taskQueue);
+      if (!session || frame.task.namespace !== this.namespace) {
+        // Never asked for: hand it back so its slot returns and another worker takes it.
+        void this.report({ t: 'fail', taskToken: frame.task.taskToken, failure: toFailureInfo(ApplicationFailure.create({
+          message: `worker ${this.identity} has no session for task queue "${frame.task.taskQueue}"`, type: 'WorkerMisrouted',
+        })) }).catch(() => {});
         return;
       }
-      case 'cancel':
-        // Tokens are unique: only the session running it knows it; the others ignore it.
-        for (const session of this.sessions.values()) session.handlers.onCancel(frame.taskToken, frame.reason);
-        return;
-      case 'ok':
-      case 'error':
-        this.answered(frame);
-        return;
+      session.handlers.onTask(frame.task);
+      return;
     }
+    // Tokens are unique: only the session running it knows it; the others ignore it.
+    for (const session of this.sessions.values()) session.handlers.onCancel(frame.taskToken, frame.reason);
   }
 
-  private answered(frame: { t: 'ok'; id: number; value?: unknown } | ErrorFrame): void {
-    const pending = this.requests.get(frame.id!);
-    if (!pending) return; // an answer to a request of an earlier socket, or a duplicate
-    this.requests.delete(frame.id!);
-    const error = frame.t === 'error' ? frame : undefined;
-    switch (pending.kind) {
-      case 'report': {
-        const report = pending.report;
-        report.sentOn = undefined;
-        if (error && RETRYABLE_REPORT_CODES.has(error.code)) {
-          // Not applied (the server is stopping, or busy): send it again a little later.
-          report.backoff ??= new Backoff({ initialMs: 200, maxMs: 5_000 });
-          report.retry = setTimeout(() => {
-            if (this.reports.has(report) && this.phase === 'open' && !report.sentOn) this.sendReport(report);
-          }, report.backoff.next());
-          return;
-        }
-        this.reports.delete(report);
-        if (error) report.reject(errorFromServer(error.code, error.message, { taskToken: report.body.taskToken }));
-        else report.resolve();
-        return;
-      }
-      case 'heartbeat':
-        if (error) pending.reject(errorFromServer(error.code, error.message, { taskToken: pending.taskToken }));
-        else pending.resolve({ cancelRequested: (frame as { value?: { cancelRequested?: unknown } }).value?.cancelRequested === true });
-        return;
-      case 'register':
-        // A refused registration (a reserved queue name, too many slots) is a configuration
-        // mistake that reconnecting would repeat.
-        if (error) this.failForGood(errorFromServer(error.code, error.message));
-        return;
-      case 'unregister':
-        return;
+  private reportAnswered(report: Report, frame: AnswerFrame): void {
+    report.sentOn = undefined;
+    if (!this.reports.has(report)) return;
+    if (frame.t === 'error' && RETRYABLE_REPORT_CODES.has(frame.code)) {
+      // Not applied (the server is stopping, or busy): send it again a little later.
+      report.backoff ??= new Backoff({ initialMs: 200, maxMs: 5_000 });
+      report.retry = setTimeout(() => {
+        if (this.reports.has(report) && this.socket.connected && report.sentOn === undefined) this.sendReport(report);
+      }, report.backoff.next());
+      return;
     }
+    this.reports.delete(report);
+    if (frame.t === 'error') report.reject(errorFromServer(frame.code, frame.message, { taskToken: report.body.taskToken }));
+    else report.resolve();
   }
 
   private register(session: WsSession): void {
     const r = session.registration;
-    session.registeredOn = this.socket;
-    this.reporterOn = this.socket;
-    const id = this.newId();
-    this.requests.set(id, { kind: 'register', session });
+    session.registeredOn = this.socket.generation;
+    this.reporterOn = this.socket.generation;
     // A closed session registers only to report what it still runs: no activity type, no task.
-    this.send({
-      t: 'register', id, taskQueue: r.taskQueue,
-      activityTypes: session.closed ? [] : r.activityTypes, slots: session.closed ? 1 : r.slots,
-    });
+    const frame = { t: 'register', taskQueue: r.taskQueue, activityTypes: session.closed ? [] : r.activityTypes, slots: session.closed ? 1 : r.slots };
+    this.socket.request((id) => encode({ ...frame, id }), { what: 'register' }).then((answer) => {
+      // A refused registration (a reserved queue name, too many slots) is a configuration
+      // mistake that reconnecting would repeat.
+      if (answer.t === 'error') this.socket.fail(errorFromServer(answer.code, answer.message));
+    }, () => {}); // the connection went: the next one registers again
   }
 
   private sendReport(report: Report): void {
@@ -391,40 +294,30 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
     // The server takes reports only on a connection that registered a queue (it keeps that
     // session for reports after an unregister). Every session shutting down: register one
     // that takes no task.
-    if (this.reporterOn !== this.socket) {
+    if (this.reporterOn !== this.socket.generation) {
       const last = [...this.sessions.values()].at(-1);
       if (last) this.register(last);
     }
-    const id = this.newId();
-    let bytes = encodeSendable({ ...report.body, id }, this.maxFrameBytes, !report.checked);
-    if (typeof bytes === 'string') {
-      // The result cannot cross the wire (too large, or a value the server refuses): the attempt
-      // fails instead, for good, since running it again would give the same result.
-      report.body = {
-        t: 'fail', taskToken: report.body.taskToken,
-        failure: toFailureInfo(ApplicationFailure.create({
-          message: `the activity's ${report.body.t === 'complete' ? 'result' : 'failure'} ${bytes}`, type: 'UnsendableResult', nonRetryable: true,
-        })),
-      };
-      bytes = encode({ ...report.body, id });
-    }
-    report.checked = true;
-    report.sentOn = this.socket;
-    this.requests.set(id, { kind: 'report', report });
-    this.sendBytes(bytes);
-  }
-
-  private send(frame: Record<string, unknown>): void {
-    this.sendBytes(encode(frame));
-  }
-
-  private sendBytes(bytes: Buffer): void {
-    this.socket?.sendBytes(bytes);
-  }
-
-  private newId(): number {
-    const id = this.nextId;
-    this.nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
-    return id;
+    report.sentOn = this.socket.generation;
+    this.socket.request((id) => {
+      let bytes = encodeSendable({ ...report.body, id }, this.maxFrameBytes, !report.checked);
+      if (typeof bytes === 'string') {
+        // The result cannot cross the wire (too large, or a value the server refuses): the
+        // attempt fails instead, for good, since running it again would give the same result.
+        report.body = {
+          t: 'fail', taskToken: report.body.taskToken,
+          failure: toFailureInfo(ApplicationFailure.create({
+            message: `the activity's ${report.body.t === 'complete' ? 'result' : 'failure'} ${bytes}`, type: 'UnsendableResult', nonRetryable: true,
+          })),
+        };
+        bytes = encode({ ...report.body, id });
+      }
+      report.checked = true;
+      return bytes;
+    }, { what: `a ${report.body.t} report` }).then(
+      (answer) => this.reportAnswered(report, answer),
+      // The connection went: the report stays, and the next connection sends it again.
+      () => {},
+    );
   }
 }

@@ -1,6 +1,5 @@
 import type { FailureInfo } from '../common/failures.ts';
 import type { WorkerHandlers, WorkerRegistration, WorkerSession } from '../common/worker-protocol.ts';
-import type { WorkerSocket } from './worker-socket.ts';
 
 /** A completion or failure of one task, as sent to the server. */
 export type ReportBody = { t: 'complete'; taskToken: string; output: unknown } | { t: 'fail'; taskToken: string; failure: FailureInfo };
@@ -18,8 +17,8 @@ export interface SessionHost {
 /** One task queue served over the connection; it lives as long as the connection, across sockets. */
 export class WsSession implements WorkerSession {
   closed = false;
-  /** The socket this session is registered on, if any. */
-  registeredOn?: WorkerSocket;
+  /** The connection (SdkSocket generation) this session is registered on, if any. */
+  registeredOn?: number;
 
   constructor(
     private readonly connection: SessionHost,

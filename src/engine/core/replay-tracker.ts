@@ -1,44 +1,35 @@
 import type { HistoryEvent } from '../../common/history.ts';
+import type { RunRecord } from '../../common/run-model.ts';
 import type { DecideContext } from './decide.ts';
-import { eventBytes } from './run-state.ts';
+import { decideContext, foldInto } from './run-state.ts';
 
 /**
  * What `decide` needs to know of a history read from the start — the activities, timers and
  * children outstanding and the history's size so far — for code that steps a history through
- * a machine outside the engine (replay, the UI's state path). The engine keeps the same in the
- * run record (run-state.ts).
+ * a machine outside the engine (stepHistory: replay, reset, the UI's state path).
+ *
+ * It holds a run record folded by the engine's own fold (run-state.ts), and builds the context
+ * as the engine does: a second, hand-kept fold would drift from the engine's (issue 13).
  */
 export class ReplayTracker {
-  readonly activities = new Set<string>();
-  readonly timers = new Set<string>();
-  readonly children = new Set<string>();
-  length = 0;
-  bytes = 0;
+  /** The run as the events tracked so far make it; only its pending work and size are read. */
+  readonly run: RunRecord;
 
-  constructor(private readonly workflowId: string) {}
-
-  /** The context for delivering `event`: everything tracked before it. */
-  contextFor(event: HistoryEvent): DecideContext {
-    return {
-      seq: event.seq, at: event.at, workflowId: this.workflowId,
-      activities: this.activities, timers: this.timers, children: this.children,
-      history: { length: this.length, bytes: this.bytes },
+  constructor(workflowId: string) {
+    // Ids and times the history does not give are left empty: decide reads none of them.
+    this.run = {
+      runId: '', namespace: '', workflowId, type: '', version: '', status: 'running', startedAt: 0,
+      lastSeq: 0, snapshot: null, activities: {}, timers: {}, children: {}, outbox: {},
     };
   }
 
+  /** The context for delivering `event`: everything tracked before it. */
+  contextFor(event: HistoryEvent): DecideContext {
+    return decideContext(this.run, event.seq, event.at);
+  }
+
   track(e: HistoryEvent): void {
-    this.length = e.seq;
-    this.bytes += eventBytes(e);
-    switch (e.kind) {
-      case 'ActivityScheduled': this.activities.add(e.activityId); break;
-      case 'ActivityCompleted': case 'ActivityFailed': case 'ActivityCancelRequested': this.activities.delete(e.activityId); break;
-      case 'TimerStarted': this.timers.add(e.timerId); break;
-      case 'TimerFired': case 'TimerCanceled': this.timers.delete(e.timerId); break;
-      case 'ChildWorkflowScheduled': this.children.add(e.childId); break;
-      case 'ChildWorkflowCompleted': case 'ChildWorkflowFailed': case 'ChildWorkflowCancelRequested': this.children.delete(e.childId); break;
-      case 'WorkflowTerminated': this.activities.clear(); this.timers.clear(); this.children.clear(); break;
-      default: break;
-    }
+    foldInto(this.run, e);
   }
 }
 

@@ -2,11 +2,11 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot } from 'xstate';
 import { NonDeterminismError } from '../../common/errors.ts';
 import type { FailureInfo } from '../../common/failures.ts';
-import { COMMAND_KINDS, DELIVERED_KINDS, type HistoryEvent, type HistoryEventBody } from '../../common/history.ts';
+import { COMMAND_KINDS, type HistoryEvent, type HistoryEventBody } from '../../common/history.ts';
 import type { WorkflowDefinition } from '../../definition/workflow.ts';
-import { decide, type CommandEvent, type DeliveredEvent } from './decide.ts';
-import { persistSnapshot, resolveMachineState, snapshotValue } from './machine-step.ts';
-import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from './replay-tracker.ts';
+import type { CommandEvent } from './decide.ts';
+import { persistSnapshot, snapshotValue } from './machine-step.ts';
+import { stepHistory } from './step-history.ts';
 
 export interface Divergence {
   /** seq of the first history event that the machine no longer agrees with. */
@@ -27,9 +27,10 @@ export interface ReplayResult {
 }
 
 /**
- * Replays a history through a machine from the start, exactly as the engine ran it, and reports
- * the first divergence: a command the machine no longer produces (or produces differently), or,
- * with `storedSnapshot`, an end state different from the stored one. Use it in CI to learn
+ * Replays a history through a machine from the start, exactly as the engine ran it (one
+ * `stepHistory` walk), and reports the first divergence: a command the machine no longer
+ * produces (or produces differently), or, with `storedSnapshot`, an end state different from
+ * the stored one. Use it in CI to learn
  * before a deploy that a changed machine would break running executions.
  *
  * @example
@@ -37,63 +38,53 @@ export interface ReplayResult {
  * if (!result.ok) console.error(result.divergence);
  */
 export function replayHistory(definition: WorkflowDefinition, history: readonly HistoryEvent[], options: { storedSnapshot?: unknown } = {}): ReplayResult {
+  // The snapshot of the last step whose commands all matched the history; a step is taken as
+  // replayed only once the event after its commands is not one more command.
   let snapshot: AnyMachineSnapshot | undefined;
-  const tracker = new ReplayTracker(historyWorkflowId(history));
   let replayed = 0;
+  /** The delivered event whose commands are being matched against the records after it. */
+  let open: { seq: number; commands: CommandEvent[]; matched: number; snapshot: AnyMachineSnapshot } | undefined;
   const result = (divergence?: Divergence): ReplayResult => ({
     ok: divergence === undefined, divergence, eventsReplayed: replayed,
     snapshot: snapshot ? snapshotValue(persistSnapshot(definition.machine, snapshot)) : undefined,
   });
 
-  // A migrated run is replayed from its last migration: the machine events before it belong to
-  // the old version; only what they left pending is tracked.
-  const migratedAt = lastMigrationIndex(history);
-  for (let i = 0; i < history.length; ) {
-    const event = history[i]!;
-    if (event.seq !== i + 1) return result(gap(i));
-    if (i < migratedAt) {
-      tracker.track(event);
-      i++;
+  let index = 0;
+  for (const step of stepHistory(definition, history)) {
+    const { event } = step;
+    if (event.seq !== index + 1) return result(gap(index));
+    index++;
+    if (open && open.matched < open.commands.length) {
+      const produced = open.commands[open.matched]!;
+      if (!sameCommand(event, produced)) return result({ seq: event.seq, expected: describe(event), actual: describe(produced) });
+      open.matched++;
       continue;
     }
-    if (event.kind === 'WorkflowMigrated') {
-      try {
-        snapshot = resolveMachineState(definition.machine, event);
-      } catch (error) {
-        return result({ seq: event.seq, expected: `a state ${JSON.stringify(event.value)} of the machine`, actual: `none: ${(error as Error).message}` });
-      }
-      tracker.track(event);
-      i++;
-      continue;
+    if (step.kind === 'recorded' && COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
+    if (open) {
+      snapshot = open.snapshot;
+      open = undefined;
     }
-    if (!DELIVERED_KINDS.has(event.kind)) {
-      if (COMMAND_KINDS.has(event.kind)) return result({ seq: event.seq, expected: describe(event), actual: 'no command' });
-      tracker.track(event);
-      i++;
-      continue;
+    switch (step.kind) {
+      case 'stopped':
+        return result(event.kind === 'WorkflowMigrated'
+          ? { seq: event.seq, expected: `a state ${JSON.stringify(event.value)} of the machine`, actual: `none: ${step.error.message}` }
+          : { seq: event.seq, expected: describe(event) + ' applied', actual: `an error: ${step.error.message}` });
+      case 'migrated':
+        snapshot = step.snapshot;
+        break;
+      case 'delivered':
+        replayed++;
+        open = { seq: event.seq, commands: step.decision.commands, matched: 0, snapshot: step.decision.snapshot };
+        break;
+      default:
+        break;
     }
-    let decision;
-    try {
-      decision = decide(definition, snapshot, event as DeliveredEvent & HistoryEvent, tracker.contextFor(event));
-    } catch (error) {
-      return result({ seq: event.seq, expected: describe(event) + ' applied', actual: `an error: ${(error as Error).message}` });
-    }
-    replayed++;
-    tracker.track(event);
-    for (let k = 0; k < decision.commands.length; k++) {
-      const recorded = history[i + 1 + k];
-      const produced = decision.commands[k]!;
-      if (recorded && recorded.seq !== i + 2 + k) return result(gap(i + 1 + k));
-      if (!recorded || !sameCommand(recorded, produced)) {
-        return result({ seq: recorded?.seq ?? event.seq + 1 + k, expected: recorded ? describe(recorded) : 'end of history', actual: describe(produced) });
-      }
-      tracker.track(recorded);
-    }
-    const after = history[i + 1 + decision.commands.length];
-    if (after && after.seq !== i + 2 + decision.commands.length) return result(gap(i + 1 + decision.commands.length));
-    if (after && COMMAND_KINDS.has(after.kind)) return result({ seq: after.seq, expected: describe(after), actual: 'no command' });
-    snapshot = decision.snapshot;
-    i += 1 + decision.commands.length;
+  }
+  if (open) {
+    const missing = open.commands[open.matched];
+    if (missing) return result({ seq: open.seq + 1 + open.matched, expected: 'end of history', actual: describe(missing) });
+    snapshot = open.snapshot;
   }
 
   if (options.storedSnapshot !== undefined && snapshot

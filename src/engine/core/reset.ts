@@ -13,7 +13,8 @@ import type { RunCommit } from '../../store/store.ts';
  * commands it produced — followed by a WorkflowReset record. Replaying that prefix through the
  * machine gives the new run's snapshot; activities and timers pending at that point are pending
  * again (an activity that had completed later runs again: at-least-once, as after a crash).
- * Pure: the engine commits the plan.
+ * Pure: the new run's own execution commits the plan (ExecutionCache.createFrom), as every commit
+ * of a run is made (engine/runtime/run-actor.ts).
  */
 export function planReset(definition: WorkflowDefinition, from: RunRecord, history: readonly HistoryEvent[], options: {
   eventSeq: number; reason: string; newRunId: string; now: number;

@@ -1,7 +1,9 @@
 import type { HistoryEvent } from '../../common/history.ts';
 import type { RunCommit, TaskEntry, TimerEntry } from '../../store/store.ts';
 import type { OutboxItem, RunRecord } from '../../common/run-model.ts';
+import type { DecideContext } from './decide.ts';
 import { derivedRunId } from './derived-id.ts';
+import type { StepBudget } from './step-budget.ts';
 
 type OutboxWork = OutboxItem extends infer I ? I extends OutboxItem ? Omit<I, 'id' | 'dueAt'> : never : never;
 
@@ -15,6 +17,30 @@ export function foldEvents(run: RunRecord, events: HistoryEvent[]): { run: RunRe
   const f = new Fold(run);
   for (const e of events) f.apply(e);
   return { run: f.next, timers: f.timers, tasks: f.tasks };
+}
+
+/**
+ * Folds one event into `run` itself, keeping no index changes. For code that follows a history
+ * event by event with no store behind it (replay, reset, the UI's state path, through
+ * ReplayTracker): the same fold as the engine's, without a copy of the record per event.
+ */
+export function foldInto(run: RunRecord, e: HistoryEvent): void {
+  new Fold(run, true).apply(e);
+}
+
+/**
+ * What `decide` is told of a run before event #`seq`: its outstanding activities, timers and
+ * children, and its history's size. The engine and every replay of a history build it here, from
+ * the same fold, so that a replay sees exactly what the engine saw.
+ */
+export function decideContext(run: RunRecord, seq: number, at: number, budget?: StepBudget): DecideContext {
+  const ctx: DecideContext = {
+    seq, at, workflowId: run.workflowId,
+    activities: Object.keys(run.activities), timers: Object.keys(run.timers), children: Object.keys(run.children ?? {}),
+    history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
+  };
+  if (budget) ctx.budget = budget;
+  return ctx;
 }
 
 /** The run record without outbox items `ids` (done), and the timer index entries to delete with them. */
@@ -35,8 +61,14 @@ class Fold {
   readonly timers = { put: [] as TimerEntry[], delete: [] as TimerEntry[] };
   readonly tasks = { put: [] as TaskEntry[], delete: [] as TaskEntry[] };
 
-  constructor(run: RunRecord) {
-    this.next = { ...run, activities: { ...run.activities }, timers: { ...run.timers }, children: { ...run.children }, outbox: { ...run.outbox } };
+  constructor(run: RunRecord, inPlace = false) {
+    if (inPlace) {
+      run.children ??= {};
+      run.outbox ??= {};
+      this.next = run;
+    } else {
+      this.next = { ...run, activities: { ...run.activities }, timers: { ...run.timers }, children: { ...run.children }, outbox: { ...run.outbox } };
+    }
   }
 
   apply(e: HistoryEvent): void {

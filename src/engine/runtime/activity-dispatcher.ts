@@ -334,7 +334,7 @@ export class ActivityDispatcher {
 
   private timeOut(key: string, task: ActivityTask, type: 'startToClose' | 'scheduleToStart' | 'scheduleToClose' | 'heartbeat'): void {
     this.remove(key, `${type} timeout`);
-    this.host.failed({ ...task }, toFailureInfo(new TimeoutFailure(type))).catch(() => {
+    this.host.failed(this.host.parseToken(task.taskToken), toFailureInfo(new TimeoutFailure(type))).catch(() => {
       // The attempt moved on meanwhile (completed, cancelled): the timeout no longer matters.
     });
   }

@@ -10,6 +10,8 @@ import { crossedHistoryWarning, type HistoryLimits } from '../core/history-limit
 import type { ActionLike } from '../core/machine-step.ts';
 
 export interface CommitEffectDeps {
+  /** The shard the execution is in: its tasks' tokens name it. */
+  shard: number;
   dispatcher: ActivityDispatcher;
   router: TaskRouter;
   timers: TimerService;
@@ -56,7 +58,7 @@ export function actOnCommit(execution: Execution, events: readonly HistoryEvent[
         break;
     }
   }
-  if (scheduled.length) deps.router.dispatchPending(execution, scheduled);
+  if (scheduled.length) deps.router.dispatchPending(deps.shard, execution, scheduled);
   deps.observer?.committed(events, execution.run);
   if (events.length > 0 && crossedHistoryWarning(events[0]!.seq - 1, execution.run, deps.historyLimits)) deps.observer?.historyWarning?.(execution.run);
   if (execution.closed) {

@@ -1,10 +1,11 @@
-import { ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, ExecutionNotFoundError, VersionMissingError } from '../../common/errors.ts';
 import { CLOSED_STATUSES } from '../../common/history.ts';
 import type { WorkflowDefinition } from '../../definition/workflow.ts';
-import type { Store } from '../../store/store.ts';
+import type { RunCommit, Store } from '../../store/store.ts';
 import type { RunRecord } from '../../common/run-model.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { Execution, type ExecutionHost } from './execution.ts';
+import { ClosedRun } from './run-actor.ts';
 import { restoreSnapshot } from '../core/machine-step.ts';
 import type { WorkflowRegistry } from '../core/registry.ts';
 import { resultOf, type ExecutionResult } from '../core/execution-views.ts';
@@ -31,6 +32,8 @@ export class ExecutionCache {
   private readonly byWorkflow = new Map<string, Execution>();
   private readonly loading = new Map<string, Promise<Execution | undefined>>();
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Actors of closed runs whose outbox items are being removed, while they have work. */
+  private readonly closedRuns = new Map<string, ClosedRun>();
   private readonly host: ExecutionHost;
 
   constructor(
@@ -53,6 +56,44 @@ export class ExecutionCache {
     const execution = new Execution(this.host, definition, run, undefined);
     this.remember(execution);
     return execution;
+  }
+
+  /**
+   * Makes a new run from a first commit planned elsewhere (a reset's), committed by its own
+   * execution like every commit of a run. Nothing of the run exists if the commit fails.
+   */
+  async createFrom(commit: RunCommit, definition: WorkflowDefinition): Promise<Execution> {
+    // A first commit makes a run that does not exist yet; an execution in memory under its id
+    // would be replaced in the cache, and dropped with this one if the commit failed.
+    if (this.live.has(commit.run.runId)) throw new ExecutionAlreadyStartedError(commit.run.namespace, commit.run.workflowId, commit.run.runId);
+    // Held as empty until the commit is durable: an execution holds committed state only.
+    const execution = this.create({
+      ...commit.run, lastSeq: 0, snapshot: null, activities: {}, timers: {}, children: {}, outbox: {}, historyBytes: 0,
+    }, definition);
+    try {
+      await execution.commitPlanned(commit);
+    } catch (error) {
+      this.discard(execution);
+      throw error;
+    }
+    return execution;
+  }
+
+  /**
+   * Removes done outbox items from a closed run, through that run's one ClosedRun actor: kept
+   * while it has work, so that removals of one run are made one at a time.
+   */
+  async settleClosedOutbox(runId: string, itemIds: readonly string[]): Promise<void> {
+    let actor = this.closedRuns.get(runId);
+    if (!actor) {
+      actor = new ClosedRun(this.store, runId);
+      this.closedRuns.set(runId, actor);
+    }
+    try {
+      await actor.removeOutboxItems(itemIds);
+    } finally {
+      if (actor.idle && this.closedRuns.get(runId) === actor) this.closedRuns.delete(runId);
+    }
   }
 
   /**
@@ -181,6 +222,26 @@ export class ExecutionCache {
       // would retry the step on every load.
       if (execution.idle && execution.lastActiveAt < cutoff && !this.waiters.has(runId) && !execution.blocked) this.forget(execution);
     }
+  }
+
+  /** The runs in memory now. */
+  loadedRunIds(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /**
+   * Forgets every execution and rejects every waiter with `error`: the shard was lost, and its
+   * new owner answers from now on. Nothing is committed (the fence would refuse it).
+   */
+  dropAll(error: Error): void {
+    for (const execution of [...this.live.values()]) this.forget(execution);
+    for (const waiters of this.waiters.values()) {
+      for (const waiter of waiters) {
+        this.clock.clearTimeout(waiter.timer);
+        waiter.reject(error);
+      }
+    }
+    this.waiters.clear();
   }
 
   /** Waits for every event in flight to be committed. */

@@ -1,19 +1,19 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { __unsafe_getAllOwnEventDescriptors } from 'xstate';
-import { ExecutionClosedError, InvalidArgumentError, MachineStepError, TaskTokenStaleError, UpdateRejectedError } from '../../common/errors.ts';
+import { ExecutionClosedError, InvalidArgumentError, MachineStepError, PerdureError, TaskTokenStaleError, UpdateRejectedError } from '../../common/errors.ts';
 import { ActivityFailure, ApplicationFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
 import type { QueryResult } from '../../common/execution-types.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type HistoryEventBody, type MachineEvent } from '../../common/history.ts';
 import type { MigratedState, Migration, WorkflowDefinition } from '../../definition/workflow.ts';
-import type { Store } from '../../store/store.ts';
+import type { RunCommit, Store } from '../../store/store.ts';
 import type { PendingChild, RunRecord } from '../../common/run-model.ts';
 import { decide, type Decision, type DeliveredEvent } from '../core/decide.ts';
-import { persistSnapshot, resolveMachineState, snapshotValue } from '../core/machine-step.ts';
-import { Mailbox } from './mailbox.ts';
+import { persistSnapshot, resolveMachineState, restoreSnapshot, snapshotValue } from '../core/machine-step.ts';
+import { RunActor } from './run-actor.ts';
 import { refuseUpdate } from '../core/update-validation.ts';
 import { validatePayloadSize } from '../core/validate-input.ts';
 import { retryDecision } from '../core/retry.ts';
-import { foldEvents, withoutOutboxItems } from '../core/run-state.ts';
+import { decideContext, foldEvents, withoutOutboxItems } from '../core/run-state.ts';
 import { historyOverLimit, type HistoryLimits } from '../core/history-limits.ts';
 import { searchAttributesAfter } from '../core/search-attributes.ts';
 import type { StepBudget, StepFailure, StepLimits } from '../core/step-budget.ts';
@@ -45,8 +45,7 @@ export type { QueryResult };
  * Invariant: `run` and `snapshot` only ever hold committed state; they are replaced after the
  * commit is durable, so a failed commit leaves the execution as it was.
  */
-export class Execution {
-  private readonly mailbox = new Mailbox();
+export class Execution extends RunActor {
   lastActiveAt: number;
   /**
    * Set when a step was stopped or threw under the 'block' policy: the run stays at its last
@@ -63,6 +62,7 @@ export class Execution {
     public run: RunRecord,
     public snapshot: AnyMachineSnapshot | undefined,
   ) {
+    super(host.store);
     this.lastActiveAt = host.now();
   }
 
@@ -74,18 +74,9 @@ export class Execution {
     return CLOSED_STATUSES.has(this.run.status);
   }
 
-  get idle(): boolean {
-    return this.mailbox.idle;
-  }
-
   /** The run as reported: a blocked one says so and why; the stored run stays as it was. */
   get reported(): RunRecord {
     return this.blocked && !this.closed ? { ...this.run, status: 'blocked', blockedReason: this.blocked.message } : this.run;
-  }
-
-  /** Resolves once every event enqueued so far has been processed. */
-  settled(): Promise<void> {
-    return this.mailbox.enqueue(async () => {});
   }
 
   /**
@@ -246,11 +237,26 @@ export class Execution {
         value: JSON.parse(JSON.stringify(snapshot.value)), context: JSON.parse(JSON.stringify(snapshot.context ?? null)),
       };
       const events = [{ ...migrated, seq: this.run.lastSeq + 1, at: this.host.now() }] as HistoryEvent[];
-      await this.commit(events, persistSnapshot(target.machine, snapshot), searchAttributesAfter(target, snapshot));
+      await this.commitEvents(events, persistSnapshot(target.machine, snapshot), searchAttributesAfter(target, snapshot));
       this.definition = target;
       this.snapshot = snapshot;
       this.blocked = undefined; // the operator's fix: the run goes on, on the new version
       this.host.afterCommit(this, events, undefined);
+    });
+  }
+
+  /**
+   * Makes this new run from a commit planned elsewhere (a reset's: planReset), in its mailbox:
+   * the first commit of the run, so nothing can come before it. Resolves once it is durable.
+   */
+  commitPlanned(commit: RunCommit): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.run.lastSeq !== 0 || commit.previousLastSeq !== 0 || commit.run.runId !== this.runId) {
+        throw new PerdureError('INTERNAL', `a planned commit makes a new run, but run ${this.runId} has ${this.run.lastSeq} events and the commit is for run ${commit.run.runId} after event #${commit.previousLastSeq}: a bug in the engine, please report it.`);
+      }
+      await this.write(commit);
+      this.run = commit.run;
+      this.snapshot = commit.run.lastSeq === 0 ? undefined : restoreSnapshot(this.definition.machine, commit.run.snapshot);
     });
   }
 
@@ -274,9 +280,9 @@ export class Execution {
     };
   }
 
-  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+  protected override enqueue<T>(job: () => Promise<T>): Promise<T> {
     this.lastActiveAt = this.host.now();
-    return this.mailbox.enqueue(job);
+    return super.enqueue(job);
   }
 
   private assertOpen(): void {
@@ -295,12 +301,7 @@ export class Execution {
     const at = this.host.now();
     const seq = this.run.lastSeq + 1;
     const run = this.run;
-    const decision = decide(this.definition, this.snapshot, body, {
-      seq, at, workflowId: run.workflowId,
-      activities: Object.keys(run.activities), timers: Object.keys(run.timers), children: Object.keys(run.children ?? {}),
-      history: { length: run.lastSeq, bytes: run.historyBytes ?? 0 },
-      budget: this.host.stepBudget,
-    });
+    const decision = decide(this.definition, this.snapshot, body, decideContext(run, seq, at, this.host.stepBudget));
     if (decision.stepFailure && this.stopsAt(decision.stepFailure)) {
       // Invariant: nothing of a stopped step is committed, not even the event that caused it:
       // its sender is refused (a timer or a task result stays pending in the store).
@@ -313,7 +314,7 @@ export class Execution {
       throw error;
     }
     const events = [body, ...decision.commands].map((e, i): HistoryEvent => ({ ...e, seq: seq + i, at }));
-    await this.commit(events, persistSnapshot(this.definition.machine, decision.snapshot), searchAttributesAfter(this.definition, decision.snapshot));
+    await this.commitEvents(events, persistSnapshot(this.definition.machine, decision.snapshot), searchAttributesAfter(this.definition, decision.snapshot));
     this.snapshot = decision.snapshot;
     this.host.afterCommit(this, events, decision);
     const overLimit = this.closed ? undefined : historyOverLimit(this.run, this.host.historyLimits);
@@ -330,12 +331,12 @@ export class Execution {
   }
 
   private async settleLocked(itemIds: readonly string[]): Promise<boolean> {
-    // A closed run's record is changed by the outbox alone (engine/runtime/outbox.ts), from the stored
+    // A closed run's record is changed by its ClosedRun actor alone (run-actor.ts), from the stored
     // record: `this.run` may predate its removals, and writing it would bring removed items back.
     if (this.closed) return false;
     if (!itemIds.some((id) => this.run.outbox?.[id])) return true;
     const { run, timers } = withoutOutboxItems(this.run, itemIds);
-    await this.host.store.commit({ run, previousLastSeq: run.lastSeq, previousStatus: this.run.status, events: [], timers });
+    await this.write({ run, previousLastSeq: run.lastSeq, previousStatus: this.run.status, events: [], timers });
     this.run = run;
     return true;
   }
@@ -343,11 +344,11 @@ export class Execution {
   /** Commits records the machine does not see (a retry scheduled, a termination). */
   private async record(bodies: HistoryEventBody[], at = this.host.now()): Promise<void> {
     const events = bodies.map((e, i): HistoryEvent => ({ ...e, seq: this.run.lastSeq + 1 + i, at }));
-    await this.commit(events, this.run.snapshot);
+    await this.commitEvents(events, this.run.snapshot);
     this.host.afterCommit(this, events, undefined);
   }
 
-  private async commit(events: HistoryEvent[], snapshot: unknown, searchAttributes?: RunRecord['searchAttributes']): Promise<void> {
+  private async commitEvents(events: HistoryEvent[], snapshot: unknown, searchAttributes?: RunRecord['searchAttributes']): Promise<void> {
     const { run, timers, tasks } = foldEvents(this.run, events);
     run.snapshot = snapshot;
     if (searchAttributes) run.searchAttributes = searchAttributes; // in the same atomic commit as the snapshot
@@ -356,7 +357,7 @@ export class Execution {
       const { value } = storedState(snapshot);
       if (value !== null) run.finalState = value;
     }
-    await this.host.store.commit({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
+    await this.write({ run, previousLastSeq: this.run.lastSeq, previousStatus: this.run.lastSeq === 0 ? undefined : this.run.status, events, timers, tasks });
     this.run = run;
   }
 }

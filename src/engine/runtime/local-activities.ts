@@ -19,7 +19,7 @@ export class LocalActivityRunner {
 
   constructor(
     private readonly dispatcher: ActivityDispatcher,
-    private readonly definitionOf: (runId: string) => Promise<WorkflowDefinition | undefined>,
+    private readonly definitionOf: (task: ActivityTask) => Promise<WorkflowDefinition | undefined>,
     private readonly slots = 200,
   ) {}
 
@@ -48,7 +48,7 @@ export class LocalActivityRunner {
     this.aborts.set(task.taskToken, abort);
     let outcome: { ok: true; output: unknown } | { ok: false; error: unknown };
     try {
-      const definition = await this.definitionOf(task.runId);
+      const definition = await this.definitionOf(task);
       const logic = definition && resolveActorLogic(definition.machine, task.activityType);
       const create = (logic as { config?: unknown } | undefined)?.config;
       if (typeof create !== 'function') throw new PerdureError('INVALID_DEFINITION', `local activity "${task.activityType}" is not in the machine's setup({ actors }) of this version: register the version that has it.`);

@@ -4,7 +4,7 @@ import type { Store } from '../../store/store.ts';
 import type { RunSummary } from '../../common/execution-types.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { WorkflowRegistry } from '../core/registry.ts';
-import type { RunStarter } from './run-starter.ts';
+import { KeyedQueue } from '../../common/keyed-queue.ts';
 import { validateId } from '../core/validate-input.ts';
 
 export interface MigrateOptions {
@@ -21,8 +21,10 @@ export interface MigrateOptions {
 interface MigrationDeps {
   store: Store;
   registry: WorkflowRegistry;
-  executions: ExecutionCache;
-  starter: RunStarter;
+  /** The executions of the shard a workflow id is in; undefined when this node does not hold it. */
+  executionsOf(namespace: string, workflowId: string): ExecutionCache | undefined;
+  /** The node's queue of migrations, one at a time per key. */
+  queue: KeyedQueue;
 }
 
 /**
@@ -32,7 +34,7 @@ interface MigrationDeps {
  * run whose state the migration cannot map is reported and left as it was.
  */
 export async function migrateRuns(deps: MigrationDeps, namespace: string, options: MigrateOptions): Promise<MigrateResult> {
-  const { registry, executions } = deps;
+  const { registry } = deps;
   const type = validateId(options.type, 'type');
   const fromVersion = validateId(options.fromVersion, 'fromVersion');
   const target = options.toVersion === undefined ? registry.latest(type) : registry.get(type, options.toVersion);
@@ -47,10 +49,15 @@ export async function migrateRuns(deps: MigrationDeps, namespace: string, option
   }
   const only = options.workflowIds && new Set(options.workflowIds.map((id) => validateId(id, 'workflowIds[]')));
   // One migration at a time per type: a blocked run has no mailbox to serialise two.
-  return deps.starter.serialised(namespace, `\u0000migrate:${type}`, async () => {
+  return deps.queue.run(KeyedQueue.key(namespace, type), async () => {
     const result: MigrateResult = { toVersion: target.version, migrated: [], failed: [] };
     for (const run of await openRunsOn(deps.store, namespace, type, fromVersion)) {
       if (only && !only.has(run.workflowId)) continue;
+      const executions = deps.executionsOf(namespace, run.workflowId);
+      if (!executions) {
+        result.failed.push({ workflowId: run.workflowId, runId: run.runId, code: 'SHARD_NOT_HELD', message: 'another server of the cluster holds this execution: migrate it there' });
+        continue;
+      }
       const execution = await executions.adopt(run.runId, target);
       if (!execution || execution.run.version !== fromVersion) continue;
       try {

@@ -1,12 +1,9 @@
-import { KeyedQueue } from '../../common/keyed-queue.ts';
-import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, PerdureError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../../common/errors.ts';
+import { ExecutionAlreadyStartedError, ExecutionClosedError, MachineStepError, VersionMissingError, WorkflowIdReuseRejectedError, WorkflowTypeNotFoundError } from '../../common/errors.ts';
 import { ChildWorkflowFailure, fromFailureInfo, toFailureInfo, type FailureInfo } from '../../common/failures.ts';
-import { CLOSED_STATUSES } from '../../common/history.ts';
 import type { Store, TimerEntry } from '../../store/store.ts';
 import type { OutboxItem, PendingChild, RunRecord } from '../../common/run-model.ts';
 import type { ExecutionCache } from './execution-cache.ts';
 import type { Execution } from './execution.ts';
-import { withoutOutboxItems } from '../core/run-state.ts';
 
 /** What the outbox needs the engine to do: make runs, with ids fixed in advance so a retry finds the run it made. */
 export interface RunMaker {
@@ -14,6 +11,8 @@ export interface RunMaker {
   startChild(parent: RunRecord, child: PendingChild): Promise<void>;
   /** Starts the run `item.runId` that `from` continued as, unless it exists or another run took the workflow id. */
   continueAsNew(from: RunRecord, item: Extract<OutboxItem, { kind: 'continueAsNew' }>): Promise<void>;
+  /** The executions of the shard a workflow id is in (a child's, a parent's: often another shard). */
+  executionsOf(namespace: string, workflowId: string): ExecutionCache;
 }
 
 /**
@@ -24,10 +23,6 @@ export interface RunMaker {
  * work is done — at least once, never lost.
  */
 export class Outbox {
-  /** Serialises removals from a closed run's record (an open run's go through its mailbox). */
-  /** Removals of done items from closed runs, one at a time per run. */
-  private readonly closedRuns = new KeyedQueue();
-
   constructor(
     private readonly store: Store,
     private readonly executions: ExecutionCache,
@@ -49,7 +44,7 @@ export class Outbox {
         if (!open) return this.settle(run.runId, [item.id], open);
         return open.startChild(item.childId, item.id, (child) => this.runs.startChild(open.run, child), startRefusal);
       case 'closeChild':
-        await this.closeChild(item);
+        await this.closeChild(run.namespace, item);
         return this.settle(run.runId, [item.id], open);
       case 'notifyParent':
         await this.notifyParent(run);
@@ -75,9 +70,10 @@ export class Outbox {
    * its successor, made here if the outbox has not made it yet (idempotent). Otherwise the chain
    * would outlive its parent's close policy.
    */
-  private async closeChild(item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+  private async closeChild(namespace: string, item: Extract<OutboxItem, { kind: 'closeChild' }>): Promise<void> {
+    const children = this.runs.executionsOf(namespace, item.workflowId);
     for (let runId: string | undefined = item.runId; runId !== undefined; runId = await this.successorOf(runId)) {
-      const child = await this.executions.load(runId);
+      const child = await children.load(runId);
       if (!child) continue; // closed (perhaps continued as new), or never started
       try {
         if (item.action === 'terminate') await child.terminate(item.reason);
@@ -100,11 +96,12 @@ export class Outbox {
 
   private async notifyParent(child: RunRecord): Promise<void> {
     const parent = child.parent!;
-    const execution = await this.executions.load(parent.runId);
+    const parents = this.runs.executionsOf(parent.namespace, parent.workflowId);
+    const execution = await parents.load(parent.runId);
     if (!execution) {
       // A parent blocked on a missing machine version is still waiting: tell it once it is back
       // (the item is retried). A closed parent's close policy has dealt with the child.
-      const record = await this.executions.record(parent.runId);
+      const record = await parents.record(parent.runId);
       if (record?.status === 'blocked') throw new VersionMissingError(record.workflowId, record.type, record.version);
       return;
     }
@@ -112,20 +109,15 @@ export class Outbox {
   }
 
   /**
-   * Removes done items from a run's record: an open run's through its mailbox; a closed run's
-   * here, from the stored record, one removal at a time. A run that closed while its item was
-   * being done is closed by the time its mailbox takes the removal: it refuses it, and it is
-   * done here, so that two copies of the record never overwrite each other's removals.
+   * Removes done items from a run's record, through the run's actor: an open run's execution; a
+   * closed run's ClosedRun (run-actor.ts), which removes them from the stored record, one removal
+   * at a time. A run that closed while its item was being done is closed by the time its mailbox
+   * takes the removal: it refuses it, and the ClosedRun does it, so that two copies of the record
+   * never overwrite each other's removals. The outbox itself writes nothing.
    */
   private async settle(runId: string, itemIds: string[], open: Execution | undefined): Promise<void> {
     if (open && (await open.settleOutbox(itemIds))) return;
-    await this.closedRuns.run(runId, async () => {
-      const run = await this.store.getRun(runId);
-      if (!run || !itemIds.some((id) => run.outbox?.[id])) return;
-      if (!CLOSED_STATUSES.has(run.status)) throw new PerdureError('INTERNAL', `run ${runId} is open but not loaded (blocked?): its outbox item waits and is tried again.`);
-      const { run: next, timers } = withoutOutboxItems(run, itemIds);
-      await this.store.commit({ run: next, previousLastSeq: run.lastSeq, previousStatus: run.status, events: [], timers });
-    });
+    await this.executions.settleClosedOutbox(runId, itemIds);
   }
 }
 

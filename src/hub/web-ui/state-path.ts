@@ -1,9 +1,6 @@
-import type { AnyMachineSnapshot } from 'xstate';
-import { DELIVERED_KINDS, type HistoryEvent } from '../../common/history.ts';
+import type { HistoryEvent } from '../../common/history.ts';
 import type { WorkflowDefinition } from '../../definition/workflow.ts';
-import { decide, toMachineEvent, type DeliveredEvent } from '../../engine/core/decide.ts';
-import { historyWorkflowId, lastMigrationIndex, ReplayTracker } from '../../engine/core/replay-tracker.ts';
-import { resolveMachineState } from '../../engine/core/machine-step.ts';
+import { historyStart, stepHistory, type HistoryPosition } from '../../engine/core/step-history.ts';
 
 /** The machine's state after one delivered history event. */
 export interface PathStep {
@@ -22,8 +19,8 @@ export interface PathCursor {
   runId: string;
   /** seq of the last history event consumed. */
   lastSeq: number;
-  snapshot: AnyMachineSnapshot | undefined;
-  tracker: ReplayTracker;
+  /** Where the walk through the history stands (stepHistory goes on from it). */
+  position: HistoryPosition;
   steps: PathStep[];
   /** seq of an event the machine could not take (a changed machine): the path ends before it. */
   stoppedAt?: number;
@@ -31,7 +28,7 @@ export interface PathCursor {
 
 /**
  * The path an execution took: its state value after each delivered event, found by stepping the
- * history through the machine with the engine's own pure `decide` (the same steps replay makes).
+ * history through the machine with the engine's own `stepHistory` (the same walk replay makes).
  * Exact where a guess from the diagram would not be: guards and `assign` are evaluated.
  *
  * Pass the cursor of an earlier call on the same run to go on from where it stopped (the
@@ -44,43 +41,27 @@ export interface PathCursor {
 export function statePath(definition: WorkflowDefinition, history: readonly HistoryEvent[], from: PathCursor | undefined, runId: string): PathCursor {
   const cursor: PathCursor = from && from.runId === runId
     ? from
-    : { runId, lastSeq: 0, snapshot: undefined, tracker: new ReplayTracker(historyWorkflowId(history)), steps: [] };
-  const lastMigration = history[lastMigrationIndex(history)]?.seq ?? 0;
-  for (const event of history) {
-    if (cursor.stoppedAt !== undefined) break;
-    if (event.seq <= cursor.lastSeq) continue;
-    cursor.lastSeq = event.seq;
-    if (event.seq < lastMigration) {
-      cursor.tracker.track(event);
-      continue;
-    }
-    if (event.kind === 'WorkflowMigrated') {
-      // The machine events before a migration belong to the old version: the path restarts here.
-      try {
-        cursor.snapshot = resolveMachineState(definition.machine, event);
-      } catch {
-        cursor.stoppedAt = event.seq;
+    : { runId, lastSeq: 0, position: historyStart(history), steps: [] };
+  if (cursor.stoppedAt !== undefined) return cursor;
+  const unseen = history.filter((event) => event.seq > cursor.lastSeq);
+  for (const step of stepHistory(definition, unseen, cursor.position)) {
+    const { seq, at } = step.event;
+    cursor.lastSeq = seq;
+    switch (step.kind) {
+      case 'stopped':
+        // A history this machine cannot step (a changed machine: replay reports it) ends the path.
+        cursor.stoppedAt = seq;
         break;
-      }
-      cursor.tracker.track(event);
-      cursor.steps = [{ seq: event.seq, at: event.at, event: 'perdure.migrated', value: cursor.snapshot.value }];
-      continue;
+      case 'migrated':
+        // The machine events before a migration belong to the old version: the path restarts here.
+        cursor.steps = [{ seq, at, event: 'perdure.migrated', value: step.snapshot.value }];
+        break;
+      case 'delivered':
+        cursor.steps.push({ seq, at, event: step.machineEvent, value: step.decision.snapshot.value });
+        break;
+      default:
+        break;
     }
-    if (!DELIVERED_KINDS.has(event.kind)) {
-      cursor.tracker.track(event);
-      continue;
-    }
-    const delivered = event as DeliveredEvent & HistoryEvent;
-    try {
-      const decision = decide(definition, cursor.snapshot, delivered, cursor.tracker.contextFor(event));
-      cursor.snapshot = decision.snapshot;
-    } catch {
-      // A history this machine cannot step (a changed machine: replay reports it) ends the path.
-      cursor.stoppedAt = event.seq;
-      break;
-    }
-    cursor.tracker.track(event);
-    cursor.steps.push({ seq: event.seq, at: event.at, event: toMachineEvent(delivered, event.at).type, value: cursor.snapshot.value });
   }
   return cursor;
 }

@@ -23,7 +23,7 @@ function harness(workerLostGraceMs = 1_000) {
 }
 
 function task(runId: string, overrides: Partial<ActivityTask> = {}): ActivityTask {
-  const ref = { namespace: 'default', runId, activityId: 'charge', attempt: 1 };
+  const ref = { namespace: 'default', shard: 0, runId, activityId: 'charge', attempt: 1 };
   return {
     ...ref, taskToken: encodeTaskToken(ref), taskQueue: 'payments', activityType: 'chargeCard',
     workflowId: `wf-${runId}`, workflowType: 'order', input: null, scheduledAt: 0, ...overrides,

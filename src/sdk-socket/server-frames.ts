@@ -4,12 +4,14 @@ import type { ErrorCode } from '../common/error-codes.ts';
 import {
   ForbiddenError, InvalidArgumentError, PerdureError, ProtocolError, TaskTokenStaleError, UnauthorizedError,
 } from '../common/errors.ts';
+import { describeZodError } from '../common/wire.ts';
 import type { ActivityTask } from '../common/worker-protocol.ts';
 
 /**
- * What a worker accepts from the server, validated like the server validates what it gets: the
- * worker trusts the server no more than the server trusts it. A frame that fails here is a
- * broken server (or a man in the middle): the connection is dropped and made again.
+ * What a worker or a client accepts from the server, validated like the server validates what
+ * it gets: an SDK trusts the server no more than the server trusts it. A frame that fails here
+ * is a broken server (or a man in the middle): SdkSocket drops the connection (PROTOCOL_ERROR)
+ * and makes it again. The schema is the receiving side of `ServerFrame` in common/wire.ts.
  */
 const text = z.string().min(1).max(10_000);
 const optionalMs = z.number().nonnegative().nullish();
@@ -45,6 +47,10 @@ const serverFrame = z.discriminatedUnion('t', [
 type ParsedFrame = z.infer<typeof serverFrame>;
 export type IncomingFrame = Exclude<ParsedFrame, { t: 'task' }> | { t: 'task'; task: ActivityTask };
 export type ErrorFrame = Extract<IncomingFrame, { t: 'error' }>;
+/** The answer to one request: `ok` or `error`, with the request's id. */
+export type AnswerFrame = Extract<IncomingFrame, { t: 'ok' }> | (ErrorFrame & { id: number });
+/** Frames that are neither the welcome nor an answer: what the socket's owner handles (task, cancel). */
+export type PushedFrame = Extract<IncomingFrame, { t: 'task' } | { t: 'cancel' }>;
 
 /** Decodes and validates one frame from the server; a string says why it is not one. */
 export function parseServerFrame(data: Uint8Array): IncomingFrame | string {
@@ -55,7 +61,7 @@ export function parseServerFrame(data: Uint8Array): IncomingFrame | string {
     return (error as Error).message;
   }
   const parsed = serverFrame.safeParse(value);
-  if (!parsed.success) return `not a server frame: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(frame)'}: ${i.message}`).join('; ')}`;
+  if (!parsed.success) return `not a server frame: ${describeZodError(parsed.error)}`;
   const frame = parsed.data;
   return frame.t === 'task' ? { t: 'task', task: toTask(frame.task) } : frame;
 }

@@ -1,30 +1,34 @@
-import { sendCorked } from '../common/corked-send.ts';
-import { Liveness } from '../common/liveness.ts';
 import WebSocket from 'ws';
+import type { IncomingMessage } from 'node:http';
 import { encode } from '../common/codec.ts';
-import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
+import { sendCorked } from '../common/corked-send.ts';
+import { InvalidArgumentError, ProtocolError, type PerdureError } from '../common/errors.ts';
+import { Liveness } from '../common/liveness.ts';
 import { PROTOCOL_VERSION } from '../common/wire.ts';
+import { ConnectionLostError } from './connection-lost.ts';
 import { errorFromServer, parseServerFrame, type IncomingFrame } from './server-frames.ts';
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
-
-export interface WorkerSocketOptions {
+/** What one socket needs to know to say hello. */
+export interface HelloSocketOptions {
   url: string;
   token?: string;
+  role: 'worker' | 'client';
   namespace: string;
-  identity: string;
+  identity?: string;
+  /** Time allowed for the upgrade plus hello and welcome. */
+  attemptTimeoutMs: number;
   pingIntervalMs: number;
-  /** Largest frame accepted from the server. */
+  /** Largest frame accepted from the server (ws `maxPayload`; its own default is 100 MiB). */
   maxPayload: number;
 }
 
-/** Why a socket ended. `fatal`: the server refused this worker, and would refuse it again. */
+/** Why a socket ended. `fatal`: the server refused this peer, and would refuse it again. */
 export interface SocketEnd {
-  error: Error;
+  error: PerdureError;
   fatal: boolean;
 }
 
-export interface WorkerSocketHandlers {
+export interface HelloSocketHandlers {
   welcomed(sessionId: string): void;
   frame(frame: Exclude<IncomingFrame, { t: 'welcome' }>): void;
   /** Called once, whatever ended the socket (never before it was opened). */
@@ -33,38 +37,43 @@ export interface WorkerSocketHandlers {
 
 /**
  * One WebSocket to the server, from the upgrade to its close: says hello, waits for welcome,
- * validates every frame, pings a quiet server. It never reconnects — WsWorkerConnection makes a
- * new one — and it decides how it ended: a refused upgrade (401, 403, 404) or an error frame
- * answering hello is fatal; anything else (refused connection, lost socket, junk from the
- * server, silence) is not.
+ * validates every frame, pings a quiet server. It never reconnects — SdkSocket makes a new one —
+ * and it decides how it ended: a refused upgrade (401, 403, 404) or an error frame answering
+ * hello is fatal; anything else (refused connection, lost socket, junk from the server, a frame
+ * over `maxPayload`, silence) is not.
  */
-export class WorkerSocket {
+export class HelloSocket {
   private readonly ws: WebSocket;
   private welcomedAt = false;
+  private opened = false;
   private end?: SocketEnd;
   private readonly liveness: Liveness;
   private pinger?: ReturnType<typeof setInterval>;
   private readonly welcomeTimer: ReturnType<typeof setTimeout>;
 
-  constructor(private readonly options: WorkerSocketOptions, private readonly handlers: WorkerSocketHandlers) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const ws = new WebSocket(options.url, {
-      headers, perMessageDeflate: false, followRedirects: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, maxPayload: options.maxPayload,
+  constructor(private readonly options: HelloSocketOptions, private readonly handlers: HelloSocketHandlers) {
+    const { url, token, attemptTimeoutMs } = options;
+    const ws = new WebSocket(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      perMessageDeflate: false, followRedirects: false, handshakeTimeout: attemptTimeoutMs, maxPayload: options.maxPayload,
     });
     this.ws = ws;
-    this.welcomeTimer = setTimeout(() => this.drop(new PerdureError('CONNECTION_LOST', `${options.url} did not answer hello within ${HANDSHAKE_TIMEOUT_MS} ms`)),
-      HANDSHAKE_TIMEOUT_MS + 1_000);
+    this.welcomeTimer = setTimeout(() => this.drop(new ConnectionLostError(`no welcome from ${url} within ${attemptTimeoutMs} ms`, false)), attemptTimeoutMs);
     ws.on('unexpected-response', (_request, response) => this.refused(response));
-    ws.on('open', () => this.send({ t: 'hello', v: PROTOCOL_VERSION, role: 'worker', namespace: options.namespace, identity: options.identity }));
+    ws.on('open', () => {
+      this.opened = true;
+      const { role, namespace, identity } = options;
+      this.send({ t: 'hello', v: PROTOCOL_VERSION, role, namespace, ...(identity === undefined ? {} : { identity }) });
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     this.liveness = new Liveness(ws);
-    // ws emits 'error' for refused connections, resets and oversized frames; 'close' follows.
-    ws.on('error', (error: Error) => this.decide(new PerdureError('CONNECTION_LOST', `connection to ${options.url} failed: ${error.message}`, { cause: error }), false));
+    // ws emits 'error' for refused connections, resets and frames it refuses (over maxPayload,
+    // bad framing); 'close' follows. Without this listener such an error kills the process.
+    ws.on('error', (error: Error & { code?: string }) => this.decide(this.socketError(error), false));
     ws.on('close', (code: number, reason: Buffer) => {
       clearTimeout(this.welcomeTimer);
       clearInterval(this.pinger);
-      this.decide(new PerdureError('CONNECTION_LOST', `connection to ${options.url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`), false);
+      this.decide(new ConnectionLostError(`connection to ${url} closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`, false), false);
       this.handlers.ended(this.end!);
     });
   }
@@ -78,14 +87,17 @@ export class WorkerSocket {
     this.sendBytes(encode(frame));
   }
 
-  sendBytes(bytes: Buffer): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    // A failed write closes the socket; 'close' takes it from there.
-    sendCorked(this.ws, bytes);
+  /** Sends one binary frame; `sent` hears a failed write (the socket then closes, and 'close' takes it from there). */
+  sendBytes(bytes: Buffer, sent?: (error?: Error) => void): void {
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      sent?.(new Error('the socket is not open'));
+      return;
+    }
+    sendCorked(this.ws, bytes, sent);
   }
 
   /** Closes with 1000 (terminating after 2 s without an answer); resolves once closed. */
-  close(): Promise<void> {
+  close(reason: string): Promise<void> {
     const ws = this.ws;
     if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -94,21 +106,32 @@ export class WorkerSocket {
         clearTimeout(timer);
         resolve();
       });
-      this.decide(new PerdureError('CONNECTION_LOST', `the connection to ${this.options.url} was closed by the worker`), false);
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'worker closing');
+      this.decide(new ConnectionLostError(`the connection to ${this.options.url} was closed: ${reason}`, false), false);
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, reason);
       else ws.terminate();
     });
   }
 
   /** Ends the socket now, for `reason` (fatal or not). */
-  drop(reason: Error, fatal = false): void {
+  drop(reason: PerdureError, fatal = false): void {
     this.decide(reason, fatal);
     this.ws.terminate();
   }
 
   /** The first event that knows why the socket ends decides it. */
-  private decide(error: Error, fatal: boolean): void {
+  private decide(error: PerdureError, fatal: boolean): void {
     this.end ??= { error, fatal };
+  }
+
+  private socketError(error: Error & { code?: string }): PerdureError {
+    const { url, maxPayload, role } = this.options;
+    // ws's receiver names what it refused with a WS_ERR_ code (websockets/ws lib/receiver.js).
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      return new ProtocolError('FRAME_TOO_LARGE', `${url} sent a frame over this ${role}'s limit of ${maxPayload} bytes (${error.message}); the connection is dropped and made again`);
+    }
+    if (error.code?.startsWith('WS_ERR_')) return new ProtocolError('PROTOCOL_ERROR', `${url} sent a frame WebSocket refuses: ${error.message}`);
+    if (!this.opened) return new ConnectionLostError(`cannot reach ${url}: ${error.message}`, false, { cause: error });
+    return new ConnectionLostError(`connection to ${url} failed: ${error.message}`, false, { cause: error });
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -117,7 +140,7 @@ export class WorkerSocket {
     const frame = isBinary ? parseServerFrame(data) : 'a text frame is not part of the protocol';
     if (typeof frame === 'string') {
       // A server that sends junk is broken: drop the connection and make a new one.
-      this.drop(new PerdureError('PROTOCOL_ERROR', `the server sent an invalid frame: ${frame}`));
+      this.drop(new ProtocolError('PROTOCOL_ERROR', `the server sent an invalid frame: ${frame}`));
       return;
     }
     if (!this.welcomedAt) {
@@ -133,7 +156,7 @@ export class WorkerSocket {
         this.decide(errorFromServer(frame.code, frame.message, { supported: frame.supported }), true);
         this.ws.close();
       } else {
-        this.drop(new PerdureError('PROTOCOL_ERROR', `the server sent "${frame.t}" before welcome`));
+        this.drop(new ProtocolError('PROTOCOL_ERROR', `the server sent "${frame.t}" before welcome`));
       }
       return;
     }
@@ -149,12 +172,12 @@ export class WorkerSocket {
   /** A server that did not answer the last ping (nor sent anything since) is gone: half-open. */
   private ping(): void {
     if (!this.liveness.ping()) {
-      this.drop(new PerdureError('CONNECTION_LOST', `${this.options.url} did not answer pings for ${this.options.pingIntervalMs} ms`));
+      this.drop(new ConnectionLostError(`${this.options.url} did not answer pings for ${this.options.pingIntervalMs} ms`, false));
     }
   }
 
   /** The server refused the upgrade: 401 (token missing or wrong) comes before any frame. */
-  private refused(response: import('node:http').IncomingMessage): void {
+  private refused(response: IncomingMessage): void {
     let body = '';
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => {
@@ -176,7 +199,7 @@ export class WorkerSocket {
       if (status === 401) this.drop(errorFromServer(code || 'UNAUTHORIZED', message), true);
       else if (status === 403) this.drop(errorFromServer(code || 'FORBIDDEN', message), true);
       else if (status === 404) this.drop(new InvalidArgumentError(`no Perdure WebSocket endpoint at ${url} (HTTP 404): check the address`), true);
-      else this.drop(new PerdureError('CONNECTION_LOST', `${url} refused the WebSocket upgrade: ${message}`));
+      else this.drop(new ConnectionLostError(`${url} refused the WebSocket upgrade: ${message}`, false));
     };
     response.on('end', settle);
     response.on('error', settle);

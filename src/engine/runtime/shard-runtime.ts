@@ -1,0 +1,143 @@
+import type { Clock } from '../../common/clock.ts';
+import { PerdureError } from '../../common/errors.ts';
+import type { HistoryEvent } from '../../common/history.ts';
+import type { Store, TimerEntry } from '../../store/store.ts';
+import type { EngineObserver } from '../api.ts';
+import type { Decision } from '../core/decide.ts';
+import type { HistoryLimits } from '../core/history-limits.ts';
+import type { WorkflowRegistry } from '../core/registry.ts';
+import type { StepLimits } from '../core/step-budget.ts';
+import type { ActivityDispatcher } from './activity-dispatcher.ts';
+import { actOnCommit } from './commit-effects.ts';
+import { ExecutionCache } from './execution-cache.ts';
+import type { Execution } from './execution.ts';
+import type { NamespaceRegistry } from './namespaces.ts';
+import { Outbox, type RunMaker } from './outbox.ts';
+import { RunLookup } from './run-lookup.ts';
+import { RunStarter } from './run-starter.ts';
+import { shardStore } from './shard-store.ts';
+import type { TaskRouter } from './task-router.ts';
+import { TimerService } from './timer-service.ts';
+
+/** The node-wide parts every shard runtime of an engine works with. */
+export interface ShardRuntimeDeps {
+  store: Store;
+  registry: WorkflowRegistry;
+  namespaces: NamespaceRegistry;
+  clock: Clock;
+  dispatcher: ActivityDispatcher;
+  router: TaskRouter;
+  /** Work that crosses to another shard: a child's start, a parent's or a child's execution. */
+  otherShards: RunMaker;
+  observer?: EngineObserver;
+  historyLimits: HistoryLimits;
+  maxPayloadBytes: number;
+  stepLimits: StepLimits;
+  idleEvictMs: number;
+}
+
+/**
+ * Everything that runs the executions of one shard on this node: their cache, starts, lookup,
+ * outbox and durable timers, over a view of the store that stamps each commit with the shard and
+ * the epoch it is held at. The engine maps an execution to its shard and calls in here.
+ *
+ * A shard runtime lives while its node holds the shard: `start` when it is taken (re-dispatching
+ * its outstanding activity tasks and arming its timers), `stop` when the node stops or hands it
+ * over (letting commits in flight finish), `drop` when it was lost (nothing more is committed:
+ * the fence would refuse it anyway, and the shard's new owner carries its executions on).
+ */
+export class ShardRuntime {
+  readonly store: Store;
+  readonly executions: ExecutionCache;
+  readonly starter: RunStarter;
+  readonly runs: RunLookup;
+  readonly outbox: Outbox;
+  readonly timers: TimerService;
+
+  constructor(readonly shard: number, readonly epoch: number, private readonly deps: ShardRuntimeDeps) {
+    const { registry, clock } = deps;
+    // Dependency order: the store view, the cache (whose commits act through the timers, which
+    // fire through the outbox and the cache), the starter, the outbox, the lookup.
+    const store = shardStore(deps.store, shard, epoch);
+    this.store = store;
+    this.executions = new ExecutionCache(store, registry, clock, {
+      historyLimits: deps.historyLimits, maxPayloadBytes: deps.maxPayloadBytes, stepLimits: deps.stepLimits,
+      stepStopped: (error) => deps.observer?.stepStopped?.(error),
+      afterCommit: (execution, events, decision) => this.afterCommit(execution, events, decision),
+    }, deps.idleEvictMs);
+    this.timers = new TimerService(store, clock, (entry) => this.fireTimer(entry));
+    this.starter = new RunStarter(store, this.executions, registry, clock);
+    this.outbox = new Outbox(store, this.executions, deps.otherShards);
+    this.runs = new RunLookup(store, this.executions, deps.namespaces, (runId, closedAt) => this.outbox.fire({ runId, id: 'continueAsNew', kind: 'outbox', dueAt: closedAt }));
+  }
+
+  /** Re-dispatches the shard's outstanding activity tasks and arms its durable timers. */
+  async start(): Promise<void> {
+    const runIds = new Set((await this.store.listTasks()).map((task) => task.runId));
+    for (const runId of runIds) {
+      let execution: Execution | undefined;
+      try {
+        execution = await this.executions.load(runId);
+      } catch (error) {
+        // One damaged run must not keep the shard from starting: it reports itself as damaged
+        // (RUN_CORRUPTED, HISTORY_CORRUPTED) whenever it is read, and the others run.
+        if (isDamagedRun(error)) continue;
+        throw error;
+      }
+      if (execution) this.dispatchPending(execution);
+    }
+    this.timers.start();
+  }
+
+  /** Dispatches an execution's pending activities and arms its timers and outbox items (after a reset made it). */
+  arm(execution: Execution): void {
+    this.dispatchPending(execution);
+    for (const timer of Object.values(execution.run.timers)) this.timers.notify(timer.dueAt);
+    for (const item of Object.values(execution.run.outbox ?? {})) this.timers.notify(item.dueAt);
+  }
+
+  evictIdle(): void {
+    this.executions.evictIdle();
+  }
+
+  /** Stops the timers and waits for every commit in flight (a stop, or a hand-over). */
+  async stop(): Promise<void> {
+    this.timers.stop();
+    await this.executions.drain();
+    this.withdrawTasks('the shard was handed over');
+  }
+
+  /** The shard was lost: stop at once; what is in flight is refused by the fence. */
+  drop(): void {
+    this.timers.stop();
+    this.withdrawTasks('the shard was taken by another node');
+    this.executions.dropAll(new PerdureError('SHARD_NOT_HELD', `shard ${this.shard} was taken by another node: retry, the cluster routes the call to its owner.`));
+  }
+
+  private dispatchPending(execution: Execution): void {
+    this.deps.router.dispatchPending(this.shard, execution, Object.keys(execution.run.activities));
+  }
+
+  private withdrawTasks(reason: string): void {
+    for (const runId of this.executions.loadedRunIds()) this.deps.dispatcher.cancelRun(runId, reason);
+  }
+
+  private async fireTimer(entry: TimerEntry): Promise<void> {
+    if (entry.kind === 'outbox') return this.outbox.fire(entry);
+    const execution = await this.executions.load(entry.runId);
+    if (!execution) throw new PerdureError('INTERNAL', `run ${entry.runId} cannot take its timer now (not loaded: blocked, or gone): the timer is tried again.`);
+    await execution.timerFired(entry.id);
+  }
+
+  private afterCommit(execution: Execution, events: HistoryEvent[], decision: Decision | undefined): void {
+    actOnCommit(execution, events, decision?.sideEffects ?? [], {
+      shard: this.shard, dispatcher: this.deps.dispatcher, router: this.deps.router, timers: this.timers, executions: this.executions,
+      observer: this.deps.observer, historyLimits: this.deps.historyLimits,
+    });
+  }
+}
+
+function isDamagedRun(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'RUN_CORRUPTED' || code === 'HISTORY_CORRUPTED';
+}
