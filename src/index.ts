@@ -40,7 +40,7 @@ export {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
   WorkflowIdReuseRejectedError, NamespaceNotFoundError, NamespaceAlreadyExistsError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError, StoreFailedError,
-  StoreClosedError, StoreSchemaTooNewError, ShardOwnershipLostError, HistoryCorruptedError, RunCorruptedError, StoreCorruptedError, PayloadTooLargeError, PayloadTooDeepError, NonDeterminismError, VersionMissingError, EngineStoppedError, TimeoutError,
+  StoreClosedError, CommitConflictError, StoreSchemaTooNewError, ShardOwnershipLostError, HistoryCorruptedError, RunCorruptedError, StoreCorruptedError, PayloadTooLargeError, PayloadTooDeepError, NonDeterminismError, VersionMissingError, EngineStoppedError, TimeoutError,
   ScheduleNotFoundError, ScheduleAlreadyExistsError,
 } from './common/errors.ts';
 export { ERROR_CODES, FAILURE_CODES, type ErrorCode, type FailureCode } from './common/error-codes.ts';

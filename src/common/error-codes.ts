@@ -64,6 +64,10 @@ export const ERROR_CODES = {
     meaning: 'A commit was refused because this server no longer holds the shard it writes at the epoch it took it with: another server took the shard (the fence). Nothing of that commit was written.',
     fix: 'Nothing to repair: the shard\'s new owner carries its executions on. Retry the request against the cluster; if no other server should be running on this database, look for one that is.',
   },
+  COMMIT_CONFLICT: {
+    meaning: 'A commit of a run was refused because it does not continue the run as stored: another commit of the same run (a stale copy of the run in memory, a second writer, or a second first commit of one run id) got in first. Nothing of it was written.',
+    fix: 'Re-read the run and take the step again from where it is stored: retrying the same commit never succeeds. If it happens without a second writer you know of, look for another process or server writing the same runs.',
+  },
   SHARD_NOT_HELD: {
     meaning: 'The execution belongs to a shard this server does not hold now: another server of the cluster holds it, or it is being handed over (a server stopped or was lost, and its shards are being taken).',
     fix: 'Retry: a node forwards the call to the shard\'s owner itself, and a shard without an owner is taken within the lease time (about 10 s by default). If it persists, check `perdure cluster status` for live nodes.',

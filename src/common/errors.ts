@@ -176,6 +176,25 @@ export class ShardOwnershipLostError extends PerdureError {
   }
 }
 
+/**
+ * A commit that does not continue its run as stored (store/checked-store.ts): it starts after
+ * another event than the stored history's last, from another status, or is a second first
+ * commit of the run. A conflict between writers of one run, not a malformed argument: nothing
+ * of it was written, and retrying the same commit can never succeed.
+ *
+ * @example
+ * catch (e) { if (e instanceof CommitConflictError) reload(e.runId) }
+ */
+export class CommitConflictError extends PerdureError {
+  constructor(readonly runId: string, detail: string) {
+    super(
+      'COMMIT_CONFLICT',
+      `commit of run "${runId}" refused: ${detail} (a stale or concurrent commit of the same run). ` +
+        'Nothing of it was written: re-read the run and take the step again from where it is stored.',
+    );
+  }
+}
+
 /** The execution's shard is held by another node, or by none for now (a hand-over). Retryable. */
 export class ShardNotHeldError extends PerdureError {
   constructor(readonly shard: number, readonly owner?: { nodeId: string; address?: string }) {

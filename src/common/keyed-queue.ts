@@ -1,8 +1,9 @@
 /**
  * Jobs run one at a time per key, in the order given; jobs of different keys run concurrently.
  * A failed job does not stop the ones queued behind it. The one way Perdure serialises work per
- * thing: a workflow id's starts (RunStarter), each run's commits in both stores, each schedule's
- * work (ScheduleService). (A closed run's outbox removals are serialised by its ClosedRun actor.)
+ * thing: a workflow id's starts (RunStarter), each run's commits and deletes in every store
+ * (CheckedStore), each schedule's work (ScheduleService). (A closed run's outbox removals are
+ * serialised by its ClosedRun actor.)
  *
  * @example
  * const queue = new KeyedQueue();

@@ -55,6 +55,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   STEP_TIME_BUDGET_EXCEEDED: 409,
   MACHINE_CODE_FAILED: 409,
   TASK_TOKEN_STALE: 409,
+  // Two writers of one run: the request raced another and may be retried once it is re-read.
+  COMMIT_CONFLICT: 409,
   INVALID_ARGUMENT: 400,
   PROTOCOL_ERROR: 400,
   PROTOCOL_VERSION: 400,

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HistoryEvent } from '../common/history.ts';
 import type { EngineObserver } from '../engine/api.ts';
-import type { BatchObserver } from '../store/group-commit.ts';
+import type { BatchObserver } from '../store/store.ts';
 
 /**
  * The server's Prometheus metrics (`GET /metrics`). One registry per server, so servers in one

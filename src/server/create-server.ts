@@ -122,7 +122,9 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const logger = options.logger === false ? pino({ level: 'silent' }) : options.logger ?? pino();
   const metrics = new Metrics();
   const dataDir = options.dataDir ?? './.perdure';
-  const chosen = await serverStore(options.store, { dataDir, durability: options.durability }, metrics.storeBatch);
+  const chosen = await serverStore(options.store, { dataDir, durability: options.durability });
+  // Through the Store interface, so a store given ready-made reports its batches too.
+  const stopObservingBatches = chosen.store.observeBatches?.(metrics.storeBatch) ?? (() => {});
   const storeLabel = chosen.label;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
@@ -217,6 +219,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         await peers.close();
         await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
+        stopObservingBatches(); // a store given to this server may outlive it
         logger.info('Perdure stopped');
       })();
       return closing;

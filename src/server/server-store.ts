@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from '../common/errors.ts';
-import type { BatchObserver } from '../store/group-commit.ts';
 import { LevelStore } from '../store/level-store.ts';
 import type { Durability, Store } from '../store/store.ts';
 
@@ -12,15 +11,14 @@ export type ServerStoreOption = Store | string;
  * client is loaded only when a URL asks for it, so a LevelDB server never loads `pg`.
  *
  * @example
- * await serverStore('postgres://perdure@db/perdure?pool_size=20', { dataDir: './.perdure' }, metrics.storeBatch)
+ * await serverStore('postgres://perdure@db/perdure?pool_size=20', { dataDir: './.perdure' })
  */
 export async function serverStore(
   option: ServerStoreOption | undefined,
   embedded: { dataDir: string; durability?: Durability },
-  onBatch: BatchObserver,
 ): Promise<{ store: Store; label: string }> {
   if (option === undefined) {
-    return { store: new LevelStore({ directory: embedded.dataDir, durability: embedded.durability, onBatch }), label: embedded.dataDir };
+    return { store: new LevelStore({ directory: embedded.dataDir, durability: embedded.durability }), label: embedded.dataDir };
   }
   if (typeof option !== 'string') return { store: option, label: 'the given store' };
   if (!/^postgres(ql)?:\/\//.test(option)) {
@@ -30,6 +28,6 @@ export async function serverStore(
     );
   }
   const { PostgresStore } = await import('../store/postgres/postgres-store.ts');
-  const store = new PostgresStore({ url: option, onBatch });
+  const store = new PostgresStore({ url: option });
   return { store, label: store.label };
 }

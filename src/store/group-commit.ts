@@ -1,12 +1,13 @@
 import { StoreFailedError } from '../common/errors.ts';
+import type { BatchObserver } from './store.ts';
+
+// Re-exported for the backends' options; the type lives with the Store interface.
+export type { BatchObserver };
 
 /** One put or delete of a batch, as `db.batch()` takes it. */
 export type BatchOperation =
   | { type: 'put'; key: string; value: Buffer }
   | { type: 'del'; key: string };
-
-/** Told of every durable batch written: for metrics. */
-export type BatchObserver = (batch: { commits: number; operations: number; ms: number }) => void;
 
 /** What the committer writes to: a ClassicLevel database fits. */
 export interface BatchTarget {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, StoreCorruptedError } from '../common/errors.ts';
+import { StoreCorruptedError } from '../common/errors.ts';
 
 /**
  * How LevelDB's errors become Perdure's. classic-level gives each a `code` (on the error or on
@@ -31,13 +31,6 @@ export async function mapCorruption<T>(directory: string, what: string, read: ()
 
 export function corrupted(directory: string, what: string, cause: unknown): StoreCorruptedError {
   return new StoreCorruptedError(directory, `LevelDB could not read ${what} (${messageOf(cause)})`, { cause });
-}
-
-export function staleCommit(runId: string, previousLastSeq: number): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `commit of run "${runId}" refused: it continues the history after event #${previousLastSeq}, ` +
-      'but the stored history does not end there (a stale or concurrent commit of the same run).',
-  );
 }
 
 export function messageOf(error: unknown): string {

@@ -1,16 +1,13 @@
-import { KeyedQueue } from '../common/keyed-queue.ts';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { CodecError, decode, encode } from '../common/codec.ts';
-import {
-  HistoryCorruptedError, InvalidArgumentError, StoreClosedError, StoreCorruptedError, StoreFailedError, StoreLockedError,
-} from '../common/errors.ts';
-import { CLOSED_STATUSES, type HistoryEvent } from '../common/history.ts';
+import { InvalidArgumentError, StoreCorruptedError, StoreFailedError, StoreLockedError } from '../common/errors.ts';
+import { CLOSED_STATUSES } from '../common/history.ts';
 import { sameSearchAttributes } from '../common/search-attributes.ts';
 import { seal } from './checksum.ts';
-import { openHistoryEvent } from './history-codec.ts';
-import { corrupted, isCorruption, isLockedError, mapCorruption, messageOf, staleCommit } from './level-errors.ts';
+import { corrupted, isCorruption, isLockedError, mapCorruption, messageOf } from './level-errors.ts';
+import { CheckedStore, type CommitOutcome, type StoredEvent } from './checked-store.ts';
 import { decodeRunRecord, encodeRunRecord } from './run-record.ts';
 import { type BatchObserver, type BatchOperation, GroupCommitter } from './group-commit.ts';
 import { chainedBatchTarget } from './chained-batch.ts';
@@ -21,12 +18,11 @@ import {
   backfillCloseIndex, closeIndexPut, listClosedRuns, PointerHolds, pointerDeletions, pointerKeysOf, runDeletions,
 } from './level-retention.ts';
 import { describeOwner, removeOwner, writeOwner } from './owner-file.ts';
-import type { ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, Store, TaskEntry, TimerEntry } from './store.ts';
+import type { ClosedRunRef, CountRunsResult, Durability, ListRunsPage, ListRunsQuery, NamespaceRecord, RunCommit, TaskEntry, TimerEntry } from './store.ts';
 import type { RunRecord } from '../common/run-model.ts';
 import type { RunSummary } from '../common/execution-types.ts';
 import type { ListSchedulesPage, ListSchedulesQuery, ScheduleRecord } from './store.ts';
 import { listScheduleRecords } from './schedule-listing.ts';
-import { validateCommit } from './validate-commit.ts';
 import { TailCache } from './tail-cache.ts';
 import { SingleNodeShards } from './single-node-shards.ts';
 import type { ShardOwnership } from './shard-ownership.ts';
@@ -56,7 +52,9 @@ const DEFAULT_RECENT_RUNS = 10_000;
 
 /**
  * The embedded LevelDB store: one process per data directory, group-committed batches.
- * Key layout: see `keys.ts`. History events carry a CRC-32 checked on every read.
+ * Key layout: see `keys.ts`. History events carry a CRC-32 checked on every read. The checks
+ * every call owes the Store contract (open, commit shape, shard, run order) are CheckedStore's;
+ * this class reads and writes.
  *
  * @example
  * const store = new LevelStore({ directory: './data' })
@@ -64,21 +62,11 @@ const DEFAULT_RECENT_RUNS = 10_000;
  * await store.commit({ run, previousLastSeq: 0, events })
  * await store.close()
  */
-export class LevelStore implements Store {
+export class LevelStore extends CheckedStore {
   readonly directory: string;
   readonly durability: Durability;
-  private readonly onBatch?: BatchObserver;
-  private db: Db | undefined;
+  private handle: Db | undefined;
   private committer: GroupCommitter | undefined;
-  private closing = false;
-  private opening: Promise<void> | undefined;
-  private closingDone: Promise<void> | undefined;
-  /**
-   * A run's commits are checked and written one after another: the engine already serialises
-   * them, and this makes the stored-history check exact even if it did not (two commits can
-   * never both pass it and overwrite each other).
-   */
-  private readonly runOrder = new KeyedQueue();
   /**
    * Where each open run's stored history ends, for the runs this process committed most
    * recently: saves a read per commit. Valid because one process owns the directory (the
@@ -92,6 +80,7 @@ export class LevelStore implements Store {
   private readonly ownership = new SingleNodeShards();
 
   constructor(options: LevelStoreOptions) {
+    super();
     if (!options || typeof options.directory !== 'string' || options.directory === '') {
       throw new InvalidArgumentError('LevelStore needs a `directory` (the data directory path).');
     }
@@ -101,19 +90,16 @@ export class LevelStore implements Store {
     }
     this.directory = resolve(options.directory);
     this.durability = durability;
-    this.onBatch = options.onBatch;
+    if (options.onBatch) this.observeBatches(options.onBatch);
     this.tails = new TailCache(options.recentRuns ?? DEFAULT_RECENT_RUNS);
   }
 
-  open(): Promise<void> {
-    // Concurrent calls share one attempt (a second ClassicLevel would find our own LOCK taken).
-    this.opening ??= this.openNow().finally(() => (this.opening = undefined));
-    return this.opening;
+  /** The open database: the base calls a `_` method only while the store is open (or closing). */
+  private get db(): Db {
+    return this.handle!;
   }
 
-  private async openNow(): Promise<void> {
-    await this.closingDone; // reopening the same instance waits for its close to finish
-    if (this.db) return;
+  protected async _open(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const db: Db = new ClassicLevel<string, Buffer>(this.directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
     try {
@@ -142,24 +128,15 @@ export class LevelStore implements Store {
       if (isCorruption(cause)) throw corrupted(this.directory, 'its namespaces or run records at start-up', cause);
       throw new StoreFailedError(`cannot prepare the data directory "${this.directory}": ${messageOf(cause)}`, { cause });
     }
-    this.db = db;
-    this.closing = false;
-    this.closingDone = undefined;
-    this.committer = new GroupCommitter(chainedBatchTarget(db), { sync: this.durability === 'fsync', label: this.directory, onBatch: this.onBatch });
+    this.handle = db;
+    this.committer = new GroupCommitter(chainedBatchTarget(db), { sync: this.durability === 'fsync', label: this.directory, onBatch: (batch) => this.reportBatch(batch) });
   }
 
-  /** Refuses new calls, lets commits in flight finish, then releases the directory. */
-  close(): Promise<void> {
-    // A second call waits for the first: "closed" must mean the directory is released.
-    if (this.db && !this.closing) this.closingDone = this.closeNow(this.db);
-    return this.closingDone ?? Promise.resolve();
-  }
-
-  private async closeNow(db: Db): Promise<void> {
-    this.closing = true;
-    await this.runOrder.idle();
+  /** Lets the writes in flight finish, then releases the directory. */
+  protected async _close(): Promise<void> {
+    const db = this.db;
     await this.committer?.drain();
-    this.db = undefined;
+    this.handle = undefined;
     this.committer = undefined;
     this.tails.clear();
     await removeOwner(this.directory); // before the lock goes, so it never names a stranger
@@ -170,170 +147,116 @@ export class LevelStore implements Store {
     return this.committer?.failed;
   }
 
-  commit(commit: RunCommit): Promise<void> {
-    try {
-      this.requireOpen();
-      validateCommit(commit);
-      this.ownership.checkCommit(commit.shard, commit.epoch);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.inRunOrder(commit.run.runId, () => this.checkAndWrite(commit));
-  }
-
-  /** Runs `work` after every commit (or delete) of the run accepted before it. */
-  private inRunOrder<T>(runId: string, work: () => Promise<T>): Promise<T> {
-    return this.runOrder.run(runId, work);
-  }
-
-  async getRun(runId: string): Promise<RunRecord | undefined> {
-    const stored = await this.read(`the record of run "${runId}"`, () => this.requireOpen().getSync(keys.run(runId)));
-    return stored === undefined ? undefined : decodeRunRecord(stored, runId);
-  }
-
-  async getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
-    return this.readValue<string>(keys.exec(namespace, workflowId), `run pointer of workflow "${workflowId}"`);
-  }
-
-  async findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined> {
-    return this.readValue<string>(keys.idem(namespace, key), `idempotency key "${key}"`);
-  }
-
-  async readHistory(runId: string, options: { fromSeq?: number; limit?: number } = {}): Promise<HistoryEvent[]> {
-    const db = this.requireOpen();
-    const fromSeq = Math.max(1, options.fromSeq ?? 1);
-    const prefix = keys.histPrefix(runId);
-    const entries = await this.read(`the history of run "${runId}"`, () => db
-      .iterator({ gte: keys.hist(runId, fromSeq), lt: prefixRange(prefix).lt, limit: pageLimit(options.limit, Infinity) })
-      .all());
-    return entries.map(([key, stored], i) => {
-      const expected = fromSeq + i;
-      // A missing key (a gap) is corruption too: the history must be exactly 1..lastSeq.
-      if (Number(key.slice(prefix.length)) !== expected) throw new HistoryCorruptedError(runId, expected);
-      return openHistoryEvent(runId, expected, stored);
-    });
-  }
-
-  shards(): ShardOwnership {
-    this.requireOpen();
+  protected _shards(): ShardOwnership {
     return this.ownership;
   }
 
-  async listDueTimers(dueBefore: number, limit: number, shard?: number): Promise<TimerEntry[]> {
-    const db = this.requireOpen();
-    if (!this.ownership.scans(shard)) return [];
-    const range = { gte: keys.timerPrefix(), lt: keys.timerBound(dueBefore), limit: pageLimit(limit, Infinity) };
-    return (await this.read('the timer index', () => db.values(range).all())).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
+  protected async _getRun(runId: string): Promise<RunRecord | undefined> {
+    const stored = await this.read(`the record of run "${runId}"`, () => this.db.getSync(keys.run(runId)));
+    return stored === undefined ? undefined : decodeRunRecord(stored, runId);
   }
 
-  async nextTimer(shard?: number): Promise<TimerEntry | undefined> {
-    const db = this.requireOpen();
-    if (!this.ownership.scans(shard)) return undefined;
-    const [first] = await this.read('the timer index', () => db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all());
+  protected _getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
+    return this.readValue<string>(keys.exec(namespace, workflowId), `run pointer of workflow "${workflowId}"`);
+  }
+
+  protected _findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined> {
+    return this.readValue<string>(keys.idem(namespace, key), `idempotency key "${key}"`);
+  }
+
+  protected async _readHistory(runId: string, fromSeq: number, limit: number): Promise<StoredEvent[]> {
+    const prefix = keys.histPrefix(runId);
+    const entries = await this.read(`the history of run "${runId}"`, () => this.db
+      .iterator({ gte: keys.hist(runId, fromSeq), lt: prefixRange(prefix).lt, limit })
+      .all());
+    return entries.map(([key, sealed]) => ({ seq: Number(key.slice(prefix.length)), sealed }));
+  }
+
+  // One shard: every scan of shard 0 (the only one the base lets through) reads everything.
+  protected async _listDueTimers(dueBefore: number, limit: number): Promise<TimerEntry[]> {
+    const range = { gte: keys.timerPrefix(), lt: keys.timerBound(dueBefore), limit: pageLimit(limit, Infinity) };
+    return (await this.read('the timer index', () => this.db.values(range).all())).map((v) => this.decodeValue<TimerEntry>(v, 'timer entry'));
+  }
+
+  protected async _nextTimer(): Promise<TimerEntry | undefined> {
+    const [first] = await this.read('the timer index', () => this.db.values({ ...prefixRange(keys.timerPrefix()), limit: 1 }).all());
     return first && this.decodeValue<TimerEntry>(first, 'timer entry');
   }
 
-  async listTasks(shard?: number): Promise<TaskEntry[]> {
-    const db = this.requireOpen();
-    if (!this.ownership.scans(shard)) return [];
-    return (await this.read('the task index', () => db.values(prefixRange(keys.taskPrefix())).all())).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
+  protected async _listTasks(): Promise<TaskEntry[]> {
+    return (await this.read('the task index', () => this.db.values(prefixRange(keys.taskPrefix())).all())).map((v) => this.decodeValue<TaskEntry>(v, 'task entry'));
   }
 
   /** Visibility: a page of runs, newest first (level-listing.ts says how each filter is read). */
-  async listRuns(query: ListRunsQuery): Promise<ListRunsPage> {
-    return this.read('the run listing', () => listRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
+  protected _listRuns(query: ListRunsQuery): Promise<ListRunsPage> {
+    return this.read('the run listing', () => listRunsIn(this.db, query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
   }
 
   /** Visibility: how many runs match (level-listing.ts). */
-  async countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
-    return this.read('the run listing', () => countRunsIn(this.requireOpen(), query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
+  protected _countRuns(query: ListRunsQuery): Promise<CountRunsResult> {
+    return this.read('the run listing', () => countRunsIn(this.db, query, (v) => this.decodeValue<RunSummary>(v, 'run summary')));
   }
 
-  async getNamespace(name: string): Promise<NamespaceRecord | undefined> {
+  protected _getNamespace(name: string): Promise<NamespaceRecord | undefined> {
     return this.readValue<NamespaceRecord>(keys.ns(name), `namespace "${name}"`);
   }
 
-  async listNamespaces(): Promise<NamespaceRecord[]> {
-    const values = await this.read('the namespaces', () => this.requireOpen().values(prefixRange(keys.nsPrefix())).all());
+  protected async _listNamespaces(): Promise<NamespaceRecord[]> {
+    const values = await this.read('the namespaces', () => this.db.values(prefixRange(keys.nsPrefix())).all());
     return values.map((v) => this.decodeValue<NamespaceRecord>(v, 'namespace record'));
   }
 
-  async putNamespace(record: NamespaceRecord): Promise<void> {
-    this.requireOpen();
-    await this.committer!.submit([namespacePut(record)]);
+  protected _putNamespace(record: NamespaceRecord): Promise<void> {
+    return this.committer!.submit([namespacePut(record)]);
   }
 
-  async listClosedRuns(namespace: string, options: { closedBefore: number; limit: number; after?: ClosedRunRef }): Promise<ClosedRunRef[]> {
-    return this.read('the close-time index', () => listClosedRuns(this.requireOpen(), namespace, options));
+  protected _listClosedRuns(namespace: string, options: { closedBefore: number; limit: number; after?: ClosedRunRef }): Promise<ClosedRunRef[]> {
+    return this.read('the close-time index', () => listClosedRuns(this.db, namespace, options));
   }
 
-  deleteRun(runId: string): Promise<boolean> {
-    try {
-      this.requireOpen();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.inRunOrder(runId, async () => {
-      const db = this.requireOpen();
-      const run = await this.getRun(runId);
-      if (!run) return false;
-      if (!CLOSED_STATUSES.has(run.status)) throw new InvalidArgumentError(`run "${runId}" is ${run.status}: only a closed run can be deleted.`);
-      // Work the run still asks for (tell its parent, close its children, start its successor) keeps it until done.
-      if (Object.keys(run.outbox ?? {}).length > 0) return false;
-      // From the pointer reads to submit without an await: see pointerDeletions.
-      const operations = [...runDeletions(run), ...pointerDeletions(db, run, this.pointerHolds)];
-      await this.committer!.submit(operations);
-      return true;
-    });
+  protected async _deleteRun(run: RunRecord): Promise<boolean> {
+    // From the pointer reads to submit without an await: see pointerDeletions.
+    const operations = [...runDeletions(run), ...pointerDeletions(this.db, run, this.pointerHolds)];
+    await this.committer!.submit(operations);
+    return true;
   }
 
-  async getSchedule(namespace: string, scheduleId: string): Promise<ScheduleRecord | undefined> {
+  protected _getSchedule(namespace: string, scheduleId: string): Promise<ScheduleRecord | undefined> {
     return this.readValue<ScheduleRecord>(keys.schedule(namespace, scheduleId), `record of schedule "${scheduleId}"`);
   }
 
   /** One put through group commit: durable when it resolves, like a run commit. */
-  async putSchedule(record: ScheduleRecord): Promise<void> {
-    this.requireOpen();
-    if (typeof record?.namespace !== 'string' || typeof record.scheduleId !== 'string') {
-      throw new InvalidArgumentError('putSchedule needs a record with a namespace and a scheduleId.');
-    }
-    await this.committer!.submit([{ type: 'put', key: keys.schedule(record.namespace, record.scheduleId), value: encode(record) }]);
+  protected _putSchedule(record: ScheduleRecord): Promise<void> {
+    return this.committer!.submit([{ type: 'put', key: keys.schedule(record.namespace, record.scheduleId), value: encode(record) }]);
   }
 
-  async deleteSchedule(namespace: string, scheduleId: string): Promise<void> {
-    this.requireOpen();
-    await this.committer!.submit([{ type: 'del', key: keys.schedule(namespace, scheduleId) }]);
+  protected _deleteSchedule(namespace: string, scheduleId: string): Promise<void> {
+    return this.committer!.submit([{ type: 'del', key: keys.schedule(namespace, scheduleId) }]);
   }
 
-  async listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
-    const db = this.requireOpen();
-    return this.read('the schedules', () => listScheduleRecords(db, query ?? {}, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record')));
+  protected _listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
+    return this.read('the schedules', () => listScheduleRecords(this.db, query, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record')));
   }
 
   // ── implementation ──
 
-  private requireOpen(): Db {
-    if (!this.db || this.closing) throw new StoreClosedError();
-    return this.db;
-  }
-
   /** Checks the commit against the stored history, then writes it as one atomic part of a batch. */
-  private async checkAndWrite(commit: RunCommit): Promise<void> {
-    // Not requireOpen(): close() waits for commits already accepted, with `closing` set.
-    const db = this.db;
-    const committer = this.committer;
-    if (!db || !committer) throw new StoreClosedError();
+  protected async _commit(commit: RunCommit): Promise<CommitOutcome> {
+    const { db } = this;
+    const committer = this.committer!;
     const { run, previousLastSeq } = commit;
     const known = this.tails.get(run.runId);
     let listed: ListedRun | undefined; // where the run is listed now (undefined for a new run)
     if (known) {
       // The hot path: this process wrote the run's last commit, so it knows where it ends.
       if (known.lastSeq !== previousLastSeq || (commit.previousStatus !== undefined && known.status !== commit.previousStatus)) {
-        throw staleCommit(run.runId, previousLastSeq);
+        return 'stale';
       }
       listed = known.summary;
     } else if (previousLastSeq > 0) {
-      listed = await this.checkAgainstStored(db, commit);
+      const stored = await this.checkAgainstStored(db, commit);
+      if (stored === 'stale') return 'stale';
+      listed = stored;
     }
     const operations = this.operationsOf(commit, listed);
     // A first commit of a run this process has not seen is not probed: run ids are new UUIDs
@@ -350,25 +273,23 @@ export class LevelStore implements Store {
       const summary: ListedRun = { namespace: run.namespace, status: run.status, type: run.type, startedAt: run.startedAt, runId: run.runId, searchAttributes: run.searchAttributes };
       this.tails.set(run.runId, { lastSeq: run.lastSeq, status: run.status, summary });
     }
+    return 'written';
   }
 
   /**
    * The cold path: a run this process has not written yet is checked against what is stored.
    * Answers where the run is listed now, read from what is stored (not from the caller): the
-   * listing entries move when the status or the search attributes change.
+   * listing entries move when the status or the search attributes change; 'stale' when the
+   * stored run does not end where the commit continues it.
    */
-  private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined> {
+  private async checkAgainstStored(db: Db, commit: RunCommit): Promise<ListedRun | undefined | 'stale'> {
     const { run, previousLastSeq } = commit;
     const probe = [keys.hist(run.runId, previousLastSeq + 1), keys.hist(run.runId, previousLastSeq)];
     const [nextExists, lastExists = true] = await this.read(`the history of run "${run.runId}"`, () => db.hasMany(probe));
-    if (nextExists || !lastExists) throw staleCommit(run.runId, previousLastSeq);
+    if (nextExists || !lastExists) return 'stale';
     const bytes = await this.read(`the record of run "${run.runId}"`, () => db.get(keys.run(run.runId)));
     const stored = bytes && decodeRunRecord(bytes, run.runId);
-    if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) {
-      throw new InvalidArgumentError(
-        `commit of run "${run.runId}" refused: previousStatus is "${commit.previousStatus}" but the stored status is "${stored.status}".`,
-      );
-    }
+    if (stored && commit.previousStatus !== undefined && stored.status !== commit.previousStatus) return 'stale';
     return stored || undefined;
   }
 
@@ -416,7 +337,7 @@ export class LevelStore implements Store {
    * start (is the workflow id taken?), so this is on the hot path.
    */
   private async readValue<T>(key: string, what: string): Promise<T | undefined> {
-    const stored = await this.read(`the ${what}`, () => this.requireOpen().getSync(key));
+    const stored = await this.read(`the ${what}`, () => this.db.getSync(key));
     return stored === undefined ? undefined : this.decodeValue<T>(stored, what);
   }
 

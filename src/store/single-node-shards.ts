@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { InvalidArgumentError, ShardOwnershipLostError } from '../common/errors.ts';
 import type { ClusterNode, ShardChange, ShardOwnership } from './shard-ownership.ts';
 
 /** The one shard of a single-node store, held at the one epoch there ever is. */
@@ -9,7 +8,8 @@ const EPOCH = 1;
 /**
  * The shard ownership of an embedded store (LevelDB): a cluster of one node that holds its one
  * shard for as long as it is open. Nothing is ever gained or lost, so the engine's shard runtime
- * runs on it unchanged and the cluster adds leases, not a second code path.
+ * runs on it unchanged and the cluster adds leases, not a second code path. Commits are checked
+ * against it by the store's base (checked-store.ts), like every backend's.
  */
 export class SingleNodeShards implements ShardOwnership {
   readonly shardCount = 1;
@@ -34,19 +34,6 @@ export class SingleNodeShards implements ShardOwnership {
 
   async ownerOf(_shard: number): Promise<ClusterNode | undefined> {
     return this.self();
-  }
-
-  /** Refuses a commit that names another shard or epoch than the one there is. */
-  checkCommit(shard: number | undefined, epoch: number | undefined): void {
-    if (shard !== undefined && shard !== SHARD) {
-      throw new InvalidArgumentError(`this store has one shard (0); a commit for shard ${shard} belongs to another store`);
-    }
-    if (epoch !== undefined && epoch !== EPOCH) throw new ShardOwnershipLostError(SHARD, epoch, this.nodeId, EPOCH);
-  }
-
-  /** True when a scan of `shard` looks at this store's rows (undefined: every shard). */
-  scans(shard: number | undefined): boolean {
-    return shard === undefined || shard === SHARD;
   }
 
   private self(): ClusterNode {

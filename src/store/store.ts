@@ -33,7 +33,17 @@ export interface StoreLifecycle {
    * orchestrator restarts the server.
    */
   failure?(): PerdureError | undefined;
+  /**
+   * Tells `observer` of every durable batch the store writes from now on (how many commits it
+   * held, how many rows or keys, how long it took): the server's metrics read group commit
+   * through this, whatever the backend. Answers the function that stops telling. Optional: a
+   * store without batches has nothing to tell.
+   */
+  observeBatches?(observer: BatchObserver): () => void;
 }
+
+/** Told of every durable batch a store writes: for metrics. An observer that throws is ignored. */
+export type BatchObserver = (batch: { commits: number; operations: number; ms: number }) => void;
 
 /** Runs and their histories: the one write path (`commit`) and the reads of one run. */
 export interface RunStore {

@@ -6,6 +6,8 @@ import { scheduleStoreCases } from './schedule-store-conformance.ts';
 import { searchAttributeConformanceCases } from './store-conformance-search-attributes.ts';
 import { visibilityConformanceCases } from './store-conformance-visibility.ts';
 import { shardConformanceCases } from './store-conformance-shards.ts';
+import { lifecycleConformanceCases } from './store-conformance-lifecycle.ts';
+import { valueRangeConformanceCases } from './store-conformance-value-ranges.ts';
 import type { SuiteFunctions } from './suite-functions.ts';
 
 /** A fresh store made by a conformance factory, and how to get rid of it. */
@@ -112,13 +114,25 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       await expect(store.commit({ run: { ...run, lastSeq: 4 }, previousLastSeq: 2, previousStatus: 'running', events: [...fixtureEvents(3, 1), ...fixtureEvents(5, 1)] })).rejects.toMatchObject(refused);
       // run.lastSeq disagrees with the events
       await expect(store.commit({ run: { ...run, lastSeq: 9 }, previousLastSeq: 2, previousStatus: 'running', events: fixtureEvents(3, 1) })).rejects.toMatchObject(refused);
-      // previousLastSeq is not where the stored history ends (stale or from the future)
-      await expect(store.commit({ run: { ...run, lastSeq: 2 }, previousLastSeq: 1, previousStatus: 'running', events: fixtureEvents(2, 1) })).rejects.toMatchObject(refused);
-      await expect(store.commit({ run: { ...run, lastSeq: 6 }, previousLastSeq: 5, previousStatus: 'running', events: fixtureEvents(6, 1) })).rejects.toMatchObject(refused);
-      // a second "first commit" of the same run
-      await expect(startRun(store, fixtureRun('r-1'), 1)).rejects.toMatchObject(refused);
       expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2]);
       expect(await store.getRun('r-1')).toEqual(run);
+    }));
+
+    it('refuses a commit that does not continue the stored run as a COMMIT_CONFLICT, not INVALID_ARGUMENT', withStore(async (store) => {
+      const run = await startRun(store, fixtureRun('r-1'), 2);
+      const conflict = { code: 'COMMIT_CONFLICT', runId: 'r-1' };
+      // previousLastSeq is not where the stored history ends (stale or from the future)
+      await expect(store.commit({ run: { ...run, lastSeq: 2 }, previousLastSeq: 1, previousStatus: 'running', events: fixtureEvents(2, 1) })).rejects.toMatchObject(conflict);
+      await expect(store.commit({ run: { ...run, lastSeq: 6 }, previousLastSeq: 5, previousStatus: 'running', events: fixtureEvents(6, 1) })).rejects.toMatchObject(conflict);
+      // the right place, but from another status than the stored one
+      await expect(store.commit({ run: { ...run, lastSeq: 3 }, previousLastSeq: 2, previousStatus: 'completed', events: fixtureEvents(3, 1) })).rejects.toMatchObject(conflict);
+      // a second "first commit" of the same run
+      await expect(startRun(store, fixtureRun('r-1'), 1)).rejects.toMatchObject(conflict);
+      expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2]);
+      expect(await store.getRun('r-1')).toEqual(run);
+      // and the run goes on from where it is stored
+      await appendRun(store, run, 1);
+      expect((await store.getRun('r-1'))?.lastSeq).toBe(3);
     }));
 
     it('makes nothing of a refused commit visible', withStore(async (store) => {
@@ -127,7 +141,7 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       await expect(store.commit({
         run: stale, previousLastSeq: 2, previousStatus: 'running', events: fixtureEvents(3, 1),
         timers: { put: [timer('r-1', 't', T0)] }, tasks: { put: [task('r-1', 'charge')] },
-      })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      })).rejects.toMatchObject({ code: 'COMMIT_CONFLICT' });
       expect(await store.getRun('r-1')).toEqual(run);
       expect((await store.readHistory('r-1')).map((e) => e.seq)).toEqual([1]);
       expect(await store.nextTimer()).toBeUndefined();
@@ -236,41 +250,13 @@ export function storeConformanceSuite({ name, factory, test: functions }: StoreC
       expect((await store.listRuns({ namespace: 'default', limit: 1000 })).runs).toHaveLength(count);
     }));
 
-    it('keeps everything committed across close and reopen', withStore(async (store, fixture) => {
-      if (!fixture.reopen) return; // the factory cannot restart this backend
-      const run = await startRun(store, fixtureRun('r-1', { workflowId: 'orders/7', idempotencyKey: 'idem-7' }), 2, {
-        timers: { put: [timer('r-1', 'w', T0 + 5)] }, tasks: { put: [task('r-1', 'charge')] },
-      });
-      const done = await appendRun(store, run, 1, { status: 'completed', run: { closedAt: T0 + 9, output: { ok: true } } });
-      const reopened = await fixture.reopen();
-      expect(await reopened.getRun('r-1')).toEqual(done);
-      expect(await reopened.readHistory('r-1')).toEqual(fixtureEvents(1, 3, done));
-      expect(await reopened.getCurrentRunId('default', 'orders/7')).toBe('r-1');
-      expect(await reopened.findRunByIdempotencyKey('default', 'idem-7')).toBe('r-1');
-      expect(await reopened.nextTimer()).toEqual(timer('r-1', 'w', T0 + 5));
-      expect(await reopened.listTasks()).toEqual([task('r-1', 'charge')]);
-      expect((await reopened.listRuns({ namespace: 'default', status: 'completed' })).runs).toEqual([summary(done)]);
-      await appendRun(reopened, done, 1);
-      expect((await reopened.readHistory('r-1')).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
-    }));
-
-    it('refuses every call after close with STORE_CLOSED, and closes twice harmlessly', withStore(async (store) => {
-      await startRun(store, fixtureRun('r-1'));
-      await store.close();
-      await store.close();
-      const closed = { code: 'STORE_CLOSED' };
-      await expect(store.getRun('r-1')).rejects.toMatchObject(closed);
-      await expect(store.readHistory('r-1')).rejects.toMatchObject(closed);
-      await expect(store.listRuns({ namespace: 'default' })).rejects.toMatchObject(closed);
-      await expect(store.nextTimer()).rejects.toMatchObject(closed);
-      await expect(startRun(store, fixtureRun('r-2'))).rejects.toMatchObject(closed);
-    }));
-
+    lifecycleConformanceCases(withStore, functions);
     namespaceConformanceCases(withStore, functions);
     scheduleStoreCases(factory, withStore, functions);
     searchAttributeConformanceCases(withStore, functions);
     visibilityConformanceCases(withStore, functions);
     shardConformanceCases(withStore, functions);
+    valueRangeConformanceCases(withStore, functions);
   });
 }
 

@@ -25,6 +25,8 @@ export interface Assertion {
   toBeUndefined(): void;
   toBeDefined(): void;
   toBeLessThanOrEqual(expected: number): void;
+  toBeGreaterThanOrEqual(expected: number): void;
+  toThrow(expected?: RegExp | string | object): void;
   toHaveLength(expected: number): void;
   toContain(expected: unknown): void;
   not: Omit<Assertion, 'not' | 'rejects'>;

@@ -1,12 +1,13 @@
 import type { Pool, PoolClient } from 'pg';
-import { InvalidArgumentError, StoreFailedError } from '../../common/errors.ts';
+import { StoreFailedError } from '../../common/errors.ts';
+import type { CommitOutcome } from '../checked-store.ts';
 import type { BatchObserver } from '../group-commit.ts';
 import type { CommitRows } from './commit-rows.ts';
 import type { ShardFence } from './shard-fence.ts';
 
 interface Waiter {
   rows: CommitRows;
-  resolve(): void;
+  resolve(outcome: CommitOutcome): void;
   reject(error: Error): void;
 }
 
@@ -26,7 +27,8 @@ interface Waiter {
  *
  * Each commit is all or nothing and refused alone: a commit of a shard this node lost rejects
  * with ShardOwnershipLostError, a commit that does not continue its run's stored history (stale,
- * or a second first commit) with INVALID_ARGUMENT, and neither stops the others of the batch.
+ * or a second first commit) resolves 'stale' (the store's base makes it COMMIT_CONFLICT), and
+ * neither stops the others of the batch.
  * A failed transaction rejects its commits with StoreFailedError (nothing of it was written, or
  * — when the connection broke during COMMIT — its outcome is unknown and the engine must re-read);
  * unlike LevelDB's, this committer is not fail-stop: the next batch is tried afresh.
@@ -48,9 +50,9 @@ export class PgGroupCommitter {
     private readonly options: { label: string; onBatch?: BatchObserver; maxInFlight: number },
   ) {}
 
-  /** Resolves once `rows` are durable, as one atomic part of a transaction. */
-  submit(rows: CommitRows): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves 'written' once `rows` are durable, as one atomic part of a transaction; 'stale' when they do not continue their run. */
+  submit(rows: CommitRows): Promise<CommitOutcome> {
+    return new Promise<CommitOutcome>((resolve, reject) => {
       this.queue.push({ rows, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
@@ -105,12 +107,12 @@ export class PgGroupCommitter {
       const claimed = await claim(client, live.map((w) => w.rows));
       const accepted = live.filter((w) => {
         if (claimed.has(w.rows.runId)) return true;
-        w.reject(staleCommit(w.rows));
+        w.resolve('stale'); // nothing of it is written
         return false;
       });
       if (accepted.length > 0) await writeRows(client, accepted.map((w) => w.rows));
       await client.query('COMMIT');
-      for (const waiter of accepted) waiter.resolve();
+      for (const waiter of accepted) waiter.resolve('written');
       try {
         this.options.onBatch?.({ commits: group.length, operations: countRows(accepted.map((w) => w.rows)), ms: performance.now() - began });
       } catch {
@@ -225,14 +227,4 @@ function lastByKey<T>(items: T[], keyOf: (item: T) => string): T[] {
 
 function countRows(commits: CommitRows[]): number {
   return commits.reduce((n, c) => n + 1 + c.events.length + c.timerDeletes.length + c.timerPuts.length + c.taskDeletes.length + c.taskPuts.length, 0);
-}
-
-function staleCommit(rows: CommitRows): InvalidArgumentError {
-  return new InvalidArgumentError(
-    rows.isNew
-      ? `commit of run "${rows.runId}" refused: it is a first commit, but the run already exists (a stale or concurrent commit of the same run).`
-      : `commit of run "${rows.runId}" refused: it continues the history after event #${rows.previousLastSeq}` +
-        `${rows.previousStatus === undefined ? '' : ` from status "${rows.previousStatus}"`}, but the stored run does not end there ` +
-        '(a stale or concurrent commit of the same run).',
-  );
 }

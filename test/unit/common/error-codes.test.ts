@@ -7,7 +7,7 @@ import * as failures from '../../../src/common/failures.ts';
 const {
   PerdureError, ExecutionNotFoundError, ExecutionAlreadyStartedError, ExecutionClosedError, WorkflowTypeNotFoundError,
   InvalidDefinitionError, InvalidArgumentError, UpdateRejectedError, TaskTokenStaleError, StoreLockedError,
-  StoreFailedError, StoreClosedError, StoreSchemaTooNewError, ShardOwnershipLostError, ShardNotHeldError, HistoryCorruptedError, RunCorruptedError, StoreCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
+  StoreFailedError, StoreClosedError, CommitConflictError, StoreSchemaTooNewError, ShardOwnershipLostError, ShardNotHeldError, HistoryCorruptedError, RunCorruptedError, StoreCorruptedError, NonDeterminismError, EngineStoppedError, TimeoutError,
   VersionMissingError,
   MachineStepError,
   WorkflowIdReuseRejectedError,
@@ -40,6 +40,7 @@ const errorSamples: Record<string, [errors.PerdureError, ErrorCode]> = {
   StoreLockedError: [new StoreLockedError('./.perdure', { cause: new Error('LOCK held') }), 'STORE_LOCKED'],
   StoreFailedError: [new StoreFailedError('write failed: ENOSPC'), 'STORE_FAILED'],
   StoreClosedError: [new StoreClosedError(), 'STORE_CLOSED'],
+  CommitConflictError: [new CommitConflictError('r-1', 'it continues the run after event #3, but the stored run does not end there'), 'COMMIT_CONFLICT'],
   StoreSchemaTooNewError: [new StoreSchemaTooNewError(2, 1, 'postgres://perdure@db/perdure (schema perdure)'), 'STORE_SCHEMA_TOO_NEW'],
   ShardOwnershipLostError: [new ShardOwnershipLostError(7, 4, 'node-b', 5), 'SHARD_OWNERSHIP_LOST'],
   ShardNotHeldError: [new ShardNotHeldError(7, { nodeId: 'node-b', address: '10.0.0.2:7233' }), 'SHARD_NOT_HELD'],
