@@ -2,6 +2,7 @@ import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { PostgresShards } from '../../src/store/postgres/postgres-shards.ts';
+import { resolvePostgresOptions } from '../../src/store/postgres/postgres-options.ts';
 import { openSchema, SCHEMA_VERSION } from '../../src/store/postgres/schema.ts';
 import type { ShardChange } from '../../src/store/shard-ownership.ts';
 import { fixtureRun, startRun } from '../../src/testing/store-fixtures.ts';
@@ -82,6 +83,17 @@ async function epochs(cluster: Cluster): Promise<Map<number, number>> {
   return new Map(rows.map((r) => [r.shard, Number(r.epoch)]));
 }
 
+describe('PostgresStore lease options', () => {
+  it('defaults the lease to 10 s renewed every third of it, reads lease_ms and node_id from the URL, and refuses a renewal no shorter than the lease', () => {
+    expect(resolvePostgresOptions({ url: 'postgres://h/db' })).toMatchObject({ leaseMs: 10_000, renewMs: 3333, nodeId: undefined });
+    const fromUrl = resolvePostgresOptions({ url: 'postgres://h/db?lease_ms=3000&node_id=node-7' });
+    expect(fromUrl).toMatchObject({ leaseMs: 3000, renewMs: 1000, nodeId: 'node-7' });
+    expect(fromUrl.pool.connectionString).not.toMatch(/lease_ms|node_id/);
+    expect(() => resolvePostgresOptions({ url: 'postgres://h/db', leaseMs: 1000, renewMs: 1000 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => resolvePostgresOptions({ url: 'postgres://h/db', leaseMs: 50 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
 describe.skipIf(!postgres.available)(`PostgreSQL cluster leases${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
   it('splits the shards fairly between two nodes, then three, and lists each node with its address and shards', () => withCluster(async (cluster) => {
     const a = await cluster.open('node-a', { address: '10.0.0.1:7001' });
@@ -103,6 +115,21 @@ describe.skipIf(!postgres.available)(`PostgreSQL cluster leases${postgres.availa
     }
     const [shard] = b.shards.held().keys();
     expect(await a.shards.ownerOf(shard!)).toMatchObject({ nodeId: 'node-b', address: '10.0.0.2:7002' });
+  }));
+
+  it('gives shards up to a new node only after beforeRelease, while it still holds them, then tells them lost', () => withCluster(async (cluster) => {
+    const drained: Array<{ shards: number[]; stillHeld: boolean }> = [];
+    let a: Node | undefined;
+    a = await cluster.open('node-a', {
+      beforeRelease: async (shards: number[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the engine draining
+        drained.push({ shards, stillHeld: shards.every((s) => a!.shards.held().has(s)) });
+      },
+    });
+    const b = await cluster.open('node-b');
+    await vi.waitFor(() => expectFairSplit([a, b], [32, 32]), wait);
+    expect(drained.flatMap((d) => d.shards).sort((x, y) => x - y)).toEqual(a.lost().sort((x, y) => x - y));
+    expect(drained.every((d) => d.stillHeld)).toBe(true);
   }));
 
   it('hands a closed node\'s shards to the others at once, without waiting out its lease', () => withCluster(async (cluster) => {

@@ -32,7 +32,7 @@ export interface PostgresStoreOptions {
   /**
    * This node's name in the `nodes` and `shards` tables. Default: `<hostname>:<pid>:<random>`.
    * A node restarted under the same id takes its own shards back at once (a new epoch fences
-   * the old process); under a new id it waits for their leases to run out.
+   * the old process); under a new id it waits for their leases to run out. Also `?node_id=`.
    */
   nodeId?: string;
   /**
@@ -62,6 +62,8 @@ export interface ResolvedPostgresOptions {
   shardCount: number | undefined;
   leaseMs: number;
   renewMs: number;
+  /** The URL's `node_id`, when it has one (`options.nodeId` wins). */
+  nodeId: string | undefined;
   /** The URL without its password, for messages. */
   label: string;
 }
@@ -91,7 +93,7 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
     url.searchParams.delete(name);
     return value;
   };
-  const fromUrl = { schema: take('schema'), poolSize: take('pool_size'), statementTimeout: take('statement_timeout'), leaseMs: take('lease_ms') };
+  const fromUrl = { schema: take('schema'), poolSize: take('pool_size'), statementTimeout: take('statement_timeout'), leaseMs: take('lease_ms'), nodeId: take('node_id') };
   const schema = options.schema ?? fromUrl.schema ?? 'perdure';
   if (!SCHEMA_NAME.test(schema)) {
     throw new InvalidArgumentError(`PostgresStore: schema ${JSON.stringify(schema)} must be a lower-case identifier (letters, digits, _).`);
@@ -113,7 +115,7 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
     connectionTimeoutMillis: 10_000,
   };
   if (options.ssl !== undefined) pool.ssl = options.ssl;
-  return { pool, schema, shardCount, leaseMs, renewMs, label: `${redact(options.url)} (schema ${schema})` };
+  return { pool, schema, shardCount, leaseMs, renewMs, nodeId: fromUrl.nodeId, label: `${redact(options.url)} (schema ${schema})` };
 }
 
 function integer(name: string, value: number, min: number): number {

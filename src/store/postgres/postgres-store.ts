@@ -62,7 +62,7 @@ export class PostgresStore implements Store {
   constructor(options: PostgresStoreOptions) {
     this.resolved = resolvePostgresOptions(options);
     this.label = this.resolved.label;
-    this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.nodeId = options.nodeId ?? this.resolved.nodeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.onBatch = options.onBatch;
     this.beforeRelease = options.beforeRelease;
     this.address = options.address;

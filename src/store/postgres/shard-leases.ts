@@ -45,6 +45,8 @@ export class ShardLeases {
   private expiry: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
   private running = false;
+  /** Bumped by resume(): a beat of an earlier run of the loop, finishing late, schedules nothing. */
+  private generation = 0;
   /** Set by pause(): no heartbeat and no lease timer, as in a stopped process. */
   private frozen = false;
   /** The last heartbeat's failure, while the heartbeat fails (for messages and tests). */
@@ -95,7 +97,7 @@ export class ShardLeases {
     if (this.running) return;
     this.running = true;
     this.frozen = false;
-    this.schedule();
+    this.schedule(++this.generation);
   }
 
   /** Stops the heartbeat, gives every shard up and leaves the cluster (a clean close). */
@@ -111,12 +113,12 @@ export class ShardLeases {
     }
   }
 
-  private schedule(): void {
-    if (!this.running) return;
+  private schedule(generation: number): void {
+    if (!this.running || generation !== this.generation) return;
     this.timer = setTimeout(() => {
       // A beat still in flight (a slow database) is not doubled; the lease timer still runs.
       this.beating ??= this.beat().finally(() => (this.beating = undefined));
-      void this.beating.then(() => this.schedule());
+      void this.beating.then(() => this.schedule(generation));
     }, this.options.renewMs);
     this.timer.unref?.();
   }
@@ -201,8 +203,10 @@ export class ShardLeases {
     const shards = [...this.fence.held().keys()].sort((a, b) => b - a).slice(0, count);
     if (this.options.beforeRelease) {
       // Bounded, so the lease renewed at this beat's start cannot lapse while the engine drains.
-      const bound = new Promise<void>((resolve) => setTimeout(resolve, this.options.leaseMs / 3).unref?.());
-      await Promise.race([this.options.beforeRelease(shards).catch(() => {}), bound]);
+      let bound: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (bound = setTimeout(resolve, this.options.leaseMs / 3)));
+      await Promise.race([this.options.beforeRelease(shards).catch(() => {}), timeout]);
+      clearTimeout(bound);
     }
     const gone = this.fence.forget(shards);
     try {
