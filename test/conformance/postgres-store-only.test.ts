@@ -92,7 +92,7 @@ describe.skipIf(!postgres.available)(`PostgresStore on a real database${postgres
   }));
 
   it('fences a node whose shards another took: its writes are refused with SHARD_OWNERSHIP_LOST and leave nothing', () => withSchema(async ({ open }) => {
-    const lease = { leaseMs: 400, renewMs: 100 };
+    const lease = { leaseMs: 1000, renewMs: 100 };
     const first = await open({ nodeId: 'node-a', ...lease });
     const run = await startRun(first, fixtureRun('r-1'), 1);
     await first.putSchedule(fixtureSchedule('default', 'nightly'));

@@ -12,8 +12,9 @@ import { ShardOwnershipLostError } from '../../common/errors.ts';
  *
  * Invariant: a commit writes a shard's rows only in a transaction that has read that shard's
  * row with `FOR SHARE` and found this node as its owner at its epoch. A take is an UPDATE of the
- * same row, which waits for the shared locks of commits in flight and makes every later check
- * fail: once another node has taken a shard, this node can never write to it again.
+ * same row, which cannot run while a commit holds that lock (it skips the row until a later
+ * heartbeat) and makes every later check fail: once another node has taken a shard, this node
+ * can never write to it again.
  *
  * Which shards this node holds is decided by its leases (shard-leases.ts): they adopt the shards
  * they take and forget the ones they lose or give up. A shard a commit finds lost is forgotten

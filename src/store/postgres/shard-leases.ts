@@ -47,6 +47,8 @@ export class ShardLeases {
   private running = false;
   /** Bumped by resume(): a beat of an earlier run of the loop, finishing late, schedules nothing. */
   private generation = 0;
+  /** When (local monotonic ms) the last renewal that succeeded was sent. */
+  private lastSent: number | undefined;
   /** Set by pause(): no heartbeat and no lease timer, as in a stopped process. */
   private frozen = false;
   /** The last heartbeat's failure, while the heartbeat fails (for messages and tests). */
@@ -97,6 +99,8 @@ export class ShardLeases {
     if (this.running) return;
     this.running = true;
     this.frozen = false;
+    // Woken after a pause: the lease may be over already, whatever the next heartbeat finds.
+    if (this.lastSent !== undefined) this.armExpiry(this.lastSent);
     this.schedule(++this.generation);
   }
 
@@ -128,6 +132,7 @@ export class ShardLeases {
     try {
       const sent = performance.now();
       await this.renew();
+      this.lastSent = sent;
       this.armExpiry(sent);
       await this.rebalance();
       this.lastError = undefined;
