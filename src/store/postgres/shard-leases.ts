@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
 import type { ShardChange } from '../shard-ownership.ts';
 import type { ShardFence } from './shard-fence.ts';
 
@@ -67,7 +67,7 @@ export class ShardLeases {
 
   /** Registers the node (started now), then runs the first heartbeat: a lone node holds every shard when this resolves. */
   async start(): Promise<void> {
-    await this.pool.query(
+    await this.query(
       `INSERT INTO nodes (node_id, address) VALUES ($1, $2)
        ON CONFLICT (node_id) DO UPDATE SET address = excluded.address, started_at = now(), heartbeat_at = now()`,
       [this.options.nodeId, this.options.address ?? null],
@@ -80,7 +80,7 @@ export class ShardLeases {
   /** Where the node is reached, written at once (and on every heartbeat). */
   async setAddress(address: string | undefined): Promise<void> {
     this.options.address = address;
-    await this.pool.query('UPDATE nodes SET address = $2 WHERE node_id = $1', [this.options.nodeId, address ?? null]);
+    await this.query('UPDATE nodes SET address = $2 WHERE node_id = $1', [this.options.nodeId, address ?? null]);
   }
 
   /**
@@ -111,10 +111,19 @@ export class ShardLeases {
     const gone = this.fence.forget();
     try {
       await this.release(gone);
-      await this.pool.query('DELETE FROM nodes WHERE node_id = $1', [this.options.nodeId]);
+      await this.query('DELETE FROM nodes WHERE node_id = $1', [this.options.nodeId]);
     } finally {
       this.changed({ gained: [], lost: [...gone.keys()] }); // unreachable database: the next owner waits out the lease
     }
+  }
+
+  /**
+   * A heartbeat statement. It gives up after one lease (pg's client-side read timeout; the pool
+   * then drops that connection), so a beat hung on a dead connection does not wait for the
+   * statement timeout or TCP: the next beat tries a fresh connection.
+   */
+  private query<R extends QueryResultRow = QueryResultRow>(text: string, values: unknown[]): Promise<QueryResult<R>> {
+    return this.pool.query<R>({ text, values, query_timeout: this.options.leaseMs } as QueryConfig);
   }
 
   private schedule(generation: number): void {
@@ -144,7 +153,7 @@ export class ShardLeases {
   /** Renews the heartbeat and the leases of the shards held; those not renewed are lost. */
   private async renew(): Promise<void> {
     const held = [...this.fence.held()].sort(([a], [b]) => a - b);
-    const { rows } = await this.pool.query<{ shard: number }>(
+    const { rows } = await this.query<{ shard: number }>(
       `WITH node AS (
          INSERT INTO nodes (node_id, address) VALUES ($1, $2)
          ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = now(), address = excluded.address
@@ -165,7 +174,7 @@ export class ShardLeases {
 
   /** Takes free shards up to the fair share, or gives the excess up to nodes below it. */
   private async rebalance(): Promise<void> {
-    const { rows } = await this.pool.query<{ node_id: string; held: number; free: number }>(
+    const { rows } = await this.query<{ node_id: string; held: number; free: number }>(
       `SELECT n.node_id, count(s.shard)::integer AS held,
               (SELECT count(*)::integer FROM shards WHERE owner IS NULL OR lease_until IS NULL OR lease_until <= now()) AS free
          FROM nodes n LEFT JOIN shards s ON s.owner = n.node_id AND s.lease_until > now()
@@ -189,7 +198,7 @@ export class ShardLeases {
    * fences whoever wrote to them before.
    */
   private async take(count: number): Promise<void> {
-    const { rows } = await this.pool.query<{ shard: number; epoch: string }>(
+    const { rows } = await this.query<{ shard: number; epoch: string }>(
       `UPDATE shards s SET owner = $1, epoch = s.epoch + 1, lease_until = now() + $2::integer * interval '1 millisecond'
         WHERE s.shard IN (
           SELECT shard FROM shards
@@ -225,7 +234,7 @@ export class ShardLeases {
   private async release(shards: ReadonlyMap<number, number>): Promise<void> {
     if (shards.size === 0) return;
     const held = [...shards].sort(([a], [b]) => a - b);
-    await this.pool.query(
+    await this.query(
       `UPDATE shards s SET owner = NULL, lease_until = NULL
          FROM unnest($1::integer[], $2::bigint[]) AS f(shard, epoch)
         WHERE s.shard = f.shard AND s.epoch = f.epoch AND s.owner = $3`,
