@@ -76,4 +76,33 @@ describe.skipIf(!postgres.available)(`PostgreSQL cluster leases across processes
       await schema.drop();
     }
   }, 60_000);
+
+  it('takes every shard of a SIGKILLed node after its lease, at higher epochs, and drops it from the live nodes', async () => {
+    const schema = await freshSchema();
+    const node = startNode({ url: PG_TEST_URL, schema: schema.schema, nodeId: 'node-killed', ...LEASE });
+    let other: PostgresStore | undefined;
+    try {
+      await vi.waitFor(() => expect(node.lines.find((l) => l.event === 'open')?.held).toHaveLength(64), wait);
+      other = new PostgresStore({ url: PG_TEST_URL, schema: schema.schema, poolSize: 3, nodeId: 'node-other', ...LEASE });
+      await other.open();
+      const shards = other.shards();
+      await vi.waitFor(() => expect(shards.held().size).toBe(32), wait);
+      node.send({ cmd: 'held' });
+      await vi.waitFor(() => expect(node.lines.some((l) => l.event === 'held')).toBe(true), wait);
+      const held = new Map(node.lines.find((l) => l.event === 'held')!.held!);
+
+      node.child.kill('SIGKILL');
+      await node.exited;
+      await vi.waitFor(() => expect(shards.held().size).toBe(64), wait);
+      for (const [shard, epoch] of held) expect(shards.held().get(shard)).toBeGreaterThan(epoch);
+      await vi.waitFor(async () => expect((await shards.nodes()).map((n) => n.nodeId)).toEqual(['node-other']), wait);
+    } finally {
+      if (node.child.exitCode === null && node.child.signalCode === null) {
+        node.child.kill('SIGKILL');
+        await node.exited;
+      }
+      await other?.close();
+      await schema.drop();
+    }
+  }, 60_000);
 });
