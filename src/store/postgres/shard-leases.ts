@@ -39,6 +39,11 @@ export interface LeaseOptions {
  * forgotten, released, and the listeners are told it was lost. Without the hook the shards are
  * simply released and told lost. A clean close releases every shard (no hook: the engine has
  * stopped by then) and deletes the node's row, so the next owner takes over at once.
+ *
+ * @example
+ * const leases = new ShardLeases(pool, fence, { nodeId, shardCount: 64, leaseMs: 10_000, renewMs: 3_333, address: undefined }, tell)
+ * await leases.start() // registered, and holding its share
+ * await leases.stop()  // every shard released, the node's row deleted
  */
 export class ShardLeases {
   private timer: NodeJS.Timeout | undefined;
@@ -73,7 +78,10 @@ export class ShardLeases {
       [this.options.nodeId, this.options.address ?? null],
     );
     await this.beat();
-    if (this.lastError) throw this.lastError;
+    if (this.lastError) {
+      this.pause(); // the open fails: no lease timer may outlive it
+      throw this.lastError;
+    }
     this.resume();
   }
 
