@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { PostgresShards } from '../../src/store/postgres/postgres-shards.ts';
 import { resolvePostgresOptions } from '../../src/store/postgres/postgres-options.ts';
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.ts';
 import type { BatchObserver } from '../../src/store/store.ts';
@@ -63,7 +64,8 @@ describe('PostgresStore options', () => {
 describe.skipIf(!postgres.available)(`PostgresStore on a real database${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
   it('creates its schema on first open at the current version, with 64 shards all taken by this node', () => withSchema(async ({ open, sql }) => {
     const store = await open();
-    expect(await sql('SELECT version FROM schema_version')).toEqual([{ version: SCHEMA_VERSION }]);
+    const versions = Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 }));
+    expect(await sql('SELECT version FROM schema_version ORDER BY version')).toEqual(versions);
     expect(store.shardCount).toBe(64);
     const shards = await sql<{ owner: string; epoch: string }>('SELECT owner, epoch FROM shards ORDER BY shard');
     expect(shards).toHaveLength(64);
@@ -73,7 +75,7 @@ describe.skipIf(!postgres.available)(`PostgresStore on a real database${postgres
     expect(new Set((await sql<{ owner: string | null }>('SELECT owner FROM shards')).map((s) => s.owner))).toEqual(new Set([null]));
     const again = await open();
     expect(new Set((await sql<{ epoch: string }>('SELECT epoch FROM shards')).map((s) => Number(s.epoch)))).toEqual(new Set([2]));
-    expect(await sql('SELECT version FROM schema_version')).toEqual([{ version: SCHEMA_VERSION }]); // migrated once
+    expect(await sql('SELECT version FROM schema_version ORDER BY version')).toEqual(versions); // migrated once
     await again.close();
   }));
 
@@ -88,10 +90,13 @@ describe.skipIf(!postgres.available)(`PostgresStore on a real database${postgres
   }));
 
   it('fences a node whose shards another took: its writes are refused with SHARD_OWNERSHIP_LOST and leave nothing', () => withSchema(async ({ open }) => {
-    const first = await open({ nodeId: 'node-a' });
+    const lease = { leaseMs: 1000, renewMs: 100 };
+    const first = await open({ nodeId: 'node-a', ...lease });
     const run = await startRun(first, fixtureRun('r-1'), 1);
     await first.putSchedule(fixtureSchedule('default', 'nightly'));
-    const second = await open({ nodeId: 'node-b' }); // takes every shard, bumping each epoch
+    (first.shards() as PostgresShards).pauseHeartbeat(); // as if stopped: its leases run out
+    const second = await open({ nodeId: 'node-b', ...lease });
+    await vi.waitFor(() => expect(second.shards().held().size).toBe(64), { timeout: 5000, interval: 50 }); // every epoch bumped
     const lost = { code: 'SHARD_OWNERSHIP_LOST', owner: 'node-b' };
     await expect(appendRun(first, run, 1)).rejects.toMatchObject(lost);
     await expect(startRun(first, fixtureRun('r-2'), 1)).rejects.toMatchObject({ code: 'SHARD_OWNERSHIP_LOST' });

@@ -29,8 +29,28 @@ export interface PostgresStoreOptions {
    * first open and never changed: a later open with another value is refused.
    */
   shardCount?: number;
-  /** This node's name in the `shards` table. Default: `<hostname>:<pid>:<random>`. */
+  /**
+   * This node's name in the `nodes` and `shards` tables. Default: `<hostname>:<pid>:<random>`.
+   * A node restarted under the same id takes its own shards back at once (a new epoch fences
+   * the old process); under a new id it waits for their leases to run out. Also `?node_id=`.
+   */
   nodeId?: string;
+  /**
+   * How long a take or a renewal holds a shard, in ms of database time (also how long a node is
+   * live after its last heartbeat). A node that stops renewing is taken over after about this
+   * long. Default 10,000; also `?lease_ms=` in the URL.
+   */
+  leaseMs?: number;
+  /** How often the node renews its heartbeat and leases, and evens out shards, in ms. Default `leaseMs / 3`; below `leaseMs`. */
+  renewMs?: number;
+  /** Where other nodes, workers and clients reach this node, `host:port`; also `setAddress()` once it listens. */
+  address?: string;
+  /**
+   * Awaited (at most `leaseMs / 3`) before this node gives shards up so a node below its fair
+   * share can take them: the time to drain their executions. The shards are still held while it
+   * runs; afterwards they are released and the listeners are told they were lost.
+   */
+  beforeRelease?: (shards: number[]) => Promise<void>;
   /** Told of every group-committed transaction (commits, rows, milliseconds): for metrics. */
   onBatch?: BatchObserver;
 }
@@ -40,6 +60,10 @@ export interface ResolvedPostgresOptions {
   pool: PoolConfig;
   schema: string;
   shardCount: number | undefined;
+  leaseMs: number;
+  renewMs: number;
+  /** The URL's `node_id`, when it has one (`options.nodeId` wins). */
+  nodeId: string | undefined;
   /** The URL without its password, for messages. */
   label: string;
 }
@@ -69,7 +93,7 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
     url.searchParams.delete(name);
     return value;
   };
-  const fromUrl = { schema: take('schema'), poolSize: take('pool_size'), statementTimeout: take('statement_timeout') };
+  const fromUrl = { schema: take('schema'), poolSize: take('pool_size'), statementTimeout: take('statement_timeout'), leaseMs: take('lease_ms'), nodeId: take('node_id') };
   const schema = options.schema ?? fromUrl.schema ?? 'perdure';
   if (!SCHEMA_NAME.test(schema)) {
     throw new InvalidArgumentError(`PostgresStore: schema ${JSON.stringify(schema)} must be a lower-case identifier (letters, digits, _).`);
@@ -78,6 +102,9 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
   const statementTimeoutMs = integer('statementTimeoutMs', options.statementTimeoutMs ?? numberOf('statement_timeout', fromUrl.statementTimeout) ?? 30_000, 0);
   const shardCount = options.shardCount === undefined ? undefined : integer('shardCount', options.shardCount, 1);
   if (shardCount !== undefined && shardCount > 65_536) throw new InvalidArgumentError('PostgresStore: shardCount must be at most 65536.');
+  const leaseMs = integer('leaseMs', options.leaseMs ?? numberOf('lease_ms', fromUrl.leaseMs) ?? 10_000, 100);
+  const renewMs = integer('renewMs', options.renewMs ?? Math.max(1, Math.floor(leaseMs / 3)), 1);
+  if (renewMs >= leaseMs) throw new InvalidArgumentError(`PostgresStore: renewMs (${renewMs}) must be below leaseMs (${leaseMs}), or every lease lapses before it is renewed.`);
   const pool: PoolConfig = {
     connectionString: url.toString(),
     max: poolSize,
@@ -88,7 +115,7 @@ export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedP
     connectionTimeoutMillis: 10_000,
   };
   if (options.ssl !== undefined) pool.ssl = options.ssl;
-  return { pool, schema, shardCount, label: `${redact(options.url)} (schema ${schema})` };
+  return { pool, schema, shardCount, leaseMs, renewMs, nodeId: fromUrl.nodeId, label: `${redact(options.url)} (schema ${schema})` };
 }
 
 function integer(name: string, value: number, min: number): number {

@@ -2,15 +2,28 @@ import type { Pool } from 'pg';
 import { shardOf } from '../shard-hash.ts';
 import type { ClusterNode, ShardChange, ShardOwnership } from '../shard-ownership.ts';
 import type { ShardFence } from './shard-fence.ts';
+import { type LeaseOptions, ShardLeases } from './shard-leases.ts';
 
 /**
- * The shard ownership of a PostgreSQL store, read from its fence (what this node holds) and from
- * the `shards` table (who holds the rest).
+ * The shard ownership of a PostgreSQL store: what this node holds comes from its fence, kept by
+ * its leases (shard-leases.ts); who holds the rest, and which nodes are live, from the `shards`
+ * and `nodes` tables.
+ *
+ * Listeners hear, after the fact:
+ * - `gained` when a heartbeat took shards (on open, a lone node gains every shard);
+ * - `lost` when a renewal found a shard taken by another node, when a commit's fence check
+ *   found one lost, when the lease ran out on the local clock while the database was
+ *   unreachable, when the node gave shards up to even out the cluster (after `beforeRelease`),
+ *   and for every shard on close.
  */
 export class PostgresShards implements ShardOwnership {
   private readonly listeners = new Set<(change: ShardChange) => void>();
+  readonly leases: ShardLeases;
 
-  constructor(private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number) {}
+  constructor(private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>) {
+    fence.onLost = (lost) => this.changed({ gained: [], lost });
+    this.leases = new ShardLeases(pool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change));
+  }
 
   get nodeId(): string {
     return this.fence.nodeId;
@@ -29,26 +42,63 @@ export class PostgresShards implements ShardOwnership {
     return () => this.listeners.delete(listener);
   }
 
-  /** Tells the listeners of a change the fence made (a shard found lost by a commit, a take). */
+  /** Tells the listeners of a change of the held set; a listener that throws cannot stop a heartbeat or a commit. */
   changed(change: ShardChange): void {
     if (change.gained.length === 0 && change.lost.length === 0) return;
-    for (const listener of this.listeners) listener(change);
-  }
-
-  async nodes(): Promise<ClusterNode[]> {
-    const { rows } = await this.pool.query<{ shard: number; owner: string; epoch: string; now: Date }>(
-      'SELECT shard, owner, epoch, now() AS now FROM shards WHERE owner IS NOT NULL ORDER BY shard',
-    );
-    const byNode = new Map<string, ClusterNode>();
-    for (const row of rows) {
-      const node = byNode.get(row.owner) ?? { nodeId: row.owner, heartbeatAt: row.now.getTime(), shards: [] };
-      node.shards.push({ shard: row.shard, epoch: Number(row.epoch) });
-      byNode.set(row.owner, node);
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // The listener's own failure; the change has happened either way.
+      }
     }
-    return [...byNode.values()];
   }
 
-  async ownerOf(shard: number): Promise<ClusterNode | undefined> {
-    return (await this.nodes()).find((node) => node.shards.some((s) => s.shard === shard));
+  /** The nodes whose heartbeat is within the lease, with the shards whose lease they hold. */
+  async nodes(): Promise<ClusterNode[]> {
+    const { rows } = await this.pool.query<{ node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }>(
+      `SELECT n.node_id, n.address, n.heartbeat_at, s.shard, s.epoch
+         FROM nodes n LEFT JOIN shards s ON s.owner = n.node_id AND s.lease_until > now()
+        WHERE n.heartbeat_at > now() - $1::integer * interval '1 millisecond'
+        ORDER BY n.node_id, s.shard`,
+      [this.lease.leaseMs],
+    );
+    return nodesOf(rows);
   }
+
+  /** The live node holding `shard` under a lease in force, or undefined (none: a take is pending). */
+  async ownerOf(shard: number): Promise<ClusterNode | undefined> {
+    const { rows } = await this.pool.query<{ node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }>(
+      `SELECT n.node_id, n.address, n.heartbeat_at, s.shard, s.epoch
+         FROM nodes n JOIN shards s ON s.owner = n.node_id AND s.lease_until > now()
+        WHERE n.node_id = (SELECT owner FROM shards WHERE shard = $1 AND lease_until > now())
+        ORDER BY s.shard`,
+      [shard],
+    );
+    return nodesOf(rows)[0];
+  }
+
+  /** Fault tests: stops the heartbeat and the lease timer, as SIGSTOP would. */
+  pauseHeartbeat(): void {
+    this.leases.pause();
+  }
+
+  /** Fault tests: starts the heartbeat again (SIGCONT). */
+  resumeHeartbeat(): void {
+    this.leases.resume();
+  }
+}
+
+function nodesOf(rows: { node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }[]): ClusterNode[] {
+  const byNode = new Map<string, ClusterNode>();
+  for (const row of rows) {
+    let node = byNode.get(row.node_id);
+    if (!node) {
+      node = { nodeId: row.node_id, heartbeatAt: row.heartbeat_at.getTime(), shards: [] };
+      if (row.address !== null) node.address = row.address;
+      byNode.set(row.node_id, node);
+    }
+    if (row.shard !== null) node.shards.push({ shard: row.shard, epoch: Number(row.epoch) });
+  }
+  return [...byNode.values()];
 }

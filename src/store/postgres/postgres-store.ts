@@ -30,10 +30,10 @@ const MAX_COMMITS_IN_FLIGHT = 4;
 
 /**
  * The PostgreSQL store: the same `Store` as LevelDB's, on a database several servers will share
- * (docs/cluster.md). It creates and migrates its schema on open, takes every shard for this node
- * (fencing any earlier holder), and group-commits the runs' commits as multi-row transactions.
- * History events carry their CRC-32, checked on every read. The checks every call owes the Store
- * contract (open, commit shape, shard and epoch, run order) are CheckedStore's.
+ * (docs/cluster.md). It creates and migrates its schema on open, joins the cluster and takes its
+ * share of the shards under leases (shard-leases.ts), and group-commits the runs' commits as
+ * multi-row transactions. History events carry their CRC-32, checked on every read. The checks
+ * every call owes the Store contract (open, commit shape, shard and epoch, run order) are CheckedStore's.
  *
  * @example
  * const store = new PostgresStore({ url: 'postgres://perdure@db/perdure', poolSize: 20 })
@@ -46,6 +46,8 @@ export class PostgresStore extends CheckedStore {
   readonly label: string;
   readonly nodeId: string;
   private readonly resolved: ResolvedPostgresOptions;
+  private readonly beforeRelease: PostgresStoreOptions['beforeRelease'];
+  private address: string | undefined;
   private context: StoreContext | undefined;
   private committer: PgGroupCommitter | undefined;
 
@@ -53,8 +55,16 @@ export class PostgresStore extends CheckedStore {
     super();
     this.resolved = resolvePostgresOptions(options);
     this.label = this.resolved.label;
-    this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.nodeId = options.nodeId ?? this.resolved.nodeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     if (options.onBatch) this.observeBatches(options.onBatch);
+    this.beforeRelease = options.beforeRelease;
+    this.address = options.address;
+  }
+
+  /** Where other nodes, workers and clients reach this node (`host:port`): known once the server listens. */
+  async setAddress(address: string | undefined): Promise<void> {
+    this.address = address;
+    await this.context?.ownership.leases.setAddress(address);
   }
 
   /** The shard count of the database (known once open). */
@@ -76,9 +86,11 @@ export class PostgresStore extends CheckedStore {
         client.release();
       }
       const fence = new ShardFence(this.nodeId);
-      await fence.takeAll(pool);
+      const { leaseMs, renewMs } = this.resolved;
+      const ownership = new PostgresShards(pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease });
+      await ownership.leases.start(); // registers the node and takes its share (all of them, alone)
       const label = this.label;
-      this.context = { pool, shardCount, fence, ownership: new PostgresShards(pool, fence, shardCount), label, decode: (stored, what) => decodeStored(stored, what, label) };
+      this.context = { pool, shardCount, fence, ownership, label, decode: (stored, what) => decodeStored(stored, what, label) };
       this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: (batch) => this.reportBatch(batch), maxInFlight: Math.max(1, Math.min(MAX_COMMITS_IN_FLIGHT, this.resolved.pool.max! - 1)) });
     } catch (error) {
       await pool.end().catch(() => {});
@@ -91,7 +103,7 @@ export class PostgresStore extends CheckedStore {
   protected async _close(): Promise<void> {
     const context = this.requireContext();
     await this.committer?.drain();
-    await context.fence.releaseAll(context.pool).catch(() => {}); // unreachable database: the next owner bumps the epoch anyway
+    await context.ownership.leases.stop().catch(() => {}); // unreachable database: the next owner waits out the lease
     this.context = undefined;
     this.committer = undefined;
     await context.pool.end();

@@ -117,6 +117,18 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX schedules_listing ON schedules (namespace, schedule_id);
   `,
+  // 2: membership and leases (docs/cluster.md). Version 1 held shards with an infinite lease;
+  // those leases end now, so the first node of this version takes them at once (bumping each
+  // epoch, which fences a version-1 server still running on the database).
+  `
+  CREATE TABLE nodes (
+    node_id text PRIMARY KEY,
+    address text,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at timestamptz NOT NULL DEFAULT now()
+  );
+  UPDATE shards SET lease_until = now() WHERE lease_until = 'infinity';
+  `,
 ];
 
 /** The schema version this code writes: a database at a higher version is refused. */
@@ -129,8 +141,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  *
  * @throws StoreSchemaTooNewError for a database a newer Perdure has migrated.
  * @throws InvalidArgumentError when `shardCount` is given and the database has another.
+ * `upTo` stops at an older version: for the test that an old database is migrated.
  */
-export async function openSchema(client: PoolClient, schema: string, shardCount: number | undefined, where: string): Promise<number> {
+export async function openSchema(client: PoolClient, schema: string, shardCount: number | undefined, where: string, upTo = SCHEMA_VERSION): Promise<number> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`perdure schema ${schema}`]);
@@ -139,7 +152,7 @@ export async function openSchema(client: PoolClient, schema: string, shardCount:
     const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_version');
     const found = rows[0]?.version ?? 0;
     if (found > SCHEMA_VERSION) throw new StoreSchemaTooNewError(found, SCHEMA_VERSION, where);
-    for (let version = found + 1; version <= SCHEMA_VERSION; version++) {
+    for (let version = found + 1; version <= upTo; version++) {
       await client.query(MIGRATIONS[version - 1]!);
       await client.query('INSERT INTO schema_version (version) VALUES ($1)', [version]);
     }

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { ShardOwnershipLostError } from '../../common/errors.ts';
 
 /**
@@ -12,39 +12,36 @@ import { ShardOwnershipLostError } from '../../common/errors.ts';
  *
  * Invariant: a commit writes a shard's rows only in a transaction that has read that shard's
  * row with `FOR SHARE` and found this node as its owner at its epoch. A take is an UPDATE of the
- * same row, which waits for the shared locks of commits in flight and makes every later check
- * fail: once another node has taken a shard, this node can never write to it again.
+ * same row, which cannot run while a commit holds that lock (it skips the row until a later
+ * heartbeat) and makes every later check fail: once another node has taken a shard, this node
+ * can never write to it again.
  *
- * On this step one node takes every shard when it opens the store (bumping each epoch, which
- * fences any earlier holder) and holds them without a lease (`lease_until` is infinity); leases,
- * renewal and hand-over come with the cluster (docs/cluster.md).
+ * Which shards this node holds is decided by its leases (shard-leases.ts): they adopt the shards
+ * they take and forget the ones they lose or give up. A shard a commit finds lost is forgotten
+ * here and told through `onLost`, so the listeners of the shard ownership hear of it too.
  */
 export class ShardFence {
   private readonly epochs = new Map<number, number>();
+  /** Told of the shards a commit's check found lost (set by PostgresShards). */
+  onLost: (shards: number[]) => void = () => {};
 
   constructor(readonly nodeId: string) {}
 
-  /** Takes every shard for this node, fencing whoever held them. */
-  async takeAll(pool: Pool): Promise<void> {
-    const { rows } = await pool.query<{ shard: number; epoch: string }>(
-      "UPDATE shards SET owner = $1, epoch = epoch + 1, lease_until = 'infinity' RETURNING shard, epoch",
-      [this.nodeId],
-    );
-    this.epochs.clear();
-    for (const row of rows) this.epochs.set(row.shard, Number(row.epoch));
+  /** Records shards this node has just taken, at their new epochs. */
+  adopt(taken: ReadonlyMap<number, number>): void {
+    for (const [shard, epoch] of taken) this.epochs.set(shard, epoch);
   }
 
-  /** Gives up every shard this node still holds at its epoch (a clean close: the next owner need not wait). */
-  async releaseAll(pool: Pool): Promise<void> {
-    const shards = [...this.epochs.keys()];
-    const epochs = shards.map((s) => this.epochs.get(s)!);
-    this.epochs.clear();
-    await pool.query(
-      `UPDATE shards s SET owner = NULL, lease_until = NULL
-         FROM unnest($1::integer[], $2::bigint[]) AS f(shard, epoch)
-        WHERE s.shard = f.shard AND s.epoch = f.epoch AND s.owner = $3`,
-      [shards, epochs, this.nodeId],
-    );
+  /** Forgets `shards` (all when omitted); answers those it still held, with their epochs. */
+  forget(shards?: readonly number[]): Map<number, number> {
+    const gone = new Map<number, number>();
+    for (const shard of shards ?? [...this.epochs.keys()]) {
+      const epoch = this.epochs.get(shard);
+      if (epoch === undefined) continue;
+      gone.set(shard, epoch);
+      this.epochs.delete(shard);
+    }
+    return gone;
   }
 
   /** The shards this node holds, with their epochs. */
@@ -69,13 +66,16 @@ export class ShardFence {
       [shards],
     );
     const found = new Map(rows.map((row) => [row.shard, row]));
+    const forgotten: number[] = [];
     for (const shard of shards) {
       const held = this.epochs.get(shard);
       const row = found.get(shard);
       if (held !== undefined && row && row.owner === this.nodeId && Number(row.epoch) === held) continue;
       lost.set(shard, new ShardOwnershipLostError(shard, held ?? 0, row?.owner ?? undefined, row ? Number(row.epoch) : undefined));
+      if (held !== undefined) forgotten.push(shard);
       this.epochs.delete(shard);
     }
+    if (forgotten.length > 0) this.onLost(forgotten);
     return lost;
   }
 }
