@@ -18,6 +18,7 @@ interface ServerCommandOptions {
   authToken?: string;
   tokenFile?: string;
   clusterToken?: string;
+  advertise?: string;
   insecureListenAnywhere?: boolean;
   durability?: Durability;
   maxFrameBytes?: number;
@@ -50,6 +51,7 @@ export function serverCommand(): Command {
     .option('-p, --port <port>', 'port for HTTP and WebSocket (0 picks a free one)', parsePort, DEFAULT_PORT)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .addOption(new Option('--auth-token <token>', 'require this bearer token (admin, every namespace)').env('PERDURE_AUTH_TOKEN'))
+    .addOption(new Option('--advertise <host:port>', 'where the other nodes of a cluster and workers reach this node (default: the address it listens on)').env('PERDURE_ADVERTISE'))
     .addOption(new Option('--cluster-token <token>', 'the token this node presents when it forwards a call to another node of a cluster (default: --auth-token)').env('PERDURE_CLUSTER_TOKEN'))
     .option('--token-file <file>', 'tokens scoped to namespaces and roles, one "<token> <namespace|*> <worker|client|admin>" a line')
     .option('--insecure-listen-anywhere', 'allow a non-loopback --host without tokens')
@@ -85,7 +87,7 @@ async function runServer(o: ServerCommandOptions): Promise<void> {
       workflows, dataDir, store: o.store, port: o.port, host: o.host, tokens, insecureListenAnywhere: o.insecureListenAnywhere,
       durability: o.durability, maxFrameBytes: o.maxFrameBytes, maxPayloadBytes: o.maxPayloadBytes, logger,
       pingIntervalMs: o.pingIntervalMs, helloTimeoutMs: o.helloTimeoutMs, maxSendBufferBytes: o.maxSendBufferBytes, headersTimeoutMs: o.headersTimeoutMs,
-      idleEvictMs: o.idleEvictMs, clusterToken: o.clusterToken ?? o.authToken,
+      idleEvictMs: o.idleEvictMs, clusterToken: o.clusterToken ?? o.authToken, advertise: o.advertise,
       // One line per HTTP request drowns the rest at info; --log-level debug shows them.
       logRequests: o.logLevel === 'debug' || o.logLevel === 'trace',
     });

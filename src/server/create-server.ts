@@ -81,6 +81,8 @@ export interface ServerOptions {
    * `tokens`, with every namespace). Needed only when tokens are required.
    */
   clusterToken?: string;
+  /** The `host:port` other nodes and workers reach this node at (default: the address it listens on). */
+  advertise?: string;
 }
 
 /** A running server: its address, its engine, and a graceful close. */
@@ -203,6 +205,8 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   }
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Other nodes forward calls here, and workers connect here: the cluster learns where it is.
+  await ownership.setAddress?.(options.advertise ?? `${isAnyAddress(address.address) ? '127.0.0.1' : urlHost}:${address.port}`);
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
   logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
     `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
@@ -225,6 +229,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       return closing;
     },
   };
+}
+
+/** 0.0.0.0 or :: — reachable, but not an address to give others; such nodes should pass `advertise`. */
+function isAnyAddress(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
 }
 
 function isLoopback(host: string): boolean {

@@ -28,6 +28,14 @@ export interface ShardOwnership {
   nodes(): Promise<ClusterNode[]>;
   /** The node that holds `shard` now (undefined while no node holds it: a take is pending). */
   ownerOf(shard: number): Promise<ClusterNode | undefined>;
+  /** Where other nodes, workers and clients reach this node (`host:port`), once it listens. No-op on one node. */
+  setAddress?(address: string): Promise<void>;
+  /**
+   * Called before this node gives shards up to another node on its own (evening out the cluster,
+   * or stopping): `drain` lets their commits in flight finish first, so the next owner takes over
+   * at once and nothing is refused by the fence. Bounded by the store (a third of a lease).
+   */
+  onHandOver?(drain: (shards: number[]) => Promise<void>): void;
 }
 
 export interface ShardChange {

@@ -39,6 +39,8 @@ export class ShardRuntimes implements OtherRuns {
 
   /** Takes every shard held now, then follows the changes. */
   async start(): Promise<void> {
+    // A shard given up on purpose is drained first: its commits in flight finish, its timers stop.
+    this.ownership.onHandOver?.((shards) => this.handOver(shards));
     this.unsubscribe = this.ownership.subscribe((change) => {
       this.changes = this.changes.then(() => this.apply(change)).catch(this.onError);
     });
@@ -115,6 +117,15 @@ export class ShardRuntimes implements OtherRuns {
     await this.changes;
     await Promise.all(this.all().map((runtime) => runtime.stop()));
     this.runtimes.clear();
+  }
+
+  /** Stops the runtimes of shards this node is about to give up, letting their commits finish. */
+  private async handOver(shards: number[]): Promise<void> {
+    await Promise.all(shards.map(async (shard) => {
+      const runtime = this.runtimes.get(shard);
+      this.runtimes.delete(shard);
+      await runtime?.stop();
+    }));
   }
 
   private async apply(change: ShardChange): Promise<void> {

@@ -78,6 +78,14 @@ export class PostgresShards implements ShardOwnership {
     return nodesOf(rows)[0];
   }
 
+  setAddress(address: string): Promise<void> {
+    return this.leases.setAddress(address);
+  }
+
+  onHandOver(drain: (shards: number[]) => Promise<void>): void {
+    this.leases.handOverWith(drain);
+  }
+
   /** Fault tests: stops the heartbeat and the lease timer, as SIGSTOP would. */
   pauseHeartbeat(): void {
     this.leases.pause();

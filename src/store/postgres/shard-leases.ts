@@ -62,7 +62,7 @@ export class ShardLeases {
   constructor(
     private readonly pool: Pool,
     private readonly fence: ShardFence,
-    private readonly options: LeaseOptions,
+    private options: LeaseOptions,
     private readonly changed: (change: ShardChange) => void,
   ) {}
 
@@ -86,6 +86,11 @@ export class ShardLeases {
   }
 
   /** Where the node is reached, written at once (and on every heartbeat). */
+  /** The engine's drain, run before shards are given up (see LeaseOptions.beforeRelease). */
+  handOverWith(drain: (shards: number[]) => Promise<void>): void {
+    this.options = { ...this.options, beforeRelease: drain };
+  }
+
   async setAddress(address: string | undefined): Promise<void> {
     this.options.address = address;
     await this.query('UPDATE nodes SET address = $2 WHERE node_id = $1', [this.options.nodeId, address ?? null]);
