@@ -76,6 +76,8 @@ export interface ShardHarnessOptions {
   idleEvictMs?: number;
   /** False: the durable timer service is stopped once the shard starts, so a test fires entries (outbox items) itself. */
   timers?: boolean;
+  /** Wraps the store the runtimes are given (to record what they ask of it). */
+  wrap?: (store: Store) => Store;
 }
 
 /**
@@ -83,7 +85,8 @@ export interface ShardHarnessOptions {
  * directory and a test clock, without the engine facade: for unit tests of the runtime's parts.
  */
 export async function withShard(options: ShardHarnessOptions, body: (h: ShardHarness) => Promise<void>): Promise<void> {
-  await withQuietStore(async ({ store, calls, clock }) => {
+  await withQuietStore(async ({ store: quiet, calls, clock }) => {
+    const store = options.wrap ? options.wrap(quiet) : quiet;
     const registry = new WorkflowRegistry(options.workflows);
     const namespaces = new NamespaceRegistry(store, clock);
     await namespaces.load();
