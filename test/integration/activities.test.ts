@@ -68,6 +68,8 @@ describe('activities: retries, timeouts, cancellation', () => {
     });
     const { workflowId } = await t.engine.start('single');
     expect((await t.engine.result({ workflowId })).output).toMatchObject({ output: 'second time lucky' });
+    // The abort reaches the worker as a cancel message, on its own way there: wait for it.
+    await eventually(() => (aborted.length ? true : undefined));
     expect(aborted).toEqual([1]);
     const failed = (await t.engine.history({ workflowId })).find((e) => e.kind === 'ActivityAttemptFailed');
     expect(failed).toMatchObject({ failure: { code: 'TIMEOUT_FAILURE', timeoutType: 'startToClose' } });

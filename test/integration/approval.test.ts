@@ -29,14 +29,21 @@ describe('approval: signals and durable timers', () => {
 
   it('fires a timer that came due while the engine was down, recording the actual fire time', async () => {
     t = await createTestEngine({ workflows: [approvalWorkflow] });
-    const { workflowId } = await t.engine.start('approval', { input: { request: 'chair', timeoutMs: 300 } });
+    // Long enough that the engine is surely stopped before the expiry is due, even on a loaded
+    // machine: a stop that came after the timer fired would test nothing (and made this flaky).
+    const { workflowId } = await t.engine.start('approval', { input: { request: 'chair', timeoutMs: 1_500 } });
+    const started = Date.now(); // no earlier than the run's start time
     await t.engine.stop();
-    await sleep(500);
+    await sleep(Math.max(0, started + 1_500 + 200 - Date.now()));
+    const restartedAt = Date.now();
     await t.restart();
     const result = await t.engine.result({ workflowId }, { timeoutMs: 10_000 });
     expect(result.output).toMatchObject({ decision: 'expired' });
     const expiry = (await t.engine.history({ workflowId })).filter((e) => e.kind === 'TimerFired').at(-1)!;
-    expect(expiry.kind === 'TimerFired' && expiry.at - expiry.dueAt).toBeGreaterThanOrEqual(150);
+    if (expiry.kind !== 'TimerFired') throw new Error('no TimerFired');
+    expect(expiry.dueAt).toBeLessThan(restartedAt); // it came due while the engine was down
+    expect(expiry.at).toBeGreaterThanOrEqual(restartedAt); // and fired after the restart, recorded at that time
+    expect(expiry.at - expiry.dueAt).toBeGreaterThanOrEqual(200);
   });
 
   it('records a signal the current state ignores, without changing the state', async () => {

@@ -12,10 +12,21 @@ describe('child workflows and continue-as-new over the server', () => {
     const { executions: runs } = await ctx.client.list({ type: 'shipment', status: 'running' });
     return runs.some((r) => r.workflowId === workflowId) ? true : undefined;
   });
+  /**
+   * Waits until the child runs and its parent has recorded that it started: two executions'
+   * commits, the child's a moment before the parent's (issue 13).
+   */
+  const childStarted = async (parentId: string, childId: string) => {
+    await running(childId);
+    await eventually(async () => {
+      const detail = await (await fetch(`${ctx.server.url}/api/v1/namespaces/default/workflows/${parentId}`)).json() as { pendingChildren?: Array<{ workflowId: string; started: boolean }> };
+      return detail.pendingChildren?.some((c) => c.workflowId === childId && c.started) ? true : undefined;
+    });
+  };
 
   it('a parent and its child survive a SIGKILL of the server, and the child is not started twice', async () => {
     const parent = await ctx.client.start('fulfillment', { workflowId: 'f-kill', input: { orderId: 'kill' } });
-    await running('shipment-kill');
+    await childStarted('f-kill', 'shipment-kill');
     const detail = await (await fetch(`${ctx.server.url}/api/v1/namespaces/default/workflows/f-kill`)).json() as { pendingChildren: unknown[] };
     expect(detail.pendingChildren).toEqual([expect.objectContaining({ childId: 'shipment', workflowId: 'shipment-kill', started: true })]);
 
@@ -31,7 +42,7 @@ describe('child workflows and continue-as-new over the server', () => {
 
   it('terminating the parent terminates its child (default parent close policy)', async () => {
     const parent = await ctx.client.start('fulfillment', { workflowId: 'f-term', input: { orderId: 'term' } });
-    await running('shipment-term');
+    await childStarted('f-term', 'shipment-term');
     const described = await perdure(['workflow', 'describe', 'shipment-term', '--address', ctx.server.url]);
     expect(described.stdout).toMatch(/^parent:\s+f-term \(run [0-9a-f-]+, as shipment\)$/m);
     expect((await perdure(['workflow', 'describe', 'f-term', '--address', ctx.server.url])).stdout).toMatch(/^children:\s+shipment: shipment shipment-term$/m);

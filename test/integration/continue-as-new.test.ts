@@ -4,7 +4,7 @@ import { counterWorkflow } from '../../machines/counter.ts';
 import { childWorkflow, workflow } from '../../src/index.ts';
 import { assertReplays } from '../../src/engine/core/replay.ts';
 import { createTestEngine, type TestEngine } from '../../src/testing/index.ts';
-import { kinds } from '../helpers/engine.ts';
+import { eventually, kinds } from '../helpers/engine.ts';
 
 describe('continue-as-new', () => {
   let t: TestEngine;
@@ -61,7 +61,8 @@ describe('continue-as-new', () => {
     }));
     t = await createTestEngine({ workflows: [parent, counterWorkflow] });
     await t.engine.start('tally', { workflowId: 'tally-1' });
-    for (let i = 0; i < 200 && !(await t.engine.list()).runs.some((r) => r.workflowId === 'tally-1/counter'); i++) await new Promise((r) => setTimeout(r, 5));
+    // The child is made by the parent's outbox, after the parent's start has returned.
+    await eventually(async () => ((await t.engine.list()).runs.some((r) => r.workflowId === 'tally-1/counter' && r.status === 'running') ? true : undefined));
     await add('tally-1/counter', 12);
     await t.engine.signal({ workflowId: 'tally-1/counter' }, { type: 'FINISH' });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LongTaskOutput } from '../fixtures/worker-machines.ts';
+import { eventually } from '../helpers/engine.ts';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.ts';
 import { WireClient } from '../helpers/wire-client.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
@@ -132,8 +133,13 @@ describe('a worker that shuts down gracefully while an activity runs', () => {
       expect(completionsPerActivity(history)).toEqual({ work: 1 });
       expect(spare.lines.filter((l) => l.event === 'start')).toEqual([]);
       // The workers page: the spare still open and idle, the drained worker closed, its one task counted.
-      const { workers } = (await (await fetch(`${server.url}/api/v1/workers`)).json()) as { workers: Array<Record<string, unknown>> };
-      expect(workers.filter((w) => w.taskQueue === 'long')).toMatchObject([
+      // The server learns of the drained worker's exit from its socket closing, after the process is gone: wait for it.
+      const workers = await eventually(async () => {
+        const { workers: all } = (await (await fetch(`${server.url}/api/v1/workers`)).json()) as { workers: Array<Record<string, unknown>> };
+        const long = all.filter((w) => w.taskQueue === 'long');
+        return long.length === 2 && long.some((w) => w.identity === 'draining' && w.tasksCompleted === 1 && typeof w.closedAt === 'number') ? long : undefined;
+      });
+      expect(workers).toMatchObject([
         { identity: 'spare', freeSlots: 1, tasksCompleted: 0 },
         { identity: 'draining', freeSlots: 0, tasksCompleted: 1, closedAt: expect.any(Number) },
       ]);
