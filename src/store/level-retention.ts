@@ -33,7 +33,8 @@ export async function listClosedRuns(db: Db, namespace: string, options: { close
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
   const lt = keys.closedBound(namespace, closedBefore);
   const range = after ? { gt: keys.closed(namespace, after.closedAt, after.runId), lt } : { gte: keys.closedPrefix(namespace), lt };
-  return (await db.keys({ ...range, limit }).all()).map((key) => keys.closedEntry(key));
+  // One shard: a LevelDB store is a cluster of one node.
+  return (await db.keys({ ...range, limit }).all()).map((key) => ({ ...keys.closedEntry(key), shard: 0 }));
 }
 
 /**

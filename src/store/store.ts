@@ -232,6 +232,8 @@ export type NamespaceRecord = NamespaceInfo;
 export interface ClosedRunRef {
   runId: string;
   closedAt: number;
+  /** The run's shard: only the node that holds it deletes the run. */
+  shard: number;
 }
 /** A listing of schedules. */
 export interface ListSchedulesQuery {

@@ -67,14 +67,16 @@ export function namespaceConformanceCases(withStore: WithStore, { it, expect }: 
     await startRun(store, fixtureRun('r-instant', { startedAt: T0 + 1 }), 2, { status: 'failed', run: { closedAt: T0 + 150 } });
 
     const all = await store.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 100 });
-    expect(all).toEqual([
+    // each names its run's shard, so only the node that holds it deletes the run
+    for (const ref of all) expect(ref.shard).toBe(store.shards().shardOf('default', `wf-${ref.runId}`));
+    expect(all.map(({ runId, closedAt }) => ({ runId, closedAt }))).toEqual([
       { runId: 'r-early', closedAt: T0 + 100 }, { runId: 'r-instant', closedAt: T0 + 150 },
       { runId: 'r-mid-a', closedAt: T0 + 200 }, { runId: 'r-mid-b', closedAt: T0 + 200 }, { runId: 'r-late', closedAt: T0 + 300 },
     ]);
     // the cutoff is exclusive
     expect((await store.listClosedRuns('default', { closedBefore: T0 + 200, limit: 100 })).map((r) => r.runId)).toEqual(['r-early', 'r-instant']);
     expect(await store.listClosedRuns('default', { closedBefore: T0, limit: 100 })).toEqual([]);
-    expect(await store.listClosedRuns('other', { closedBefore: T0 + 1000, limit: 100 })).toEqual([{ runId: 'r-other', closedAt: T0 + 50 }]);
+    expect(await store.listClosedRuns('other', { closedBefore: T0 + 1000, limit: 100 })).toEqual([{ runId: 'r-other', closedAt: T0 + 50, shard: store.shards().shardOf('other', 'wf-r-other') }]);
     expect(await store.listClosedRuns('nowhere', { closedBefore: T0 + 1000, limit: 100 })).toEqual([]);
     // paging: `after` continues where the last page ended
     const first = await store.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 3 });
@@ -140,7 +142,7 @@ export function namespaceConformanceCases(withStore: WithStore, { it, expect }: 
     const reopened = await fixture.reopen();
     expect(await reopened.getRun('r-1')).toBeUndefined();
     expect(await reopened.readHistory('r-1')).toEqual([]);
-    expect(await reopened.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 10 })).toEqual([{ runId: 'r-2', closedAt: T0 + 20 }]);
+    expect(await reopened.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 10 })).toEqual([{ runId: 'r-2', closedAt: T0 + 20, shard: reopened.shards().shardOf('default', 'wf-r-2') }]);
   }));
 }
 

@@ -36,7 +36,7 @@ describe('LevelStore close-time index', () => {
     store = new LevelStore({ directory, durability: 'os' });
     await store.open();
     try {
-      expect(await store.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 10 })).toEqual([{ runId: 'r-old', closedAt: T0 + 7 }]);
+      expect(await store.listClosedRuns('default', { closedBefore: T0 + 1000, limit: 10 })).toEqual([{ runId: 'r-old', closedAt: T0 + 7, shard: 0 }]);
       expect(await store.getNamespace('default')).toMatchObject({ name: 'default' });
       expect(await store.deleteRun('r-old')).toBe(true);
       expect(await store.getRun('r-old')).toBeUndefined();

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, PerdureError } from '../../common/errors.ts';
-import type { ClosedRunRef, NamespaceStore, RetentionStore } from '../../store/store.ts';
+import type { ClosedRunRef, NamespaceStore, RetentionStore, StoreLifecycle } from '../../store/store.ts';
 import { MAX_TIMEOUT_MS, type Clock } from '../../common/clock.ts';
 import type { NamespaceRegistry } from './namespaces.ts';
 
@@ -61,7 +61,7 @@ export class RetentionSweeper {
   private stopped = false;
 
   constructor(
-    private readonly store: RetentionStore & NamespaceStore,
+    private readonly store: RetentionStore & NamespaceStore & Pick<StoreLifecycle, 'shards'>,
     private readonly namespaces: NamespaceRegistry,
     private readonly clock: Clock,
     private readonly options: RetentionOptions = {},
@@ -125,8 +125,12 @@ export class RetentionSweeper {
     while (!this.stopped) {
       const batch = await this.store.listClosedRuns(namespace, { closedBefore: cutoff, limit: this.batchSize, after });
       if (batch.length === 0) break;
-      // Concurrently: the store writes them in shared group commits, each run still atomic.
-      const results = await Promise.allSettled(batch.map((ref) => this.store.deleteRun(ref.runId)));
+      // Each node deletes the runs of the shards it holds, while no execution of theirs can be
+      // loaded elsewhere; the other nodes delete theirs. Concurrently: the store writes them in shared
+      // group commits, each run still atomic.
+      const held = this.store.shards().held();
+      const mine = batch.filter((ref) => held.has(ref.shard));
+      const results = await Promise.allSettled(mine.map((ref) => this.store.deleteRun(ref.runId)));
       for (const result of results) {
         if (result.status === 'fulfilled') {
           if (result.value) deleted++;

@@ -19,14 +19,14 @@ export async function listClosedRunsOn(
   const { closedBefore, limit, after } = options ?? ({} as never);
   if (typeof closedBefore !== 'number' || Number.isNaN(closedBefore)) throw new InvalidArgumentError(`closedBefore must be a time in ms, got ${closedBefore}.`);
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`limit must be a positive integer, got ${limit}.`);
-  const { rows } = await context.pool.query<{ run_id: string; closed_at: string }>(
-    `SELECT run_id, closed_at FROM runs
+  const { rows } = await context.pool.query<{ run_id: string; closed_at: string; shard: number }>(
+    `SELECT run_id, closed_at, shard FROM runs
       WHERE namespace = $1 AND closed_at IS NOT NULL AND closed_at < $2 AND status = ANY($3::text[])
         AND ($4::bigint IS NULL OR (closed_at, run_id) > ($4, $5))
       ORDER BY closed_at, run_id LIMIT $6`,
     [namespace, Math.ceil(Math.min(closedBefore, Number.MAX_SAFE_INTEGER)), CLOSED, after?.closedAt ?? null, after?.runId ?? null, limit],
   );
-  return rows.map((row) => ({ runId: row.run_id, closedAt: Number(row.closed_at) }));
+  return rows.map((row) => ({ runId: row.run_id, closedAt: Number(row.closed_at), shard: row.shard }));
 }
 
 /**
