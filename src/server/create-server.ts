@@ -12,6 +12,7 @@ import type { HistoryLimits } from '../engine/core/history-limits.ts';
 import type { StepLimits } from '../engine/core/step-budget.ts';
 import type { RetentionOptions } from '../engine/runtime/retention-sweeper.ts';
 import { ScheduleService } from '../schedules/schedule-service.ts';
+import { logShardChanges } from './shard-log.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
 import { clientPeer } from '../hub/client-peer.ts';
@@ -210,6 +211,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
   logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
     `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
+  const stopShardLog = logShardChanges(ownership, logger);
 
   let closing: Promise<void> | undefined;
   return {
@@ -223,6 +225,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         await peers.close();
         await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
+        stopShardLog();
         stopObservingBatches(); // a store given to this server may outlive it
         logger.info('Perdure stopped');
       })();
