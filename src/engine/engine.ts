@@ -73,6 +73,9 @@ export interface EngineOptions {
  * const { workflowId } = await engine.start('order', { input: { amount: 42 } });
  * console.log(await engine.result({ workflowId }));
  */
+/** How often a node of a cluster reads the namespaces again (a retention changed on another node). */
+const NAMESPACE_REFRESH_MS = 2_000;
+
 export class Engine implements WorkerConnection, ExecutionService {
   readonly registry: WorkflowRegistry;
   /** Create, list, describe and update namespaces; every other call checks its namespace here. */
@@ -128,6 +131,8 @@ export class Engine implements WorkerConnection, ExecutionService {
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {
       await engine.namespaces.load();
+      // Other nodes of a cluster create and change namespaces too (one shard: this node alone).
+      if (store.shards().shardCount > 1) engine.namespaces.follow(NAMESPACE_REFRESH_MS);
       await engine.recover();
       engine.retention.start();
     } catch (error) {
@@ -328,6 +333,7 @@ export class Engine implements WorkerConnection, ExecutionService {
     if (this.stopped) return;
     this.stopped = true;
     if (this.evictTimer) clearInterval(this.evictTimer);
+    this.namespaces.stop();
     await this.retention.stop();
     this.local.close();
     await this.shards.stop();

@@ -68,6 +68,8 @@ export class ClientOps {
   }
 
   private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {
+    // A namespace another node of a cluster made since this one read them is read now.
+    await this.engine.namespaces.lookUp(namespace);
     if (isScheduleOp(op)) return runScheduleOp(this.schedules, namespace, op, args);
     const e = this.engine;
     const a = args as Record<string, never>;
