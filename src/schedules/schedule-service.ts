@@ -283,7 +283,7 @@ export class ScheduleService {
 
   private async runBuffered(key: string, entry: Entry): Promise<void> {
     const { bufferedAt, paused } = entry.record.state;
-    if (bufferedAt === undefined || paused) return;
+    if (bufferedAt === undefined || paused || this.entries.get(key) !== entry) return; // dropped: the new owner takes it
     const outcome = await this.taker.take(entry.record, bufferedAt, entry.record.policies.overlap, { buffered: true });
     if (outcome.kind === 'wait') this.watch(key, entry, outcome.workflowId);
     else await this.save(entry, recordOutcome(entry.record, outcome, { from: 'buffer' }));
@@ -357,7 +357,7 @@ export class ScheduleService {
   private arm(key: string, entry: Entry, at = entry.record.state.paused ? undefined : entry.record.state.nextActionAt): void {
     this.clock.clearTimeout(entry.timer);
     entry.timer = undefined;
-    if (this.stopped || at === undefined) return;
+    if (this.stopped || at === undefined || this.entries.get(key) !== entry) return;
     entry.timer = this.clock.setTimeout(() => {
       entry.timer = undefined;
       this.wake(key);
