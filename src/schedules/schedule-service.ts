@@ -244,20 +244,23 @@ export class ScheduleService {
 
   /** True while some schedule has work under way or queued (a test clock waits for it before moving time). */
   get busy(): boolean {
-    return this.queue.busy;
+    return this.queue.busy || this.shards.busy;
   }
 
   /** Resolves once no schedule has work under way (tests wait for catch-up and timer firings with it). */
   async idle(): Promise<void> {
-    await this.queue.idle();
+    do {
+      await this.shards.loaded();
+      await this.queue.idle();
+    } while (this.shards.busy);
   }
 
   /** Disarms every timer and waits for work under way. Stop it before the engine. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.shards.stop();
+    this.shards.stop(); // a load under way adopts nothing now, and is not waited for
     for (const entry of this.entries.values()) this.clock.clearTimeout(entry.timer);
-    await this.idle();
+    await this.queue.idle();
   }
 
   // ── processing ──

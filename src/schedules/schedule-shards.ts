@@ -50,6 +50,8 @@ export class ScheduleShards {
   private generation = 0;
   private unsubscribe?: () => void;
   private stopped = false;
+  /** Loads under way (the service's `idle()` waits for them: a test moves time once gained shards are loaded). */
+  private readonly loading = new Set<Promise<void>>();
 
   constructor(
     private readonly ownership: ShardOwnership,
@@ -77,6 +79,16 @@ export class ScheduleShards {
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
+  }
+
+  /** True while the schedules of gained shards are being loaded. */
+  get busy(): boolean {
+    return this.loading.size > 0;
+  }
+
+  /** Resolves once no load is under way (loads begun meanwhile included). */
+  async loaded(): Promise<void> {
+    while (this.loading.size > 0) await Promise.all([...this.loading]);
   }
 
   /** The shard of a schedule (the same hash as an execution's, on the schedule id). */
@@ -109,7 +121,10 @@ export class ScheduleShards {
   private gain(shards: number[]): Promise<void> {
     const generation = ++this.generation;
     for (const shard of shards) this.wanted.set(shard, generation);
-    return this.load(shards, generation);
+    const load = this.load(shards, generation);
+    this.loading.add(load);
+    void load.finally(() => this.loading.delete(load));
+    return load;
   }
 
   /** Loads the shards' schedules, retrying while the database is away, as long as they are still wanted. */
