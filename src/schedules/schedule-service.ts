@@ -27,6 +27,7 @@ export interface ScheduleServiceOptions {
   /**
    * Which shards this node holds: only their schedules run here (schedule-shards.ts). Default:
    * the store's (`store.shards()`), or, for a store without shards, one node holding them all.
+   * Another one must hash as the store does: the store's `listSchedules({ shards })` loads them.
    */
   shards?: ShardOwnership;
   /** Default: the system clock. Give the engine's clock (a TestClock in tests). */

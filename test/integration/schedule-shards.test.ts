@@ -3,6 +3,7 @@ import { timerWorkflow } from '../../machines/timer.ts';
 import type { ScheduleEngine } from '../../src/schedules/schedule-engine.ts';
 import { ScheduleService } from '../../src/schedules/schedule-service.ts';
 import type { ClusterNode, ShardChange, ShardOwnership } from '../../src/store/shard-ownership.ts';
+import type { ScheduleStore } from '../../src/store/store.ts';
 import { eventually } from '../helpers/engine.ts';
 import { everyMinute, iso, MIN, startScheduleEnv, T0, type ScheduleEnv } from '../helpers/schedules.ts';
 
@@ -41,6 +42,19 @@ class MovableShards implements ShardOwnership {
   }
 }
 
+/**
+ * The engine's store as the services see it: the LevelDB store has its one shard, so its shard
+ * filter would find no schedule in the test's shard 1; the services filter by their own shards.
+ */
+function unsharded(store: ScheduleStore): ScheduleStore {
+  return {
+    getSchedule: (namespace, scheduleId) => store.getSchedule(namespace, scheduleId),
+    putSchedule: (record) => store.putSchedule(record),
+    deleteSchedule: (namespace, scheduleId) => store.deleteSchedule(namespace, scheduleId),
+    listSchedules: ({ shards: _shards, ...query }) => store.listSchedules(query),
+  };
+}
+
 let env: ScheduleEnv | undefined;
 const others: ScheduleService[] = [];
 afterEach(async () => {
@@ -55,8 +69,8 @@ describe('schedules follow their shards', () => {
     const { engine, clock } = env;
     const first = new MovableShards('first', [0, 1]);
     const second = new MovableShards('second', [0]);
-    const onFirst = await ScheduleService.start({ engine, store: engine.store, clock, shards: first });
-    const onSecond = await ScheduleService.start({ engine, store: engine.store, clock, shards: second });
+    const onFirst = await ScheduleService.start({ engine, store: unsharded(engine.store), clock, shards: first });
+    const onSecond = await ScheduleService.start({ engine, store: unsharded(engine.store), clock, shards: second });
     others.push(onFirst, onSecond);
     const settle = async () => Promise.all([onFirst.idle(), onSecond.idle()]);
 
@@ -107,8 +121,8 @@ describe('a shard lost while an action is under way', () => {
       result: (ref) => engine.result(ref),
       registry: engine.registry,
     };
-    const onFirst = await ScheduleService.start({ engine: gated, store: engine.store, clock, shards: first });
-    const onSecond = await ScheduleService.start({ engine, store: engine.store, clock, shards: second });
+    const onFirst = await ScheduleService.start({ engine: gated, store: unsharded(engine.store), clock, shards: first });
+    const onSecond = await ScheduleService.start({ engine, store: unsharded(engine.store), clock, shards: second });
     others.push(onFirst, onSecond);
 
     await onFirst.create(everyMinute('one-tick', 10));
