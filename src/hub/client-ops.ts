@@ -8,7 +8,7 @@ import type { ExecutionService } from '../engine/api.ts';
 import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
 import { Authenticator, type TokenGrant } from './auth.ts';
 import { namespaceOp } from './namespace-ops.ts';
-import type { ScheduleService } from '../schedules/schedule-service.ts';
+import type { ScheduleOperations } from '../schedules/schedule-service.ts';
 import { isScheduleOp, runScheduleOp } from './schedule-ops.ts';
 
 /** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
@@ -23,7 +23,7 @@ export class ClientOps {
   constructor(
     private readonly engine: ExecutionService,
     private readonly auth: Authenticator = new Authenticator(),
-    private readonly schedules?: ScheduleService,
+    private readonly schedules?: ScheduleOperations,
     /** The cross-shard work other nodes send this one (node-wire.ts): only on the ops that serve node connections. */
     private readonly crossShard?: OtherRuns,
   ) {}

@@ -25,6 +25,8 @@ import { serverStore, type ServerStoreOption } from './server-store.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 import { OtherNodeWork } from '../cluster/other-node-work.ts';
+import { ClusterSchedules } from '../cluster/cluster-schedules.ts';
+import { routedScheduleEngine } from '../cluster/routed-schedule-engine.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -153,20 +155,21 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       options.retention?.onSweep?.(report);
     } },
   });
-  let schedules: ScheduleService;
-  try {
-    schedules = await ScheduleService.start({ engine, store: engine.store, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
-  } catch (error) {
-    await engine.stop();
-    throw error;
-  }
   // Every node serves the whole cluster: calls on executions of shards another node holds are
   // forwarded there (on LevelDB, one node holds the one shard, and nothing is ever forwarded).
   const ownership = engine.store.shards();
   const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
   const service = new ClusterService(engine, ownership, peers);
   engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
-  const ops = new ClientOps(service, auth, schedules);
+  let schedules: ScheduleService;
+  try {
+    // Each node runs the schedules of its shards; their workflows start wherever their ids' shards are.
+    schedules = await ScheduleService.start({ engine: routedScheduleEngine(service, engine), store: engine.store, shards: ownership, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  const ops = new ClientOps(service, auth, new ClusterSchedules(schedules, ownership, peers));
   // A call another node forwarded runs here or fails here: it is never forwarded again.
   const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
@@ -222,8 +225,8 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       closing ??= (async () => {
         await hub.close();
         await app.close();
+        await schedules.stop(); // before the engine and the peers: an action under way finishes its start (maybe on another node) and its write
         await peers.close();
-        await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
         stopShardLog();
         stopObservingBatches(); // a store given to this server may outlive it

@@ -239,6 +239,11 @@ export interface ClosedRunRef {
 export interface ListSchedulesQuery {
   /** Only this namespace's schedules; every namespace's when absent (the server's start). */
   namespace?: string;
+  /**
+   * Only the schedules of these shards (`shards().shardOf(namespace, scheduleId)`); every shard's
+   * when absent. A node loads the schedules of the shards it gained with it.
+   */
+  shards?: readonly number[];
   /** Page size, default 100, at most 1000. */
   limit?: number;
   /** Opaque token from the previous page. */
