@@ -25,6 +25,7 @@ import { serverStore, type ServerStoreOption } from './server-store.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 import { OtherNodeWork } from '../cluster/other-node-work.ts';
+import { observedPeers } from '../cluster/observed-peers.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -128,6 +129,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const chosen = await serverStore(options.store, { dataDir, durability: options.durability });
   // Through the Store interface, so a store given ready-made reports its batches too.
   const stopObservingBatches = chosen.store.observeBatches?.(metrics.storeBatch) ?? (() => {});
+  const stopObservingLeases = chosen.store.observeLeases?.(metrics.leaseEvent) ?? (() => {}); // before open: the first take counts
   const storeLabel = chosen.label;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
@@ -164,8 +166,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   // forwarded there (on LevelDB, one node holds the one shard, and nothing is ever forwarded).
   const ownership = engine.store.shards();
   const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
-  const service = new ClusterService(engine, ownership, peers);
-  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
+  const forwarding = observedPeers(peers, metrics.forwarded);
+  metrics.watchShards(ownership);
+  const service = new ClusterService(engine, ownership, forwarding);
+  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, forwarding));
   const ops = new ClientOps(service, auth, schedules);
   // A call another node forwarded runs here or fails here: it is never forwarded again.
   const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
@@ -227,6 +231,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         await engine.stop();
         stopShardLog();
         stopObservingBatches(); // a store given to this server may outlive it
+        stopObservingLeases();
         logger.info('Perdure stopped');
       })();
       return closing;
