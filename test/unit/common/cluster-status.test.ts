@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shardRanges } from '../../src/common/cluster-status.ts';
+import { shardRanges } from '../../../src/common/cluster-status.ts';
 
 describe('shardRanges', () => {
   const shards = [{ shard: 5, epoch: 7 }, { shard: 0, epoch: 2 }, { shard: 1, epoch: 2 }, { shard: 2, epoch: 3 }, { shard: 3, epoch: 3 }];
