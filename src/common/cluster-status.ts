@@ -22,21 +22,3 @@ export interface ClusterStatus {
   nodes: ClusterNode[];
   unowned: number[];
 }
-
-/**
- * `0-3@2 5@7`: the shards a node holds, runs of consecutive shards at one epoch written as a
- * range. Without epochs (`{ epochs: false }`), `0-3 5`: runs of consecutive shards, the short
- * form the web UI shows with the epochs on hover.
- */
-export function shardRanges(shards: readonly { shard: number; epoch: number }[], options: { epochs?: boolean } = {}): string {
-  const epochs = options.epochs ?? true;
-  const sorted = [...shards].sort((a, b) => a.shard - b.shard);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1]!.shard === sorted[j]!.shard + 1 && (!epochs || sorted[j + 1]!.epoch === sorted[i]!.epoch)) j++;
-    parts.push(`${sorted[i]!.shard}${j > i ? `-${sorted[j]!.shard}` : ''}${epochs ? `@${sorted[i]!.epoch}` : ''}`);
-    i = j + 1;
-  }
-  return parts.join(' ');
-}

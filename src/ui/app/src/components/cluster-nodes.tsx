@@ -1,5 +1,5 @@
 import { ApiError, api, type ClusterNode } from '../api.ts';
-import { shardRanges } from '../../../../common/cluster-status.ts';
+import { shardRanges } from '../../../../common/shard-ranges.ts';
 import { formatAgo } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 import { ErrorNote } from './panel.tsx';
@@ -56,7 +56,7 @@ function NodeRow({ node, self, now }: { node: ClusterNode; self: boolean; now: n
       {/* Database time: a browser clock ahead of it must not show a heartbeat to come. */}
       <td title={new Date(node.heartbeatAt).toISOString()}>{formatAgo(Math.min(node.heartbeatAt, now), now)}</td>
       <td title={`shard@epoch: ${shardRanges(node.shards)}`} data-testid="cluster-node-shards">
-        {node.shards.length} <span className="muted small mono">{shardRanges(node.shards, { epochs: false })}</span>
+        {node.shards.length} <span className="muted small mono">{shardRanges(node.shards.map(({ shard }) => ({ shard })))}</span>
       </td>
     </tr>
   );
