@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { ClusterStatus } from '../hub/cluster-routes.ts';
+import type { ClusterStatus } from '../common/cluster-status.ts';
 import { shardRanges } from '../common/shard-ranges.ts';
 import { printJson, table, time } from './format.ts';
 import { DEFAULT_ADDRESS, HttpApi } from './http.ts';

@@ -27,6 +27,7 @@ import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 import { OtherNodeWork } from '../cluster/other-node-work.ts';
 import { ClusterSchedules } from '../cluster/cluster-schedules.ts';
 import { routedScheduleEngine } from '../cluster/routed-schedule-engine.ts';
+import { observedPeers } from '../cluster/observed-peers.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -130,6 +131,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const chosen = await serverStore(options.store, { dataDir, durability: options.durability });
   // Through the Store interface, so a store given ready-made reports its batches too.
   const stopObservingBatches = chosen.store.observeBatches?.(metrics.storeBatch) ?? (() => {});
+  const stopObservingLeases = chosen.store.observeLeases?.(metrics.leaseEvent) ?? (() => {}); // before open: the first take counts
   const storeLabel = chosen.label;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
@@ -159,8 +161,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   // forwarded there (on LevelDB, one node holds the one shard, and nothing is ever forwarded).
   const ownership = engine.store.shards();
   const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
-  const service = new ClusterService(engine, ownership, peers);
-  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
+  // Forwarded calls are counted and timed (perdure_forwarded_requests_total).
+  const forwarding = observedPeers(peers, metrics.forwarded);
+  metrics.watchShards(ownership);
+  const service = new ClusterService(engine, ownership, forwarding);
+  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, forwarding));
   let schedules: ScheduleService;
   try {
     // Each node runs the schedules of its shards; their workflows start wherever their ids' shards are.
@@ -169,7 +174,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     await engine.stop();
     throw error;
   }
-  const ops = new ClientOps(service, auth, new ClusterSchedules(schedules, ownership, peers));
+  const ops = new ClientOps(service, auth, new ClusterSchedules(schedules, ownership, forwarding));
   // A call another node forwarded runs here or fails here: it is never forwarded again.
   const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
@@ -230,6 +235,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         await engine.stop();
         stopShardLog();
         stopObservingBatches(); // a store given to this server may outlive it
+        stopObservingLeases();
         logger.info('Perdure stopped');
       })();
       return closing;
