@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PerdureError, ShardNotHeldError } from '../common/errors.ts';
+import { PerdureError, ShardNotHeldError, ShardOwnershipLostError } from '../common/errors.ts';
 import type { ExecutionDescription, ExecutionResult, MigrateResult, QueryResult } from '../common/execution-types.ts';
 import type { HistoryEvent, MachineEvent } from '../common/history.ts';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
@@ -14,11 +14,9 @@ import type { NamespaceRegistry } from '../engine/runtime/namespaces.ts';
 import type { ShardOwnership } from '../store/shard-ownership.ts';
 import type { CountRunsResult, ListRunsPage } from '../store/store.ts';
 import type { PeerCaller } from './node-peers.ts';
+import { ShardRouter, type OwnerCall, type ShardRouterOptions } from './shard-router.ts';
 
-export interface ClusterServiceOptions {
-  /** How long a call waits for a shard without an owner (being handed over) to be taken. Default 15 s: a lease and a heartbeat. */
-  handOverWaitMs?: number;
-}
+export type ClusterServiceOptions = ShardRouterOptions;
 
 /**
  * The executions of the whole cluster, as one service: a call on an execution runs on this node
@@ -31,15 +29,15 @@ export interface ClusterServiceOptions {
  * forwarded call is run by the receiving node on its own engine, never forwarded again.
  */
 export class ClusterService implements ExecutionService {
-  private readonly handOverWaitMs: number;
+  private readonly router: ShardRouter;
 
   constructor(
     private readonly local: ExecutionService,
-    private readonly ownership: ShardOwnership,
-    private readonly peers: PeerCaller,
+    ownership: ShardOwnership,
+    peers: PeerCaller,
     options: ClusterServiceOptions = {},
   ) {
-    this.handOverWaitMs = options.handOverWaitMs ?? 15_000;
+    this.router = new ShardRouter(ownership, peers, options);
   }
 
   get namespaces(): NamespaceRegistry {
@@ -73,7 +71,13 @@ export class ClusterService implements ExecutionService {
   }
 
   reset(ref: ExecutionRef, options: { eventSeq: number; reason?: string }): Promise<{ runId: string }> {
-    return this.route(ref, (s) => s.reset(ref, options), async (call) => ({ runId: ((await call('reset', { ...strip(ref), ...options })) as { runId: string }).runId }));
+    // Not sent on after SHARD_OWNERSHIP_LOST: a reset is two commits, and the first (the old
+    // run's termination) may be in.
+    return this.route(
+      ref, (s) => s.reset(ref, options),
+      async (call) => ({ runId: ((await call('reset', { ...strip(ref), ...options })) as { runId: string }).runId }),
+      { resendAfterLost: false },
+    );
   }
 
   query(ref: ExecutionRef): Promise<QueryResult> {
@@ -128,39 +132,28 @@ export class ClusterService implements ExecutionService {
 
   /**
    * Runs `here` on this node's engine; when the execution's shard is another node's, runs
-   * `there` against that node instead. A shard with no owner is waited for (a hand-over).
+   * `there` against that node instead. A shard with no owner is waited for (a hand-over). A
+   * local call refused by the fence (SHARD_OWNERSHIP_LOST: this node lost the shard under it,
+   * and nothing of the call was written) goes to the new owner too, but for a reset.
    */
   private async route<T>(
     ref: { namespace?: string; workflowId?: string },
     here: (service: ExecutionService) => Promise<T>,
-    there: (call: (op: ClientOp, args: Record<string, unknown>) => Promise<unknown>) => Promise<T>,
+    there: (call: OwnerCall) => Promise<T>,
+    { resendAfterLost = true }: { resendAfterLost?: boolean } = {},
   ): Promise<T> {
     const namespace = ref.namespace ?? DEFAULT_NAMESPACE;
     // A namespace another node made since this one read them is read now.
     await this.local.namespaces.lookUp(namespace);
-    const deadline = Date.now() + this.handOverWaitMs;
-    for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
-      let notHeld: ShardNotHeldError;
+    const local = async () => {
       try {
         return await here(this.local);
       } catch (error) {
-        if (!(error instanceof ShardNotHeldError)) throw error;
-        notHeld = error;
+        if (error instanceof ShardOwnershipLostError && resendAfterLost) throw new ShardNotHeldError(error.shard);
+        throw error;
       }
-      const owner = await this.ownership.ownerOf(notHeld.shard);
-      if (owner && owner.nodeId !== this.ownership.nodeId && owner.address) {
-        try {
-          return await there((op, args) => this.peers.call(owner.address!, namespace, op, args));
-        } catch (error) {
-          // The owner let go of the shard meanwhile, or cannot be reached: ask again who holds it.
-          if (!isRetryableOnAnotherNode(error)) throw error;
-          if (Date.now() + pause > deadline) throw error;
-        }
-      } else if (Date.now() + pause > deadline) {
-        throw owner && owner.nodeId !== this.ownership.nodeId ? new ShardNotHeldError(notHeld.shard, owner) : notHeld;
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
+    };
+    return this.router.route(namespace, local, there, resendAfterLost ? isRetryableOnAnotherNode : isNotHeld);
   }
 }
 
@@ -170,6 +163,11 @@ function isRetryableOnAnotherNode(error: unknown): boolean {
   // it was never sent. A lost connection after sending is relayed, not retried: the call may
   // have been applied, and a second signal would be a second event.
   return code === 'SHARD_NOT_HELD' || code === 'SHARD_OWNERSHIP_LOST' || code === 'ENGINE_STOPPED';
+}
+
+/** Refused before anything was done: the only retry a call of two commits (a reset) allows. */
+function isNotHeld(error: unknown): boolean {
+  return (error as { code?: unknown } | undefined)?.code === 'SHARD_NOT_HELD';
 }
 
 /** The fields of a ref or options that go on the wire: the namespace travels in the hello. */

@@ -17,7 +17,7 @@ export interface ShardRouterOptions {
  * A shard between owners (or one this node holds but has not loaded yet) is waited for, up to
  * `handOverWaitMs`; then the call fails with SHARD_NOT_HELD, which is retryable.
  *
- * The same loop as ClusterService's for executions, for the schedules (cluster-schedules.ts).
+ * One loop for executions (cluster-service.ts) and schedules (cluster-schedules.ts).
  *
  * @example
  * const router = new ShardRouter(ownership, peers);

@@ -30,7 +30,7 @@ describe.skipIf(SKIP_BROWSER || !postgres.available)(`the workers page of a clus
     const page = await ui.newPage();
     try {
       await page.goto(`${ui.server.url}/workers`);
-      await page.getByTestId('cluster-section').waitFor();
+      await page.getByTestId('cluster-section').waitFor({ timeout: 30_000 });
       // The two even out over a few heartbeats: wait for both rows, each with its share.
       const rows = page.getByTestId('cluster-node');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=cluster-node]').length === 2, undefined, { timeout: 30_000 });

@@ -85,7 +85,7 @@ describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${pos
     for (const [owner, ids] of byOwner) {
       const server = { 'node-a': a, 'node-b': b, 'node-c': c }[owner]!;
       for (const scheduleId of ids) {
-        await eventually(async () => ((await server.schedules.describe({ scheduleId }).catch(() => undefined)) ? true : undefined));
+        await eventually(async () => ((await server.schedules.describe({ scheduleId }).catch(() => undefined)) ? true : undefined), 30_000);
         for (const other of [a, b, c].filter((s) => s !== server)) {
           await expect(other.schedules.describe({ scheduleId })).rejects.toMatchObject({ code: 'SHARD_NOT_HELD' });
         }
