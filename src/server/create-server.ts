@@ -24,6 +24,8 @@ import { serverStore, type ServerStoreOption } from './server-store.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 import { OtherNodeWork } from '../cluster/other-node-work.ts';
+import { ClusterMembership } from '../cluster/cluster-membership.ts';
+import { TaskReportForwarder } from '../cluster/task-report-forwarder.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -167,7 +169,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
   const ops = new ClientOps(service, auth, schedules);
   // A call another node forwarded runs here or fails here: it is never forwarded again.
-  const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
+  const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork, engine.reportsFromOtherNodes);
+  // Workers connect to every node (docs/cluster.md, "Workers"): they learn the nodes here, and a
+  // report on a task of another node's shard is forwarded there.
+  const membership = new ClusterMembership(ownership);
+  const workerCluster = { nodes: membership, forwarder: new TaskReportForwarder(ownership, peers) };
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a
@@ -189,9 +195,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       maxSendBufferBytes: options.maxSendBufferBytes ?? WIRE_LIMITS.maxSendBufferBytes,
       onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
       onDropped: (message) => logger.warn({ component: 'hub', code: 'SEND_BUFFER_FULL' }, message),
+      nodeList: membership,
     },
     makeRole: (context) => context.hello.role === 'worker'
-      ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d))
+      ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d), workerCluster)
       : clientPeer(context, context.hello.identity?.startsWith(NODE_IDENTITY_PREFIX) ? forwardedOps : ops, (d) => metrics.clientsConnected.inc(d)),
   });
   hub.attach(app.server);
@@ -206,7 +213,9 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // Other nodes forward calls here, and workers connect here: the cluster learns where it is.
-  await ownership.setAddress?.(options.advertise ?? `${isAnyAddress(address.address) ? '127.0.0.1' : urlHost}:${address.port}`);
+  const advertised = options.advertise ?? `${isAnyAddress(address.address) ? '127.0.0.1' : urlHost}:${address.port}`;
+  await ownership.setAddress?.(advertised);
+  await membership.start(advertised);
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
   logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
     `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
@@ -218,6 +227,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     wsUrl: `ws://${urlHost}:${address.port}${WS_PATH}`,
     close() {
       closing ??= (async () => {
+        membership.stop();
         await hub.close();
         await app.close();
         await peers.close();
