@@ -11,6 +11,8 @@ interface Member {
   key: string;
   /** Set once the first connection was welcomed; reconnects are the connection's own business. */
   connection?: WsWorkerConnection;
+  /** The connection before its first welcome (closed, should the node go first). */
+  opening?: WsWorkerConnection;
   /** The last node list this node sent (absent from a server that is no cluster). */
   listed?: readonly string[];
   /** No longer listed by any node: closed for good. */
@@ -46,6 +48,15 @@ interface Member {
  * - A completion goes back on the connection its task came on. A task pushed by two nodes (its
  *   shard changed owner while it ran) is reported to both: the one it came from last decides,
  *   the other refuses it as stale and so frees the slot it held.
+ *
+ * `Worker.create({ address })` makes one by itself (unless `followCluster: false`); make one
+ * yourself to see which nodes it is connected to.
+ *
+ * @example
+ * const connection = await ClusterWorkerConnection.connect({ address: 'node-a.internal:7233', token });
+ * const worker = Worker.create({ connection, taskQueue: 'orders', activities, maxConcurrentActivities: 30 });
+ * void worker.run();
+ * console.log(connection.nodes()); // [{ address: '10.0.0.5:7233', connected: true }, …]
  */
 export class ClusterWorkerConnection implements WorkerConnection {
   /** Resolves once closed with close(); rejects when a node refused the worker for good (token, namespace, version). */
@@ -92,7 +103,7 @@ export class ClusterWorkerConnection implements WorkerConnection {
     this.isClosed = true;
     const all = [...this.members.values()];
     this.members.clear();
-    await Promise.all(all.map((m) => m.connection?.close()));
+    await Promise.all(all.map((m) => (m.connection ?? m.opening)?.close()));
     this.settleClosed.resolve();
   }
 
@@ -129,7 +140,7 @@ export class ClusterWorkerConnection implements WorkerConnection {
   private async join(address: string, seed: boolean): Promise<void> {
     const member: Member = { key: address, removed: false, sessions: new Map() };
     this.members.set(address, member);
-    const connecting = WsWorkerConnection.connect({
+    const opening = WsWorkerConnection.create({
       ...this.options, address, followCluster: true,
       // A node the cluster lists is waited for as long as it stays listed; only the first
       // address, which the user gave, has the connect timeout.
@@ -140,11 +151,13 @@ export class ClusterWorkerConnection implements WorkerConnection {
       },
       onNodes: (nodes) => this.listed(member, nodes),
     });
-    let connection: WsWorkerConnection;
+    member.opening = opening;
+    const connection = opening;
     try {
-      connection = await connecting;
+      await opening.start();
     } catch (error) {
-      this.members.delete(member.key);
+      // Removed meanwhile, the node may have been listed again: that is another member.
+      if (this.members.get(member.key) === member) this.members.delete(member.key);
       if (seed) throw error;
       if (!member.removed && !this.isClosed) this.failed(error as Error);
       return;
@@ -197,7 +210,7 @@ export class ClusterWorkerConnection implements WorkerConnection {
     member.removed = true;
     this.members.delete(member.key);
     // Reports waiting on it are rejected (CONNECTION_LOST) and report() sends them elsewhere.
-    void member.connection?.close();
+    void (member.connection ?? member.opening)?.close();
     this.rebalance();
   }
 

@@ -158,13 +158,26 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
    * const connection = await WsWorkerConnection.connect({ address: 'ws://127.0.0.1:7233/ws', namespace: 'shop' });
    */
   static async connect(options: WsConnectionOptions): Promise<WsWorkerConnection> {
+    const connection = WsWorkerConnection.create(options);
+    await connection.start();
+    return connection;
+  }
+
+  /**
+   * @internal The connection, not yet connecting: start() connects, resolving as connect() does.
+   * For an owner that may close it before its first welcome (a cluster node that never answers).
+   */
+  static create(options: WsConnectionOptions): WsWorkerConnection {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('WsWorkerConnection.connect needs options');
     if (options.token !== undefined && (typeof options.token !== 'string' || /[\r\n]/.test(options.token))) {
       throw new InvalidArgumentError('token must be a string without line breaks');
     }
-    const connection = new WsWorkerConnection(options);
-    await connection.socket.start();
-    return connection;
+    return new WsWorkerConnection(options);
+  }
+
+  /** @internal See create(). */
+  start(): Promise<void> {
+    return this.socket.start();
   }
 
   /** Whether a socket is open and welcomed right now. */
