@@ -175,4 +175,35 @@ describe.skipIf(!postgres.available)(`workers of a cluster${postgres.available ?
     expect(heard.at(-1)!.nodes).toEqual([address(a), address(c)].sort());
     expect(silent, 'a worker that did not ask hears nothing of the cluster').toEqual([]);
   }, 120_000);
+
+  it('completes a task whose node stops while the worker runs it: reported to the shard\'s new owner, run once', async () => {
+    const [a, b] = await cluster();
+    let workflowId = '';
+    for (let i = 0; !workflowId; i++) if ((await ownerOf(a!, `stopping-${i}`)) === 'node-b') workflowId = `stopping-${i}`;
+    const runs = new Map<string, number>();
+    let started!: () => void;
+    const began = new Promise<void>((resolve) => (started = resolve));
+    const step = async (input: { n: number }, ctx: { info: { activityId: string } }) => {
+      runs.set(ctx.info.activityId, (runs.get(ctx.info.activityId) ?? 0) + 1);
+      if (ctx.info.activityId === 's1') {
+        started();
+        await sleep(3_000);
+      }
+      return input;
+    };
+    const worker = Worker.create({ address: a!.wsUrl, taskQueue: 'bench', maxConcurrentActivities: SLOTS, quiet: true, activities: { step1: step, step2: step, step3: step } });
+    const running$ = worker.run();
+    closers.push(async () => {
+      await worker.shutdown();
+      await running$;
+    });
+    await eventually(() => (servers.every((s) => sessionsOn(s).length === 1) ? true : undefined), 15_000);
+    const client = await Client.connect({ address: a!.wsUrl });
+    closers.push(() => client.close());
+    await client.start('threeStep', { workflowId, input: { n: 3 } });
+    await began; // pushed by B, running here
+    await servers.splice(servers.indexOf(b!), 1)[0]!.close();
+    expect(await client.getHandle(workflowId).result({ timeoutMs: 60_000 })).toEqual({ n: 3 });
+    expect(Object.fromEntries(runs)).toEqual({ s1: 1, s2: 1, s3: 1 });
+  }, 120_000);
 });
