@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import type { ClusterStatus } from '../hub/cluster-routes.ts';
+import type { ClusterStatus } from '../common/cluster-status.ts';
+import { shardRanges } from '../common/shard-ranges.ts';
 import { printJson, table, time } from './format.ts';
 import { DEFAULT_ADDRESS, HttpApi } from './http.ts';
 
@@ -30,17 +31,4 @@ export function clusterCommands(): Command {
       })), ['node', 'address', 'heartbeat', 'shards', 'epochs']));
     });
   return group;
-}
-
-/** `0-3@2 5@7`: the shards a node holds, runs of consecutive shards at one epoch written as a range. */
-export function shardRanges(shards: readonly { shard: number; epoch: number }[]): string {
-  const sorted = [...shards].sort((a, b) => a.shard - b.shard);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1]!.shard === sorted[j]!.shard + 1 && sorted[j + 1]!.epoch === sorted[i]!.epoch) j++;
-    parts.push(`${sorted[i]!.shard}${j > i ? `-${sorted[j]!.shard}` : ''}@${sorted[i]!.epoch}`);
-    i = j + 1;
-  }
-  return parts.join(' ');
 }

@@ -100,11 +100,13 @@ export class ClusterService implements ExecutionService {
     return this.local.migrate(options);
   }
 
-  list(query?: EngineListQuery): Promise<ListRunsPage> {
+  async list(query?: EngineListQuery): Promise<ListRunsPage> {
+    await this.local.namespaces.lookUp(query?.namespace ?? DEFAULT_NAMESPACE);
     return this.local.list(query);
   }
 
-  count(query?: EngineListQuery): Promise<CountRunsResult> {
+  async count(query?: EngineListQuery): Promise<CountRunsResult> {
+    await this.local.namespaces.lookUp(query?.namespace ?? DEFAULT_NAMESPACE);
     return this.local.count(query);
   }
 
@@ -134,6 +136,8 @@ export class ClusterService implements ExecutionService {
     there: (call: (op: ClientOp, args: Record<string, unknown>) => Promise<unknown>) => Promise<T>,
   ): Promise<T> {
     const namespace = ref.namespace ?? DEFAULT_NAMESPACE;
+    // A namespace another node made since this one read them is read now.
+    await this.local.namespaces.lookUp(namespace);
     const deadline = Date.now() + this.handOverWaitMs;
     for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
       let notHeld: ShardNotHeldError;

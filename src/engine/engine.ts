@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
-import { EngineStoppedError, ExecutionAlreadyStartedError, InvalidArgumentError, NonDeterminismError, PerdureError, ShardNotHeldError, TimeoutError, VersionMissingError } from '../common/errors.ts';
+import { EngineStoppedError, InvalidArgumentError, PerdureError, ShardNotHeldError, TimeoutError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
 import type { TaskReports, WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
 import { statelyExport } from '../definition/stately-machine.ts';
@@ -13,20 +13,16 @@ import type { Execution, QueryResult } from './runtime/execution.ts';
 import { LocalActivityRunner } from './runtime/local-activities.ts';
 import { WorkflowRegistry } from './core/registry.ts';
 import { completionHost, definitionOfTask, TaskRouter } from './runtime/task-router.ts';
-import { planReset } from './core/reset.ts';
 import { decodeTaskToken } from './core/task-token.ts';
+import { resetRun, type ResetOptions } from './runtime/run-reset.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './core/validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './core/history-limits.ts';
 import { ShardRuntimes, type OtherNodes } from './runtime/shard-runtimes.ts';
 import type { OtherRuns } from './runtime/outbox.ts';
 import type { ShardRuntime } from './runtime/shard-runtime.ts';
 import { migrateRuns, type MigrateOptions } from './runtime/migration.ts';
-
-export type { MigrateOptions };
 import { describeRun, resultOf, type ExecutionDescription, type ExecutionResult } from './core/execution-views.ts';
 import type { MigrateResult } from '../common/execution-types.ts';
-
-export type { MigrateResult };
 import { NamespaceRegistry } from './runtime/namespaces.ts';
 import { RetentionSweeper, type RetentionOptions } from './runtime/retention-sweeper.ts';
 import { resolveStepLimits, type StepLimits } from './core/step-budget.ts';
@@ -35,6 +31,7 @@ import type {
 } from './api.ts';
 
 export type { EngineListQuery, EngineObserver, ExecutionRef, ExecutionService, SignalWithStartOptions, StartedRun, StartOptions, WorkflowTypeListing };
+export type { MigrateOptions, MigrateResult, ResetOptions };
 
 export interface EngineOptions {
   workflows: readonly WorkflowDefinition[];
@@ -77,6 +74,9 @@ export interface EngineOptions {
  * const { workflowId } = await engine.start('order', { input: { amount: 42 } });
  * console.log(await engine.result({ workflowId }));
  */
+/** How often a node of a cluster reads the namespaces again (a retention changed on another node). */
+const NAMESPACE_REFRESH_MS = 2_000;
+
 export class Engine implements WorkerConnection, ExecutionService {
   readonly registry: WorkflowRegistry;
   /** Create, list, describe and update namespaces; every other call checks its namespace here. */
@@ -132,6 +132,8 @@ export class Engine implements WorkerConnection, ExecutionService {
     const engine = new Engine(store, options, options.clock ?? systemClock);
     try {
       await engine.namespaces.load();
+      // Other nodes of a cluster create and change namespaces too (one shard: this node alone).
+      if (store.shards().shardCount > 1) engine.namespaces.follow(NAMESPACE_REFRESH_MS);
       await engine.recover();
       engine.retention.start();
     } catch (error) {
@@ -202,41 +204,9 @@ export class Engine implements WorkerConnection, ExecutionService {
    * same workflow id starts from that state — its history repeats the old one up to that step,
    * then records WorkflowReset. Resolves with the new run's id.
    */
-  async reset(ref: ExecutionRef, options: { eventSeq: number; reason?: string }): Promise<{ runId: string }> {
+  async reset(ref: ExecutionRef, options: ResetOptions): Promise<{ runId: string }> {
     this.assertRunning();
-    const shard = this.shardOf(ref);
-    const runId = await shard.runs.runIdOf(ref);
-    const from = (await shard.executions.record(runId))!;
-    const definition = this.registry.get(from.type, from.version);
-    if (!definition) throw new VersionMissingError(from.workflowId, from.type, from.version);
-    const history = await this.store.readHistory(runId);
-    const newRunId = randomUUID();
-    const reason = options.reason ?? `reset to event #${options.eventSeq}`;
-    const plan = planReset(definition, from, history, { eventSeq: options.eventSeq, reason, newRunId, now: this.clock.now() });
-    if ('divergence' in plan) {
-      const d = plan.divergence;
-      throw new NonDeterminismError(from.workflowId, d.seq, d.expected, d.actual, definition.type, definition.version);
-    }
-    // Terminate first: two open runs of one workflow id must never exist. A crash between the
-    // two commits leaves the old run terminated and no new one: nothing half-applied. Both run
-    // in the workflow id's start queue, so no start can come between them.
-    await shard.starter.serialised(from.namespace, from.workflowId, async () => {
-      // The plan was made from `from`: a start that got in first would make it stale.
-      if ((await shard.runs.runIdOf(ref)) !== from.runId) {
-        throw new ExecutionAlreadyStartedError(from.namespace, from.workflowId, await shard.runs.runIdOf(ref));
-      }
-      if (!CLOSED_STATUSES.has(from.status)) await (await shard.runs.open(ref)).terminate(`${reason} (new run ${newRunId})`);
-      // Close the old run's children now, not later through the outbox: the new run starts its
-      // children again under the same workflow ids, which must be free by then.
-      await shard.outbox.drainCloseChild(from.runId);
-      // The new run is made by its own execution, as every commit of a run is (run-actor.ts).
-      await shard.executions.createFrom(plan.commit, definition);
-    });
-    const execution = await shard.executions.load(newRunId);
-    // Its activities are dispatched, its timers armed, and children pending at the reset point
-    // started again (their start is an outbox item).
-    if (execution) shard.arm(execution);
-    return { runId: newRunId };
+    return resetRun(this.shardOf(ref), this, ref, options);
   }
 
   /**
@@ -382,6 +352,7 @@ export class Engine implements WorkerConnection, ExecutionService {
     if (this.stopped) return;
     this.stopped = true;
     if (this.evictTimer) clearInterval(this.evictTimer);
+    this.namespaces.stop();
     await this.retention.stop();
     this.local.close();
     await this.shards.stop();

@@ -10,7 +10,7 @@ import type { ExecutionService } from '../engine/api.ts';
 import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
 import { Authenticator, type TokenGrant } from './auth.ts';
 import { namespaceOp } from './namespace-ops.ts';
-import type { ScheduleService } from '../schedules/schedule-service.ts';
+import type { ScheduleOperations } from '../schedules/schedule-service.ts';
 import { isScheduleOp, runScheduleOp } from './schedule-ops.ts';
 
 /** Longest a `result` call waits when the caller names no wait (the client SDK asks again). */
@@ -25,7 +25,7 @@ export class ClientOps {
   constructor(
     private readonly engine: ExecutionService,
     private readonly auth: Authenticator = new Authenticator(),
-    private readonly schedules?: ScheduleService,
+    private readonly schedules?: ScheduleOperations,
     /** The cross-shard work other nodes send this one (node-wire.ts): only on the ops that serve node connections. */
     private readonly crossShard?: OtherRuns,
     /** Worker reports other nodes forward to this one, the holder of the task's shard: with crossShard. */
@@ -80,6 +80,8 @@ export class ClientOps {
   }
 
   private async run<Op extends ClientOp>(namespace: string, op: Op, args: CallArgs<Op>): Promise<unknown> {
+    // A namespace another node of a cluster made since this one read them is read now.
+    await this.engine.namespaces.lookUp(namespace);
     if (isScheduleOp(op)) return runScheduleOp(this.schedules, namespace, op, args);
     const e = this.engine;
     const a = args as Record<string, never>;

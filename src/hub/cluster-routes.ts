@@ -1,17 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { PerdureError } from '../common/errors.ts';
-import type { ClusterNode, ShardOwnership } from '../store/shard-ownership.ts';
+import type { ClusterStatus } from '../common/cluster-status.ts';
+import type { ShardOwnership } from '../store/shard-ownership.ts';
 import type { Authenticator } from './auth.ts';
 
-/** What `GET /api/v1/cluster` answers (and `perdure cluster status` prints). */
-export interface ClusterStatus {
-  /** The node that answered. */
-  nodeId: string;
-  shardCount: number;
-  /** Live nodes, this one included; shards no node holds now are `unowned`. */
-  nodes: ClusterNode[];
-  unowned: number[];
-}
+export type { ClusterStatus } from '../common/cluster-status.ts';
 
 /**
  * The cluster's membership and shard ownership, as the database has it: for `perdure cluster

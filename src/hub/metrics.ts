@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { HistoryEvent } from '../common/history.ts';
 import type { EngineObserver } from '../engine/api.ts';
+import type { LeaseObserver } from '../store/lease-events.ts';
+import type { ShardOwnership } from '../store/shard-ownership.ts';
 import type { BatchObserver } from '../store/store.ts';
 
 /**
@@ -19,6 +21,10 @@ export class Metrics {
     name: 'perdure_commit_batch_size', help: 'Engine steps written per durable store batch (group commit).',
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: [this.registry],
   });
+  private readonly batchOperations = new Histogram({
+    name: 'perdure_commit_batch_operations', help: 'Rows (PostgreSQL) or keys (LevelDB) written per durable store batch.',
+    buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000], registers: [this.registry],
+  });
   private readonly batchSeconds = new Histogram({
     name: 'perdure_commit_batch_seconds', help: 'Time to write one durable store batch.',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [this.registry],
@@ -26,6 +32,35 @@ export class Metrics {
   readonly workersConnected = new Gauge({ name: 'perdure_workers_connected', help: 'Worker connections open.', registers: [this.registry] });
   readonly clientsConnected = new Gauge({ name: 'perdure_clients_connected', help: 'Client connections open.', registers: [this.registry] });
   readonly protocolErrors = new Counter({ name: 'perdure_protocol_errors_total', help: 'Frames refused, by error code.', labelNames: ['code'], registers: [this.registry] });
+
+  // The cluster (docs/cluster.md). On LevelDB: one shard owned, and no lease or forwarding figures.
+  private ownership: ShardOwnership | undefined;
+  private readonly shardsOwned = new Gauge({
+    name: 'perdure_shards_owned', help: 'Shards this node holds now.', registers: [this.registry],
+    collect: () => void (this.ownership && this.shardsOwned.set(this.ownership.held().size)),
+  });
+  private readonly shardsTotal = new Gauge({
+    name: 'perdure_shards_total', help: 'Shards of the store, held by any node (fixed when the store was created).', registers: [this.registry],
+    collect: () => void (this.ownership && this.shardsTotal.set(this.ownership.shardCount)),
+  });
+  private readonly leaseRenewals = new Counter({ name: 'perdure_shard_lease_renewals_total', help: 'Heartbeats that renewed this node\'s shard leases.', registers: [this.registry] });
+  private readonly leaseRenewalFailures = new Counter({
+    name: 'perdure_shard_lease_renewal_failures_total', help: 'Heartbeats that could not renew the leases (database unreachable): the leases run on until they expire.', registers: [this.registry],
+  });
+  private readonly leaseTakes = new Counter({ name: 'perdure_shard_lease_takes_total', help: 'Shards this node took under a new epoch.', registers: [this.registry] });
+  private readonly leaseLosses = new Counter({
+    name: 'perdure_shard_lease_losses_total', help: 'Shards this node lost, by reason: renewal (another node took it), fence (a commit found it taken), expired (lease ran out unrenewed).',
+    labelNames: ['reason'], registers: [this.registry],
+  });
+  private readonly leaseHandOvers = new Counter({ name: 'perdure_shard_lease_handovers_total', help: 'Shards this node gave up to even out the cluster.', registers: [this.registry] });
+  private readonly forwardedCalls = new Counter({
+    name: 'perdure_forwarded_requests_total', help: 'Calls forwarded to the node that holds the execution\'s shard, by operation and outcome (ok, error, unreachable).',
+    labelNames: ['op', 'outcome'], registers: [this.registry],
+  });
+  private readonly forwardedSeconds = new Histogram({
+    name: 'perdure_forwarded_request_seconds', help: 'Time of a call forwarded to another node, answer included.',
+    labelNames: ['op'], buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'perdure_process_' });
@@ -42,9 +77,32 @@ export class Metrics {
     },
   };
 
-  readonly storeBatch: BatchObserver = ({ commits, ms }) => {
+  readonly storeBatch: BatchObserver = ({ commits, operations, ms }) => {
     this.batchCommits.observe(commits);
+    this.batchOperations.observe(operations);
     this.batchSeconds.observe(ms / 1000);
+  };
+
+  /** Reads the shards held (and their count) from `ownership` at every scrape. */
+  watchShards(ownership: ShardOwnership): void {
+    this.ownership = ownership;
+  }
+
+  readonly leaseEvent: LeaseObserver = (event) => {
+    switch (event.kind) {
+      case 'renewed': return this.leaseRenewals.inc();
+      case 'renewalFailed': return this.leaseRenewalFailures.inc();
+      case 'taken': return this.leaseTakes.inc(event.shards);
+      case 'lost': return this.leaseLosses.inc({ reason: event.reason }, event.shards);
+      case 'handedOver': return this.leaseHandOvers.inc(event.shards);
+      case 'released': return; // a clean close: the process, and its metrics, end
+    }
+  };
+
+  /** Told of each call forwarded to another node (the cluster's observed peers). */
+  readonly forwarded = ({ op, outcome, ms }: { op: string; outcome: string; ms: number }): void => {
+    this.forwardedCalls.inc({ op, outcome });
+    this.forwardedSeconds.observe({ op }, ms / 1000);
   };
 }
 

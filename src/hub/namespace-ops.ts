@@ -34,11 +34,12 @@ export async function namespaceOp(engine: ExecutionService, auth: Authenticator,
     case 'describeNamespace': {
       const { name } = args as CallArgs<'describeNamespace'>;
       auth.authorize(grant, name, 'client');
-      return namespaces.require(name);
+      // Read from the store: in a cluster another node may have changed it.
+      return namespaces.read(name);
     }
     case 'listNamespaces': {
       if (grant) auth.authorize(grant, grant.namespace === '*' ? 'default' : grant.namespace, 'client');
-      const all = namespaces.list();
+      const all = await namespaces.readAll();
       const visible: NamespaceInfo[] = !auth.required || grant?.namespace === '*' ? all : all.filter((n) => n.name === grant?.namespace);
       return { namespaces: visible };
     }

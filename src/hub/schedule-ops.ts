@@ -2,7 +2,7 @@ import { InvalidArgumentError } from '../common/errors.ts';
 import type { ScheduleOp } from '../common/schedule-schema.ts';
 import { SCHEDULE_OPS } from '../common/schedule-schema.ts';
 import type { CallArgs, ClientOp } from '../common/wire.ts';
-import type { ScheduleService } from '../schedules/schedule-service.ts';
+import type { ScheduleOperations } from '../schedules/schedule-service.ts';
 
 const OPS: ReadonlySet<string> = new Set(SCHEDULE_OPS);
 
@@ -15,7 +15,7 @@ export function isScheduleOp(op: ClientOp): op is ScheduleOp & ClientOp {
  * The schedule operations of `ClientOps`, for both transports. Arguments were validated against
  * their schema by the caller; answers are what the HTTP API returns as JSON.
  */
-export async function runScheduleOp(schedules: ScheduleService | undefined, namespace: string, op: ScheduleOp & ClientOp, args: unknown): Promise<unknown> {
+export async function runScheduleOp(schedules: ScheduleOperations | undefined, namespace: string, op: ScheduleOp & ClientOp, args: unknown): Promise<unknown> {
   if (!schedules) throw new InvalidArgumentError(`${op}: this server runs no schedule service`);
   switch (op) {
     case 'createSchedule':

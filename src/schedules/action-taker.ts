@@ -7,7 +7,11 @@ import { actionIdempotencyKey, actionWorkflowId, type ScheduleEngine } from './s
 import { overlapDecision, type ActionOutcome } from './schedule-state.ts';
 
 /** Errors after which the same start may succeed later: the action is retried, not counted as failed. */
-const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ENGINE_STOPPED', 'STORE_FAILED', 'STORE_CLOSED', 'STORE_LOCKED', 'TIMEOUT', 'CONNECTION_LOST', 'INTERNAL']);
+// The shard codes come of a start routed to another node in a cluster while the workflow's shard
+// changes hands: the start was not applied, or its retry finds the run by its idempotency key.
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ENGINE_STOPPED', 'STORE_FAILED', 'STORE_CLOSED', 'STORE_LOCKED', 'TIMEOUT', 'CONNECTION_LOST', 'INTERNAL', 'SHARD_NOT_HELD', 'SHARD_OWNERSHIP_LOST',
+]);
 
 /** What the taker answers for a buffered action whose predecessor is still open: nothing to write yet. */
 export interface Wait {

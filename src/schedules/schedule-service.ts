@@ -6,10 +6,12 @@ import type {
 } from '../common/schedule-types.ts';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.ts';
 import { validateId } from '../common/validate-id.ts';
+import type { ShardOwnership } from '../store/shard-ownership.ts';
 import type { ScheduleStore } from '../store/store.ts';
 import { ActionTaker } from './action-taker.ts';
 import { KeyedQueue } from '../common/keyed-queue.ts';
 import { ScheduleCalendar } from './schedule-calendar.ts';
+import { ScheduleShards } from './schedule-shards.ts';
 import type { ScheduleEngine } from './schedule-engine.ts';
 import {
   initialState, recordMissed, recordOutcome, recordPaused, recordSpecChanged, recordUnpaused, type ActionOutcome,
@@ -22,6 +24,12 @@ export interface ScheduleServiceOptions {
   engine: ScheduleEngine;
   /** Where schedule records live: the engine's store. */
   store: ScheduleStore;
+  /**
+   * Which shards this node holds: only their schedules run here (schedule-shards.ts). Default:
+   * the store's (`store.shards()`), or, for a store without shards, one node holding them all.
+   * Another one must hash as the store does: the store's `listSchedules({ shards })` loads them.
+   */
+  shards?: ShardOwnership;
   /** Default: the system clock. Give the engine's clock (a TestClock in tests). */
   clock?: Clock;
   /** Told of actions that could not be taken now (retried) and of unexpected failures. */
@@ -33,6 +41,9 @@ export interface ScheduleLogger {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
 }
+
+/** The operations on schedules a client may call (ClusterSchedules routes them in a cluster). */
+export type ScheduleOperations = Pick<ScheduleService, 'create' | 'describe' | 'list' | 'update' | 'pause' | 'unpause' | 'trigger' | 'delete'>;
 
 /** A schedule by id; the namespace defaults to 'default'. */
 export interface ScheduleRef {
@@ -79,26 +90,31 @@ export class ScheduleService {
   private readonly queue = new KeyedQueue();
   private readonly taker: ActionTaker;
   private readonly clock: Clock;
+  /** The shards whose schedules run here; an operation on another shard's schedule is refused (SHARD_NOT_HELD). */
+  private readonly shards: ScheduleShards;
   private stopped = false;
 
-  private constructor(private readonly engine: ScheduleEngine, private readonly store: ScheduleStore, clock: Clock, private readonly logger?: ScheduleLogger) {
+  private constructor(private readonly engine: ScheduleEngine, private readonly store: ScheduleStore, clock: Clock, ownership: ShardOwnership, private readonly logger?: ScheduleLogger) {
     this.clock = clock;
     this.taker = new ActionTaker(engine, clock);
+    this.shards = new ScheduleShards(ownership, store, {
+      adopt: (records) => {
+        for (const record of records) this.adopt(record);
+      },
+      drop: (shards) => this.drop(shards),
+      loadFailed: (error, shards, retryInMs) => this.logger?.warn({ err: error, shards, retryInMs }, 'the schedules of gained shards could not be loaded; retrying'),
+    });
   }
 
   /**
-   * Loads every schedule and arms its timer. Actions that came due while the server was down are
-   * taken (catch-up) in the background: `idle()` resolves once that is done.
+   * Loads every schedule of the shards this node holds and arms its timer, and follows the
+   * shards gained and lost from then on. Actions that came due while no node ran them are taken
+   * (catch-up) in the background: `idle()` resolves once that is done.
    */
   static async start(options: ScheduleServiceOptions): Promise<ScheduleService> {
-    const service = new ScheduleService(options.engine, options.store, options.clock ?? systemClock, options.logger);
-    let pageToken: string | undefined;
-    do {
-      const page = await options.store.listSchedules({ limit: 1000, pageToken });
-      for (const record of page.schedules) service.adopt(record);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== undefined);
-    for (const key of service.entries.keys()) service.wake(key);
+    const ownership = options.shards ?? ScheduleShards.ownershipOf(options.store);
+    const service = new ScheduleService(options.engine, options.store, options.clock ?? systemClock, ownership, options.logger);
+    await service.shards.start();
     return service;
   }
 
@@ -113,7 +129,9 @@ export class ScheduleService {
     const action = resolveAction(args.action, args.scheduleId);
     const policies = resolvePolicies(args.policies);
     const key = keyOf(namespace, args.scheduleId);
+    this.shards.check(namespace, args.scheduleId);
     return this.queue.run(key, async () => {
+      this.shards.check(namespace, args.scheduleId); // lost while queued: the new owner creates it
       if (this.entries.has(key) || (await this.store.getSchedule(namespace, args.scheduleId))) throw new ScheduleAlreadyExistsError(namespace, args.scheduleId);
       const calendar = new ScheduleCalendar(spec);
       const record: ScheduleRecord = {
@@ -227,19 +245,23 @@ export class ScheduleService {
 
   /** True while some schedule has work under way or queued (a test clock waits for it before moving time). */
   get busy(): boolean {
-    return this.queue.busy;
+    return this.queue.busy || this.shards.busy;
   }
 
   /** Resolves once no schedule has work under way (tests wait for catch-up and timer firings with it). */
   async idle(): Promise<void> {
-    await this.queue.idle();
+    do {
+      await this.shards.loaded();
+      await this.queue.idle();
+    } while (this.shards.busy);
   }
 
   /** Disarms every timer and waits for work under way. Stop it before the engine. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.shards.stop(); // a load under way adopts nothing now, and is not waited for
     for (const entry of this.entries.values()) this.clock.clearTimeout(entry.timer);
-    await this.idle();
+    await this.queue.idle();
   }
 
   // ── processing ──
@@ -265,7 +287,7 @@ export class ScheduleService {
 
   private async runBuffered(key: string, entry: Entry): Promise<void> {
     const { bufferedAt, paused } = entry.record.state;
-    if (bufferedAt === undefined || paused) return;
+    if (bufferedAt === undefined || paused || this.entries.get(key) !== entry) return; // dropped: the new owner takes it
     const outcome = await this.taker.take(entry.record, bufferedAt, entry.record.policies.overlap, { buffered: true });
     if (outcome.kind === 'wait') this.watch(key, entry, outcome.workflowId);
     else await this.save(entry, recordOutcome(entry.record, outcome, { from: 'buffer' }));
@@ -290,7 +312,9 @@ export class ScheduleService {
       for (;;) {
         const at = record.state.nextActionAt;
         const now = this.clock.now();
-        if (this.stopped || record.state.paused || at === undefined || at > now) break;
+        // A shard lost meanwhile: stop after the action under way (its new owner goes on).
+        if (this.stopped || this.entries.get(keyOf(record.namespace, record.scheduleId)) !== entry) break;
+        if (record.state.paused || at === undefined || at > now) break;
         const windowMs = toMs(record.policies.catchupWindow);
         if (now - at > windowMs) {
           const { count, next } = entry.calendar.countUntil(at, now - windowMs);
@@ -337,7 +361,7 @@ export class ScheduleService {
   private arm(key: string, entry: Entry, at = entry.record.state.paused ? undefined : entry.record.state.nextActionAt): void {
     this.clock.clearTimeout(entry.timer);
     entry.timer = undefined;
-    if (this.stopped || at === undefined) return;
+    if (this.stopped || at === undefined || this.entries.get(key) !== entry) return;
     entry.timer = this.clock.setTimeout(() => {
       entry.timer = undefined;
       this.wake(key);
@@ -346,7 +370,10 @@ export class ScheduleService {
 
   // ── plumbing ──
 
+  /** A loaded schedule of a shard now held: kept, and a pass queued (its catch-up). */
   private adopt(record: ScheduleRecord): void {
+    const key = keyOf(record.namespace, record.scheduleId);
+    if (this.entries.has(key)) return; // a shard reported gained twice: the entry in memory is the newer
     let calendar: ScheduleCalendar;
     try {
       calendar = new ScheduleCalendar(record.spec);
@@ -356,7 +383,26 @@ export class ScheduleService {
       calendar = new ScheduleCalendar({ timezone: 'UTC' });
       record = { ...record, state: { ...record.state, nextActionAt: undefined } };
     }
-    this.entries.set(keyOf(record.namespace, record.scheduleId), { record, calendar, wakeQueued: false });
+    this.entries.set(key, { record, calendar, wakeQueued: false });
+    this.wake(key);
+  }
+
+  /**
+   * The shards were lost (handed over, or their lease ran out): their schedules leave memory and
+   * their timers are disarmed. A pass under way is not interrupted: it ends after the action it
+   * is taking, and its record write is refused, by the check in `save` or by the store's shard
+   * fence. The action is then abandoned, and safely so: the new owner loads the record as last
+   * written and takes the same nominal time again, and ActionTaker finds the workflow started
+   * under that time's id, recording it rather than starting it twice.
+   */
+  private drop(shards: ReadonlySet<number>): void {
+    for (const [key, entry] of this.entries) {
+      if (!shards.has(this.shards.shardOf(entry.record.namespace, entry.record.scheduleId))) continue;
+      this.clock.clearTimeout(entry.timer);
+      entry.timer = undefined;
+      entry.watching = undefined;
+      this.entries.delete(key);
+    }
   }
 
   /** A change of a schedule's definition or pause state: written, then the timer re-armed and a pass queued. */
@@ -374,6 +420,12 @@ export class ScheduleService {
   }
 
   private async save(entry: Entry, record: ScheduleRecord): Promise<void> {
+    const { namespace, scheduleId } = record;
+    // Dropped (its shard lost): another node owns the record now, and this write would undo its
+    // writes. Not SHARD_NOT_HELD: the action may be taken already, and a trigger must not be redone.
+    if (this.entries.get(keyOf(namespace, scheduleId)) !== entry) {
+      throw new PerdureError('SHARD_OWNERSHIP_LOST', `schedule "${scheduleId}" of namespace "${namespace}": its shard ${this.shards.shardOf(namespace, scheduleId)} was lost while its record was being written; nothing was written, and the shard's new owner runs the schedule on. Retry the call.`);
+    }
     await this.store.putSchedule(record);
     entry.record = record;
   }
@@ -386,6 +438,8 @@ export class ScheduleService {
   }
 
   private entryOf(key: string, namespace: string, scheduleId: string): Entry {
+    // Another node's (or not loaded yet): SHARD_NOT_HELD, which the cluster retries on its owner.
+    this.shards.check(namespace, scheduleId);
     const entry = this.entries.get(key);
     if (!entry) throw new ScheduleNotFoundError(namespace, scheduleId);
     return entry;

@@ -12,6 +12,7 @@ import type { HistoryLimits } from '../engine/core/history-limits.ts';
 import type { StepLimits } from '../engine/core/step-budget.ts';
 import type { RetentionOptions } from '../engine/runtime/retention-sweeper.ts';
 import { ScheduleService } from '../schedules/schedule-service.ts';
+import { logShardChanges } from './shard-log.ts';
 import { Authenticator, type TokenGrant } from '../hub/auth.ts';
 import { ClientOps } from '../hub/client-ops.ts';
 import { clientPeer } from '../hub/client-peer.ts';
@@ -24,6 +25,9 @@ import { serverStore, type ServerStoreOption } from './server-store.ts';
 import { ClusterService } from '../cluster/cluster-service.ts';
 import { NodePeers, NODE_IDENTITY_PREFIX } from '../cluster/node-peers.ts';
 import { OtherNodeWork } from '../cluster/other-node-work.ts';
+import { ClusterSchedules } from '../cluster/cluster-schedules.ts';
+import { routedScheduleEngine } from '../cluster/routed-schedule-engine.ts';
+import { observedPeers } from '../cluster/observed-peers.ts';
 import { ClusterMembership } from '../cluster/cluster-membership.ts';
 import { TaskReportForwarder } from '../cluster/task-report-forwarder.ts';
 
@@ -129,6 +133,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const chosen = await serverStore(options.store, { dataDir, durability: options.durability });
   // Through the Store interface, so a store given ready-made reports its batches too.
   const stopObservingBatches = chosen.store.observeBatches?.(metrics.storeBatch) ?? (() => {});
+  const stopObservingLeases = chosen.store.observeLeases?.(metrics.leaseEvent) ?? (() => {}); // before open: the first take counts
   const storeLabel = chosen.label;
   const engineLog = logger.child({ component: 'engine' });
   const engine = await Engine.start({
@@ -154,26 +159,30 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       options.retention?.onSweep?.(report);
     } },
   });
-  let schedules: ScheduleService;
-  try {
-    schedules = await ScheduleService.start({ engine, store: engine.store, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
-  } catch (error) {
-    await engine.stop();
-    throw error;
-  }
   // Every node serves the whole cluster: calls on executions of shards another node holds are
   // forwarded there (on LevelDB, one node holds the one shard, and nothing is ever forwarded).
   const ownership = engine.store.shards();
   const peers = new NodePeers({ nodeId: ownership.nodeId, token: options.clusterToken });
-  const service = new ClusterService(engine, ownership, peers);
-  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, peers));
-  const ops = new ClientOps(service, auth, schedules);
+  // Forwarded calls are counted and timed (perdure_forwarded_requests_total).
+  const forwarding = observedPeers(peers, metrics.forwarded);
+  metrics.watchShards(ownership);
+  const service = new ClusterService(engine, ownership, forwarding);
+  engine.sendOtherNodesWorkTo(new OtherNodeWork(ownership, forwarding));
+  let schedules: ScheduleService;
+  try {
+    // Each node runs the schedules of its shards; their workflows start wherever their ids' shards are.
+    schedules = await ScheduleService.start({ engine: routedScheduleEngine(service, engine), store: engine.store, shards: ownership, clock: engine.clock, logger: logger.child({ component: 'schedules' }) });
+  } catch (error) {
+    await engine.stop();
+    throw error;
+  }
+  const ops = new ClientOps(service, auth, new ClusterSchedules(schedules, ownership, forwarding));
   // A call another node forwarded runs here or fails here: it is never forwarded again.
   const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork, engine.reportsFromOtherNodes);
   // Workers connect to every node (docs/cluster.md, "Workers"): they learn the nodes here, and a
   // report on a task of another node's shard is forwarded there.
   const membership = new ClusterMembership(ownership);
-  const workerCluster = { nodes: membership, forwarder: new TaskReportForwarder(ownership, peers) };
+  const workerCluster = { nodes: membership, forwarder: new TaskReportForwarder(ownership, forwarding) };
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a
@@ -219,6 +228,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
   logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
     `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
+  const stopShardLog = logShardChanges(ownership, logger);
 
   let closing: Promise<void> | undefined;
   return {
@@ -230,10 +240,12 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
         membership.stop();
         await hub.close();
         await app.close();
+        await schedules.stop(); // before the engine and the peers: an action under way finishes its start (maybe on another node) and its write
         await peers.close();
-        await schedules.stop(); // before the engine: an action under way finishes its start and its write
         await engine.stop();
+        stopShardLog();
         stopObservingBatches(); // a store given to this server may outlive it
+        stopObservingLeases();
         logger.info('Perdure stopped');
       })();
       return closing;

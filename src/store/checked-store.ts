@@ -312,6 +312,10 @@ export abstract class CheckedStore implements Store {
 
   async listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
     this.requireOpen();
+    const shards = query?.shards;
+    if (shards !== undefined && (!Array.isArray(shards) || !shards.every((s) => Number.isInteger(s) && s >= 0))) {
+      throw new InvalidArgumentError(`listSchedules: shards must be an array of shard numbers (non-negative integers), got ${JSON.stringify(shards)}.`);
+    }
     return this._listSchedules(query ?? {});
   }
 }

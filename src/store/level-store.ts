@@ -234,7 +234,9 @@ export class LevelStore extends CheckedStore {
     return this.committer!.submit([{ type: 'del', key: keys.schedule(namespace, scheduleId) }]);
   }
 
-  protected _listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
+  protected async _listSchedules(query: ListSchedulesQuery): Promise<ListSchedulesPage> {
+    // Every schedule of an embedded store is in its one shard: asked for others, there are none.
+    if (query.shards !== undefined && !query.shards.some((s) => this.shards().held().has(s))) return { schedules: [] };
     return this.read('the schedules', () => listScheduleRecords(this.db, query, (value) => this.decodeValue<ScheduleRecord>(value, 'schedule record')));
   }
 

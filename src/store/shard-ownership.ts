@@ -1,3 +1,5 @@
+import type { ClusterNode } from '../common/cluster-status.ts';
+
 /**
  * Which shards this node may write, and who holds the others: the store's answer to "is this
  * execution mine?" (DESIGN.md, "Beyond one machine"). Executions are split into `shardCount`
@@ -43,12 +45,5 @@ export interface ShardChange {
   lost: number[];
 }
 
-export interface ClusterNode {
-  nodeId: string;
-  /** Where other nodes, workers and clients reach it: `host:port` (undefined when it has no listener). */
-  address?: string;
-  /** When the node last renewed its leases, ms since epoch (database time). */
-  heartbeatAt: number;
-  /** The shards it holds and their epochs. */
-  shards: { shard: number; epoch: number }[];
-}
+// The shape of a node is the cluster status's (src/common, so the web UI shares it).
+export type { ClusterNode } from '../common/cluster-status.ts';

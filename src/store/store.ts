@@ -5,6 +5,7 @@ import type { NamespaceInfo } from '../common/namespaces.ts';
 import type { ScheduleRecord } from '../common/schedule-types.ts';
 import type { SearchAttributeFilters } from '../common/search-attributes.ts';
 import type { RunRecord } from '../common/run-model.ts';
+import type { LeaseObserver } from './lease-events.ts';
 import type { ShardOwnership } from './shard-ownership.ts';
 
 /**
@@ -40,6 +41,13 @@ export interface StoreLifecycle {
    * store without batches has nothing to tell.
    */
   observeBatches?(observer: BatchObserver): () => void;
+  /**
+   * Tells `observer` of what this node's shard leases do from now on (lease-events.ts: takes,
+   * renewals, losses, hand-overs): the server's metrics read the leases through this, whatever
+   * the backend. Callable before open, so the first take is told too. Answers the function that
+   * stops telling. Optional: a store without leases (LevelDB) has nothing to tell.
+   */
+  observeLeases?(observer: LeaseObserver): () => void;
 }
 
 /** Told of every durable batch a store writes: for metrics. An observer that throws is ignored. */
@@ -239,6 +247,11 @@ export interface ClosedRunRef {
 export interface ListSchedulesQuery {
   /** Only this namespace's schedules; every namespace's when absent (the server's start). */
   namespace?: string;
+  /**
+   * Only the schedules of these shards (`shards().shardOf(namespace, scheduleId)`); every shard's
+   * when absent. A node loads the schedules of the shards it gained with it.
+   */
+  shards?: readonly number[];
   /** Page size, default 100, at most 1000. */
   limit?: number;
   /** Opaque token from the previous page. */

@@ -96,6 +96,20 @@ export function scheduleStoreCases(
     expect(paged).toEqual(ids);
   }));
 
+  it('lists only the schedules of the shards asked for, each in the shard the store hashes it to', withStore(async (store) => {
+    const ids = Array.from({ length: 12 }, (_, i) => `by-shard-${i}`);
+    await Promise.all(ids.map((id) => store.putSchedule(fixtureSchedule('default', id))));
+    const ownership = store.shards();
+    const shardOf = (id: string) => ownership.shardOf('default', id);
+    const some = [...new Set(ids.slice(0, 3).map(shardOf))];
+    const listed = (await store.listSchedules({ shards: some, limit: 1000 })).schedules.map((s) => s.scheduleId);
+    expect(listed).toEqual(ids.filter((id) => some.includes(shardOf(id))).sort());
+    expect((await store.listSchedules({ shards: [] })).schedules).toEqual([]);
+    const all = [...Array(ownership.shardCount).keys()];
+    expect((await store.listSchedules({ shards: all, limit: 1000 })).schedules).toHaveLength(ids.length);
+    await expect(store.listSchedules({ shards: [-1] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  }));
+
   it('refuses a page token of another listing', withStore(async (store) => {
     await Promise.all(['x', 'y'].map((id) => store.putSchedule(fixtureSchedule('one', id))));
     const { nextPageToken } = await store.listSchedules({ namespace: 'one', limit: 1 });

@@ -214,6 +214,22 @@ describe.skipIf(SKIP_BROWSER)('web UI in headless Chromium', () => {
     }
   });
 
+  it('shows the workers page with a one-line cluster section on a single node (LevelDB)', async () => {
+    const page = await newPage();
+    try {
+      await page.goto(`${ui.server.url}/workers`);
+      await page.getByTestId('workers-table').waitFor();
+      const single = page.getByTestId('cluster-single');
+      await single.waitFor();
+      const { nodeId } = await api(ui.server.url, 'GET', '/api/v1/cluster') as { nodeId: string };
+      expect(await single.textContent()).toContain(nodeId);
+      expect(await page.getByTestId('cluster-table').count()).toBe(0);
+      expect(problemsOf(page)).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('answers app routes with the app, and leaves /api, /healthz and /metrics to the server', async () => {
     const html = await fetch(`${ui.server.url}/namespaces/default/workflows/anything`, { headers: { accept: 'text/html' } });
     expect(html.status).toBe(200);

@@ -40,8 +40,8 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
     return (await fetch(`${server.url}/api/v1/cluster`)).json() as Promise<ClusterStatus>;
   }
 
-  async function connect(server: PerdureServer): Promise<Client> {
-    const client = await Client.connect({ address: server.wsUrl });
+  async function connect(server: PerdureServer, namespace?: string): Promise<Client> {
+    const client = await Client.connect({ address: server.wsUrl, ...(namespace ? { namespace } : {}) });
     clients.push(client);
     return client;
   }
@@ -95,4 +95,20 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
     expect(after.nodes.map((n) => n.nodeId).sort()).toEqual(['node-a', 'node-c']);
     for (const workflowId of ids) expect((await viaA.getHandle(workflowId).describe()).status).toBe('completed');
   }, 90_000);
+
+  it('knows a namespace made or changed on another node at once: starts, lists, describes and a second create', async () => {
+    schema = await freshSchema();
+    const [a, b] = [await node('node-a'), await node('node-b')];
+    const [viaA, viaB] = [await connect(a), await connect(b)];
+    await viaA.namespaces.create('billing', { description: 'invoices', retention: '7d' });
+    // Through the other node at once, before its periodic read of the namespaces.
+    const billingOnB = await connect(b, 'billing');
+    const ids = Array.from({ length: 8 }, (_, i) => `invoice-${i}`);
+    for (const workflowId of ids) await billingOnB.start('counter', { workflowId });
+    expect((await billingOnB.list({})).executions.map((e) => e.workflowId).sort()).toEqual(ids);
+    await expect(viaB.namespaces.create('billing')).rejects.toMatchObject({ code: 'NAMESPACE_ALREADY_EXISTS' });
+    await viaB.namespaces.update('billing', { retention: '90d' });
+    expect((await viaA.namespaces.describe('billing')).retention).toBe(90 * 24 * 3_600_000);
+    expect((await viaA.namespaces.list()).find((n) => n.name === 'billing')?.retention).toBe(90 * 24 * 3_600_000);
+  }, 60_000);
 });

@@ -345,6 +345,8 @@ describe('the HTTP API', () => {
     const metrics = await api('GET', '/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.body).toContain('perdure_executions_total');
+    // LevelDB: a cluster of one node holding its one shard (test/integration/cluster-metrics.test.ts has the rest).
+    expect(metrics.body).toMatch(/^perdure_shards_owned 1$/m);
   });
 });
 

@@ -3,6 +3,7 @@ import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../../common/fa
 import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../../common/worker-protocol.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import type { TaskRef } from '../core/task-token.ts';
+import { accepts, newSession, queueKey, viewOf, type Session } from './worker-sessions.ts';
 
 export type TaskRefWithToken = TaskRef & { taskToken: string };
 
@@ -20,24 +21,6 @@ export interface DispatchOptions {
   scheduleToStartTimeoutMs?: number;
   /** Absolute time at which the whole activity (all attempts) times out. */
   scheduleToCloseDeadline?: number;
-}
-
-interface Session {
-  id: string;
-  registration: WorkerRegistration;
-  handlers: WorkerHandlers;
-  free: number;
-  closed: boolean;
-  /** The engine's own session for local activities: not a worker, not listed. */
-  internal: boolean;
-  connectedAt: number;
-  lastSeenAt: number;
-  tasksCompleted: number;
-  tasksFailed: number;
-  closedAt?: number;
-  /** Closed because its connection is gone (not a drain): its tasks have a grace period. */
-  lost?: boolean;
-  inFlight: Set<string>;
 }
 
 interface Waiting {
@@ -128,12 +111,7 @@ export class ActivityDispatcher {
 
   /** `internal`: the engine's own session (local activities), left out of workers(). */
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers, { internal = false } = {}): WorkerSession {
-    validateRegistration(registration);
-    const now = this.host.clock.now();
-    const session: Session = {
-      id: `w${++this.sessionCount}`, registration, handlers, free: registration.slots, closed: false, internal, inFlight: new Set(),
-      connectedAt: now, lastSeenAt: now, tasksCompleted: 0, tasksFailed: 0,
-    };
+    const session = newSession(`w${++this.sessionCount}`, registration, handlers, { internal, now: this.host.clock.now() });
     const queue = queueKey(registration.namespace, registration.taskQueue);
     const sessions = this.sessions.get(queue) ?? new Set<Session>();
     sessions.add(session);
@@ -271,12 +249,7 @@ export class ActivityDispatcher {
       .filter((s) => namespace === undefined || s.registration.namespace === namespace)
       .sort((a, b) => Number(a.closed) - Number(b.closed) || a.registration.namespace.localeCompare(b.registration.namespace)
         || a.registration.taskQueue.localeCompare(b.registration.taskQueue) || a.connectedAt - b.connectedAt)
-      .map((s) => ({
-        sessionId: s.id, identity: s.registration.identity, namespace: s.registration.namespace, taskQueue: s.registration.taskQueue,
-        activityTypes: [...s.registration.activityTypes], slots: s.registration.slots, freeSlots: s.closed ? 0 : s.free,
-        connectedAt: s.connectedAt, lastSeenAt: s.lastSeenAt, tasksCompleted: s.tasksCompleted, tasksFailed: s.tasksFailed,
-        ...(s.closedAt === undefined ? {} : { closedAt: s.closedAt }),
-      }));
+      .map(viewOf);
   }
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */
@@ -408,23 +381,4 @@ const KEEP_CLOSED_MS = 5 * 60_000;
 
 function taskKey(task: { runId: string; activityId: string }): string {
   return `${task.runId}/${task.activityId}`;
-}
-
-function queueKey(namespace: string, taskQueue: string): string {
-  return `${namespace}\u0000${taskQueue}`;
-}
-
-function validateRegistration(r: WorkerRegistration): void {
-  if (typeof r.namespace !== 'string' || !r.namespace) throw new InvalidArgumentError('worker namespace must be a non-empty string');
-  if (typeof r.taskQueue !== 'string' || !r.taskQueue) throw new InvalidArgumentError('worker taskQueue must be a non-empty string');
-  if (!Array.isArray(r.activityTypes) || r.activityTypes.some((t) => typeof t !== 'string')) {
-    throw new InvalidArgumentError('worker activityTypes must be an array of activity names');
-  }
-  if (!Number.isInteger(r.slots) || r.slots < 1) throw new InvalidArgumentError('worker slots (maxConcurrentActivities) must be a whole number ≥ 1');
-}
-
-/** '*' lets the engine's own local-activity session take every type. */
-function accepts(session: Session, activityType: string): boolean {
-  const types = session.registration.activityTypes;
-  return types.includes(activityType) || types.includes('*');
 }

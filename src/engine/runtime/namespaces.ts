@@ -24,9 +24,15 @@ export interface UpdateNamespaceOptions {
  * The namespaces of an engine: durable records in the store, all held in memory so that the
  * check every start, signal and listing makes ("does this namespace exist?") costs no read.
  *
- * The memory copy is exact because one process owns the store (its lock), every change goes
+ * On one node the memory copy is exact: one process owns the store (its lock), every change goes
  * through here, and a change enters memory only once the store has it durably. Changes run one
  * at a time, so two creates of one name cannot both succeed.
+ *
+ * In a cluster other nodes change namespaces too, so the copy may lag: a name this node has not
+ * seen is read from the store (`ensure`, at the service boundary) before it is refused, every
+ * namespace is read again every `refreshEveryMs` (a retention changed elsewhere), and a create
+ * or an update reads the store's record first. Two nodes creating one name at the same instant
+ * may both succeed, the later write winning: namespaces are made by operators, not by traffic.
  *
  * @example
  * await engine.namespaces.create({ name: 'billing', description: 'invoices', retention: '7d' });
@@ -36,8 +42,56 @@ export interface UpdateNamespaceOptions {
 export class NamespaceRegistry {
   private readonly known = new Map<string, NamespaceRecord>();
   private writes: Promise<unknown> = Promise.resolve();
+  private refreshTimer?: ReturnType<typeof setInterval>;
 
   constructor(private readonly store: NamespaceStore, private readonly clock: Clock) {}
+
+  /**
+   * Reads every namespace again every `everyMs`, for a store other nodes write too. A failed read
+   * keeps the copy as it was (the next one may work). Stopped by `stop()`.
+   */
+  follow(everyMs: number): void {
+    this.refreshTimer ??= setInterval(() => void this.readAll().catch(() => {}), everyMs);
+    this.refreshTimer.unref();
+  }
+
+  stop(): void {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+  }
+
+  /**
+   * Reads `name` from the store when this node has not seen it (in a cluster, another node may
+   * have just made it). Resolves either way: the caller's own check (`require`) then refuses a
+   * name the store lacks too, or a malformed one, with its usual code.
+   */
+  async lookUp(name: unknown): Promise<void> {
+    if (typeof name !== 'string' || this.known.has(name)) return;
+    try {
+      validateNamespaceName(name);
+    } catch {
+      return;
+    }
+    const record = await this.store.getNamespace(name);
+    if (record) this.known.set(record.name, record);
+  }
+
+  /** The namespace's record as the store has it now (and so in memory): for describing it. */
+  async read(name: string): Promise<NamespaceInfo> {
+    await this.lookUp(name);
+    const record = typeof name === 'string' && this.known.has(name) ? await this.store.getNamespace(name) : undefined;
+    if (!record) return this.require(name);
+    this.known.set(record.name, record);
+    return { ...record };
+  }
+
+  /** Every namespace as the store has it now (and so in memory), by name: for listing them. */
+  async readAll(): Promise<NamespaceInfo[]> {
+    await this.serial(async () => {
+      for (const record of await this.store.listNamespaces()) this.known.set(record.name, record);
+    });
+    return this.list();
+  }
 
   /** Reads every namespace into memory. Makes `default` if the store lacks it (a backend may not make it on open). */
   async load(): Promise<void> {
@@ -73,7 +127,7 @@ export class NamespaceRegistry {
       const name = validateNamespaceName(options.name);
       const description = options.description === undefined ? undefined : validateDescription(options.description);
       const retention = options.retention === undefined ? DEFAULT_RETENTION_MS : retentionMs(options.retention);
-      if (this.known.has(name)) throw new NamespaceAlreadyExistsError(name);
+      if (this.known.has(name) || await this.store.getNamespace(name)) throw new NamespaceAlreadyExistsError(name);
       const now = this.clock.now();
       const record: NamespaceRecord = { name, retention, createdAt: now, updatedAt: now };
       if (description) record.description = description;
@@ -91,7 +145,8 @@ export class NamespaceRegistry {
       return Promise.reject(new InvalidArgumentError('update a namespace with { description?, retention? }'));
     }
     return this.serial(async () => {
-      const current = this.require(name);
+      // The store's record: another node of a cluster may have changed it since this one read it.
+      const current = (typeof name === 'string' ? await this.store.getNamespace(name) : undefined) ?? this.require(name);
       const next: NamespaceRecord = { ...current, updatedAt: Math.max(this.clock.now(), current.createdAt) };
       if (changes.retention !== undefined) next.retention = retentionMs(changes.retention);
       if (changes.description !== undefined) {

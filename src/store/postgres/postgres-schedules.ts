@@ -55,8 +55,9 @@ export async function listSchedulesOn(context: StoreContext, query: ListSchedule
   const { rows } = await context.pool.query<{ namespace: string; schedule_id: string; record: Buffer }>(
     `SELECT namespace, schedule_id, record FROM schedules
       WHERE ($1::text IS NULL OR namespace = $1) AND ($2::text IS NULL OR (namespace, schedule_id) > ($2, $3))
+        AND ($5::integer[] IS NULL OR shard = ANY($5::integer[]))
       ORDER BY namespace, schedule_id LIMIT $4`,
-    [namespace, after?.[0] ?? null, after?.[1] ?? null, size + 1],
+    [namespace, after?.[0] ?? null, after?.[1] ?? null, size + 1, query?.shards === undefined ? null : [...query.shards]],
   );
   const page = rows.slice(0, size);
   const schedules = page.map((row) => context.decode<ScheduleRecord>(row.record, 'schedule record'));

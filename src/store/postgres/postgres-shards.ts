@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { LeaseObserver } from '../lease-events.ts';
 import { shardOf } from '../shard-hash.ts';
 import type { ClusterNode, ShardChange, ShardOwnership } from '../shard-ownership.ts';
 import type { ShardFence } from './shard-fence.ts';
@@ -20,9 +21,16 @@ export class PostgresShards implements ShardOwnership {
   private readonly listeners = new Set<(change: ShardChange) => void>();
   readonly leases: ShardLeases;
 
-  constructor(private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>) {
-    fence.onLost = (lost) => this.changed({ gained: [], lost });
-    this.leases = new ShardLeases(pool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change));
+  constructor(
+    private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>,
+    /** Told what the leases did (the store's lease observers); it must not throw. */
+    private readonly told: LeaseObserver = () => {},
+  ) {
+    fence.onLost = (lost) => {
+      this.told({ kind: 'lost', shards: lost.length, reason: 'fence' });
+      this.changed({ gained: [], lost });
+    };
+    this.leases = new ShardLeases(pool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change), (event) => this.told(event));
   }
 
   get nodeId(): string {

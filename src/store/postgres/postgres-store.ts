@@ -18,6 +18,7 @@ import { openSchema } from './schema.ts';
 import { ShardFence } from './shard-fence.ts';
 import { PostgresShards } from './postgres-shards.ts';
 import type { ShardOwnership } from '../shard-ownership.ts';
+import type { LeaseEvent, LeaseObserver } from '../lease-events.ts';
 import { asStoreError, decodeStored, type StoreContext } from './store-context.ts';
 
 export type { PostgresStoreOptions } from './postgres-options.ts';
@@ -50,6 +51,7 @@ export class PostgresStore extends CheckedStore {
   private address: string | undefined;
   private context: StoreContext | undefined;
   private committer: PgGroupCommitter | undefined;
+  private readonly leaseObservers = new Set<LeaseObserver>();
 
   constructor(options: PostgresStoreOptions) {
     super();
@@ -65,6 +67,22 @@ export class PostgresStore extends CheckedStore {
   async setAddress(address: string | undefined): Promise<void> {
     this.address = address;
     await this.context?.ownership.leases.setAddress(address);
+  }
+
+  observeLeases(observer: LeaseObserver): () => void {
+    this.leaseObservers.add(observer);
+    return () => this.leaseObservers.delete(observer);
+  }
+
+  /** Tells the lease observers; one that throws is ignored (metrics never stop a heartbeat or a commit). */
+  private tellLease(event: LeaseEvent): void {
+    for (const observer of this.leaseObservers) {
+      try {
+        observer(event);
+      } catch {
+        // see above
+      }
+    }
   }
 
   /** The shard count of the database (known once open). */
@@ -87,7 +105,7 @@ export class PostgresStore extends CheckedStore {
       }
       const fence = new ShardFence(this.nodeId);
       const { leaseMs, renewMs } = this.resolved;
-      const ownership = new PostgresShards(pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease });
+      const ownership = new PostgresShards(pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease }, (event) => this.tellLease(event));
       await ownership.leases.start(); // registers the node and takes its share (all of them, alone)
       const label = this.label;
       this.context = { pool, shardCount, fence, ownership, label, decode: (stored, what) => decodeStored(stored, what, label) };

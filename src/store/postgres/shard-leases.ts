@@ -1,4 +1,5 @@
 import type { Pool, QueryConfig, QueryResult, QueryResultRow } from 'pg';
+import type { LeaseObserver } from '../lease-events.ts';
 import type { ShardChange } from '../shard-ownership.ts';
 import type { ShardFence } from './shard-fence.ts';
 
@@ -64,6 +65,8 @@ export class ShardLeases {
     private readonly fence: ShardFence,
     private options: LeaseOptions,
     private readonly changed: (change: ShardChange) => void,
+    /** Told what the leases did, for metrics (lease-events.ts); it must not throw. */
+    private readonly told: LeaseObserver = () => {},
   ) {}
 
   get address(): string | undefined {
@@ -126,6 +129,7 @@ export class ShardLeases {
       await this.release(gone);
       await this.query('DELETE FROM nodes WHERE node_id = $1', [this.options.nodeId]);
     } finally {
+      if (gone.size > 0) this.told({ kind: 'released', shards: gone.size });
       this.changed({ gained: [], lost: [...gone.keys()] }); // unreachable database: the next owner waits out the lease
     }
   }
@@ -153,7 +157,10 @@ export class ShardLeases {
   private async beat(): Promise<void> {
     try {
       const sent = performance.now();
-      await this.renew();
+      await this.renew().catch((error: unknown) => {
+        this.told({ kind: 'renewalFailed' });
+        throw error;
+      });
       this.lastSent = sent;
       this.armExpiry(sent);
       await this.rebalance();
@@ -182,6 +189,8 @@ export class ShardLeases {
     );
     const renewed = new Set(rows.map((r) => r.shard));
     const lost = this.fence.forget(held.filter(([s]) => !renewed.has(s)).map(([s]) => s));
+    this.told({ kind: 'renewed', shards: renewed.size });
+    if (lost.size > 0) this.told({ kind: 'lost', shards: lost.size, reason: 'renewal' });
     this.changed({ gained: [], lost: [...lost.keys()] });
   }
 
@@ -222,6 +231,7 @@ export class ShardLeases {
     );
     if (rows.length === 0) return;
     this.fence.adopt(new Map(rows.map((r) => [r.shard, Number(r.epoch)])));
+    this.told({ kind: 'taken', shards: rows.length });
     this.changed({ gained: rows.map((r) => r.shard).sort((a, b) => a - b), lost: [] });
   }
 
@@ -239,6 +249,7 @@ export class ShardLeases {
     try {
       await this.release(gone);
     } finally {
+      if (gone.size > 0) this.told({ kind: 'handedOver', shards: gone.size });
       this.changed({ gained: [], lost: [...gone.keys()] }); // released or not, this node no longer writes to them
     }
   }
@@ -261,6 +272,7 @@ export class ShardLeases {
     if (this.frozen) return;
     this.expiry = setTimeout(() => {
       const lost = this.fence.forget();
+      if (lost.size > 0) this.told({ kind: 'lost', shards: lost.size, reason: 'expired' });
       this.changed({ gained: [], lost: [...lost.keys()] });
     }, Math.max(0, this.options.leaseMs - (performance.now() - sent)));
     this.expiry.unref?.();

@@ -1,4 +1,5 @@
 import type { WorkerView } from '../../../common/worker-protocol.ts';
+import type { ClusterNode, ClusterStatus } from '../../../common/cluster-status.ts';
 import type { ExecutionStatus, HistoryEvent, MachineEvent } from '../../../common/history.ts';
 import type { ExecutionDetail, QueryResult, RunSummary } from '../../../common/execution-types.ts';
 import type { FailureInfo } from '../../../common/failures.ts';
@@ -16,6 +17,7 @@ import type { PathStep, StateJson } from './lib/machine-graph.ts';
 // The server's own shapes (src/common): a field it adds is seen here without a second declaration.
 export type { ExecutionStatus, HistoryEvent, MachineEvent, FailureInfo, ExecutionDetail, QueryResult };
 export type { NamespaceInfo, ScheduleDescription, ScheduleOptions, ScheduleSummary, TriggerResult };
+export type { ClusterNode, ClusterStatus };
 
 /** One execution in a listing. */
 export type ExecutionSummary = RunSummary;
@@ -155,6 +157,8 @@ export const api = {
     request<{ workflowId: string; runId: string }>('POST', `${wf(ns, id)}/reset`, reason ? { eventSeq, reason } : { eventSeq }),
   types: (signal?: AbortSignal) => request<{ types: WorkflowType[] }>('GET', '/api/v1/workflow-types', undefined, signal),
   workers: (signal?: AbortSignal) => request<{ workers: WorkerInfo[]; now: number }>('GET', '/api/v1/workers', undefined, signal),
+  /** The cluster's nodes and their shards (needs a token for every namespace: FORBIDDEN otherwise). */
+  cluster: (signal?: AbortSignal) => request<ClusterStatus>('GET', '/api/v1/cluster', undefined, signal),
   /** The namespaces the token may see (a token scoped to one sees only its own). */
   namespaces: (signal?: AbortSignal) => request<{ namespaces: NamespaceInfo[] }>('GET', '/api/v1/namespaces', undefined, signal),
   schedules: {

@@ -1,9 +1,10 @@
 import { api } from '../api.ts';
+import { ClusterNodes } from '../components/cluster-nodes.tsx';
 import { ErrorNote } from '../components/panel.tsx';
 import { formatAgo, formatTime } from '../format.ts';
 import { useNow, usePoll } from '../hooks.ts';
 
-/** Worker sessions: one per task queue a worker registered, with its slots and when it was last heard from. */
+/** Worker sessions: one per task queue a worker registered, with its slots and when it was last heard from; below, the cluster's nodes. */
 export function WorkersPage() {
   const workers = usePoll((signal) => api.workers(signal), [], 2000);
   const now = useNow();
@@ -52,6 +53,7 @@ export function WorkersPage() {
           {workers.data && list.length === 0 ? <tr><td colSpan={7} className="empty">No worker is connected. Start one with <code>perdure worker --activities &lt;module&gt; --task-queue &lt;queue&gt;</code>.</td></tr> : null}
         </tbody>
       </table>
+      <ClusterNodes />
     </div>
   );
 }
