@@ -12,6 +12,8 @@ interface WorkerCommandOptions {
   concurrency: number;
   identity?: string;
   quiet?: boolean;
+  /** commander's `--no-follow-cluster`: true unless given. */
+  followCluster: boolean;
 }
 
 /**
@@ -32,6 +34,7 @@ export function workerCommand(): Command {
     .option('-c, --concurrency <n>', 'activities run at once, per task queue', parsePositiveInt, 100)
     .option('--identity <name>', 'how the server names this worker (default: host and pid)')
     .option('--quiet', 'print nothing but errors (no connection or failed-attempt lines)')
+    .option('--no-follow-cluster', 'on a cluster, keep the one connection to --address instead of one to every node (behind a load balancer)')
     .addHelpText('after', `
 The module's exported functions are activities under their export names; an exported object whose
 values are all functions contributes each of them (export const activities = { chargeCard, … }).
@@ -50,7 +53,7 @@ async function runWorker(o: WorkerCommandOptions): Promise<void> {
   // line per event and task queue, the queue first.
   const workers = queues.map((taskQueue) => Worker.create({
     address: o.address, namespace: o.namespace, token: o.token, taskQueue, activities,
-    maxConcurrentActivities: o.concurrency, identity: o.identity, quiet: o.quiet,
+    maxConcurrentActivities: o.concurrency, identity: o.identity, quiet: o.quiet, followCluster: o.followCluster,
   }));
   const say = (line: string) => o.quiet || console.log(line);
   const running = Promise.all(workers.map((w) => w.run()));

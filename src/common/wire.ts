@@ -16,7 +16,9 @@ import { MAX_KEYWORD_LENGTH, MAX_SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_NAME } from
  *   │── HTTP upgrade (Authorization: Bearer …) ─►│  401 before any frame without a valid token
  *   │── hello { v, role, namespace } ───────────►│
  *   │◄─────────────── welcome { v, sessionId } ──│  or error { code: 'PROTOCOL_VERSION', supported }
- *  worker:
+ *  worker:                                          (hello { cluster: true }: welcome { node, nodes } too)
+ *   │◄──────────────────────────── nodes { nodes } ────│  the cluster's live nodes changed (cluster: true)
+ *   │── slots { id, taskQueue, slots } ───────────────►│  a new credit for the queue on this connection
  *   │── register { taskQueue, activityTypes, slots } ─►│
  *   │◄──────────────────────────── task { task } ──────│  at most `slots` in flight
  *   │── complete / fail / heartbeat { id, taskToken } ─►│
@@ -69,6 +71,12 @@ export const helloFrame = z.object({
   role: z.enum(['worker', 'client']),
   namespace: id.default('default'),
   identity: z.string().max(200).optional(),
+  /**
+   * A worker that follows the cluster (it keeps a connection to every node): the server then
+   * lists the cluster's live nodes in its welcome and sends `nodes` whenever they change. Peers
+   * that do not say it get neither, so the single-node wire is unchanged for them.
+   */
+  cluster: z.boolean().optional(),
 });
 
 export const registerFrame = z.object({
@@ -81,6 +89,13 @@ export const registerFrame = z.object({
 
 /** Stops tasks of a queue from being pushed (graceful shutdown); tasks in flight may still be reported. */
 export const unregisterFrame = z.object({ t: z.literal('unregister'), id: requestId, taskQueue: id });
+
+/**
+ * Changes how many tasks of a queue may be in flight on this connection (a worker that shares
+ * its `maxConcurrentActivities` between the nodes of a cluster). Sent only to a server whose
+ * welcome listed `nodes`: older servers do not know it.
+ */
+export const slotsFrame = z.object({ t: z.literal('slots'), id: requestId, taskQueue: id, slots: z.number().int().min(1).max(100_000) });
 
 export const completeFrame = z.object({ t: z.literal('complete'), id: requestId, taskToken: z.string().min(1).max(10_000), output: z.unknown() });
 export const failFrame = z.object({ t: z.literal('fail'), id: requestId, taskToken: z.string().min(1).max(10_000), failure });
@@ -96,7 +111,7 @@ export type ClientOp = (typeof CLIENT_OPS)[number];
 export const callFrame = z.object({ t: z.literal('call'), id: requestId, op: z.enum(CLIENT_OPS), args: z.record(z.string(), z.unknown()).default({}) });
 
 /** Frames a worker may send after hello. */
-export const workerFrame = z.discriminatedUnion('t', [registerFrame, unregisterFrame, completeFrame, failFrame, heartbeatFrame]);
+export const workerFrame = z.discriminatedUnion('t', [registerFrame, unregisterFrame, slotsFrame, completeFrame, failFrame, heartbeatFrame]);
 /** Frames a client may send after hello. */
 export const clientFrame = callFrame;
 
@@ -106,7 +121,10 @@ export type CallFrame = z.infer<typeof callFrame>;
 
 /** Frames the server sends. */
 export type ServerFrame =
-  | { t: 'welcome'; v: number; sessionId: string; serverVersion: string }
+  /** `node` and `nodes` (`host:port` of this node and of every live node, itself included) only to a hello with `cluster: true`, on a cluster. */
+  | { t: 'welcome'; v: number; sessionId: string; serverVersion: string; node?: string; nodes?: readonly string[] }
+  /** The live nodes changed (only to a worker whose hello said `cluster: true`). */
+  | { t: 'nodes'; nodes: readonly string[] }
   | { t: 'ok'; id: number; value?: unknown }
   | { t: 'error'; id?: number; code: string; message: string; supported?: readonly number[]; fatal?: boolean }
   | { t: 'task'; task: import('./worker-protocol.ts').ActivityTask }

@@ -47,6 +47,23 @@ export interface WorkerSession {
    * connection is gone) gives the worker a grace period to come back and report, then retries.
    */
   close(mode?: 'drain' | 'lost'): void;
+  /**
+   * Changes how many tasks may be in flight on this session from now on (a worker sharing its
+   * limit between the nodes of a cluster). Tasks already in flight above a smaller limit finish;
+   * no new one is pushed until the session is under it again.
+   */
+  resize?(slots: number): void;
+}
+
+/**
+ * Reports on tasks without a worker session: what a node of a cluster runs when another node
+ * forwards a worker's report to it, the holder of the task's shard (the worker's connection to
+ * the node that pushed the task is gone). The token says everything; a stale one is refused.
+ */
+export interface TaskReports {
+  complete(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, failure: FailureInfo): Promise<void>;
+  heartbeat(taskToken: string, details: unknown): Promise<{ cancelRequested: boolean }>;
 }
 
 export interface ActivityTask {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_NAMESPACE } from '../common/namespaces.ts';
-import { EngineStoppedError, InvalidArgumentError, PerdureError, TimeoutError } from '../common/errors.ts';
+import { EngineStoppedError, InvalidArgumentError, PerdureError, ShardNotHeldError, TimeoutError } from '../common/errors.ts';
 import { CLOSED_STATUSES, type HistoryEvent, type MachineEvent } from '../common/history.ts';
-import type { WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
+import type { TaskReports, WorkerConnection, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../common/worker-protocol.ts';
 import { statelyExport } from '../definition/stately-machine.ts';
 import type { WorkflowDefinition } from '../definition/workflow.ts';
 import type { CountRunsResult, ListRunsPage, Store } from '../store/store.ts';
@@ -13,6 +13,7 @@ import type { Execution, QueryResult } from './runtime/execution.ts';
 import { LocalActivityRunner } from './runtime/local-activities.ts';
 import { WorkflowRegistry } from './core/registry.ts';
 import { completionHost, definitionOfTask, TaskRouter } from './runtime/task-router.ts';
+import { decodeTaskToken } from './core/task-token.ts';
 import { resetRun, type ResetOptions } from './runtime/run-reset.ts';
 import { DEFAULT_MAX_PAYLOAD_BYTES, validateEvent, validateId, validatePayloadSize } from './core/validate-input.ts';
 import { DEFAULT_HISTORY_LIMITS, type HistoryLimits } from './core/history-limits.ts';
@@ -306,6 +307,24 @@ export class Engine implements WorkerConnection, ExecutionService {
   /** The work other nodes of a cluster send this one for its shards (a child's start, a parent told): done here only. */
   get crossShardWork(): OtherRuns {
     return this.shards.held;
+  }
+
+  /**
+   * Worker reports another node of the cluster forwarded here (see TaskReports): run only for a
+   * shard this node holds; any other is SHARD_NOT_HELD (retryable: the sender asks again who
+   * holds it), never forwarded on.
+   */
+  get reportsFromOtherNodes(): TaskReports {
+    const held = (token: string) => {
+      const { shard } = decodeTaskToken(token);
+      if (!this.shards.get(shard)) throw new ShardNotHeldError(shard);
+    };
+    const reports = this.dispatcher.elsewhere;
+    return {
+      complete: async (token, output) => (held(token), reports.complete(token, output)),
+      fail: async (token, failure) => (held(token), reports.fail(token, failure)),
+      heartbeat: async (token, details) => (held(token), reports.heartbeat(token, details)),
+    };
   }
 
   /** Where the work of this node's shards for the shards of other nodes goes (src/cluster sets it). */

@@ -3,6 +3,8 @@ import { InvalidArgumentError, PerdureError } from '../common/errors.ts';
 import { isNodeOp, type NodeOp } from '../common/node-wire.ts';
 import type { ChildResult, OtherRuns } from '../engine/runtime/outbox.ts';
 import type { ExecutionDetail } from '../common/execution-types.ts';
+import type { FailureInfo } from '../common/failures.ts';
+import type { TaskReports } from '../common/worker-protocol.ts';
 import { callArgs, describeZodError, type CallArgs, type ClientOp } from '../common/wire.ts';
 import type { ExecutionService } from '../engine/api.ts';
 import { NAMESPACE_OPS, type NamespaceOp } from '../common/namespace-wire.ts';
@@ -26,6 +28,8 @@ export class ClientOps {
     private readonly schedules?: ScheduleOperations,
     /** The cross-shard work other nodes send this one (node-wire.ts): only on the ops that serve node connections. */
     private readonly crossShard?: OtherRuns,
+    /** Worker reports other nodes forward to this one, the holder of the task's shard: with crossShard. */
+    private readonly taskReports?: TaskReports,
   ) {}
 
   /**
@@ -61,6 +65,14 @@ export class ClientOps {
       case 'node.childClosed': {
         const { parent, childRunId, result } = args as CallArgs<'node.childClosed'>;
         await this.crossShard.childClosed(parent, childRunId, result as ChildResult);
+        break;
+      }
+      case 'node.taskReport': {
+        const report = args as CallArgs<'node.taskReport'>;
+        if (!this.taskReports) throw new PerdureError('FORBIDDEN', `${op} is not served here.`);
+        if (report.kind === 'heartbeat') return this.taskReports.heartbeat(report.taskToken, report.details);
+        if (report.kind === 'complete') await this.taskReports.complete(report.taskToken, report.output);
+        else await this.taskReports.fail(report.taskToken, (report.failure ?? {}) as unknown as FailureInfo);
         break;
       }
     }

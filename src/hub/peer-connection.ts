@@ -6,6 +6,7 @@ import { decode, encode } from '../common/codec.ts';
 import { PerdureError, ProtocolError } from '../common/errors.ts';
 import { describeZodError, helloFrame, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type HelloFrame, type ServerFrame } from '../common/wire.ts';
 import type { Authenticator, TokenGrant } from './auth.ts';
+import type { NodeList } from '../cluster/cluster-membership.ts';
 
 /** What runs a peer once its hello is accepted: a worker session or a client session. */
 export interface PeerRole {
@@ -37,6 +38,8 @@ export interface PeerOptions {
   /** Unread bytes held for the peer (ws `bufferedAmount`) past which it is dropped (SEND_BUFFER_FULL). */
   maxSendBufferBytes: number;
   makeRole(context: PeerContext): PeerRole;
+  /** The cluster's live nodes, for the welcome of a worker that follows the cluster (absent on a single node). */
+  nodeList?: NodeList;
   onProtocolError(code: string): void;
   /** The peer was dropped for not reading its socket: for the log. */
   onDropped?(message: string): void;
@@ -188,7 +191,13 @@ export class PeerConnection {
       fail: (error, code) => this.fail(error, code),
       track: () => this.track(),
     });
-    this.send({ t: 'welcome', v: PROTOCOL_VERSION, sessionId: this.options.sessionId, serverVersion: this.options.serverVersion });
+    // Only a worker that asked for it hears of the other nodes: the welcome of every other peer
+    // is as it was before clusters.
+    const cluster = hello.cluster && hello.role === 'worker' ? this.options.nodeList?.current() : undefined;
+    this.send({
+      t: 'welcome', v: PROTOCOL_VERSION, sessionId: this.options.sessionId, serverVersion: this.options.serverVersion,
+      ...(cluster ? { node: cluster.node, nodes: cluster.nodes } : {}),
+    });
   }
 
   private track(): () => void {

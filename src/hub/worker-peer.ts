@@ -3,6 +3,16 @@ import { describeZodError, workerFrame, type WorkerFrame } from '../common/wire.
 import type { WorkerConnection, WorkerSession } from '../common/worker-protocol.ts';
 import { errorFrame } from './client-peer.ts';
 import type { PeerContext, PeerRole } from './peer-connection.ts';
+import type { NodeList } from '../cluster/cluster-membership.ts';
+import type { TaskReport } from '../cluster/task-report-forwarder.ts';
+
+/** What a worker connection needs of the cluster (absent on a single node). */
+export interface WorkerPeerCluster {
+  /** The live nodes, pushed to a worker whose hello said `cluster: true` whenever they change. */
+  nodes?: NodeList;
+  /** Sends a report on a task of a shard held elsewhere to its owner; undefined when it is held here. */
+  forwarder?: { forward(namespace: string, report: TaskReport): Promise<unknown> | undefined };
+}
 
 /**
  * A worker connection. `register` opens an engine session for a task queue; tasks are pushed
@@ -13,9 +23,14 @@ import type { PeerContext, PeerRole } from './peer-connection.ts';
  * When the connection drops, its tasks in flight stay with the engine: a worker that
  * reconnects may still report them (tokens name the attempt, not the connection); otherwise
  * their start-to-close or heartbeat timeout — or the worker-lost grace period — retries them.
+ *
+ * In a cluster, a worker that follows it (hello `cluster: true`) is told of node changes, and
+ * may change its credit (`slots`) as it shares its limit between nodes; a report on a task of a
+ * shard another node holds (its worker lost the node it had the task from) is forwarded there.
  */
-export function workerPeer(context: PeerContext, connection: WorkerConnection, onConnectionChange: (delta: number) => void): PeerRole {
+export function workerPeer(context: PeerContext, connection: WorkerConnection, onConnectionChange: (delta: number) => void, cluster: WorkerPeerCluster = {}): PeerRole {
   onConnectionChange(1);
+  const unsubscribe = context.hello.cluster ? cluster.nodes?.subscribe(({ nodes }) => context.send({ t: 'nodes', nodes })) : undefined;
   const sessions = new Map<string, WorkerSession>();
   const drained = new Set<WorkerSession>();
   /** The session that reports go through; any works, as tokens carry everything. */
@@ -68,16 +83,33 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
           return { taskQueue: frame.taskQueue };
         });
         return;
+      case 'slots':
+        answer(frame.id, async () => {
+          const resized = sessions.get(frame.taskQueue);
+          if (!resized) throw new InvalidArgumentError(`task queue "${frame.taskQueue}" is not registered on this connection`);
+          resized.resize?.(frame.slots);
+          return { taskQueue: frame.taskQueue, slots: frame.slots };
+        });
+        return;
       case 'complete':
-        answer(frame.id, () => session().complete(frame.taskToken, frame.output));
+        answer(frame.id, () => elsewhere({ kind: 'complete', taskToken: frame.taskToken, output: frame.output }) ?? session().complete(frame.taskToken, frame.output));
         return;
       case 'fail':
-        answer(frame.id, () => session().fail(frame.taskToken, frame.failure as never));
+        answer(frame.id, () => elsewhere({ kind: 'fail', taskToken: frame.taskToken, failure: frame.failure as never })
+          ?? session().fail(frame.taskToken, frame.failure as never));
         return;
       case 'heartbeat':
-        answer(frame.id, () => session().heartbeat(frame.taskToken, frame.details));
+        answer(frame.id, () => elsewhere({ kind: 'heartbeat', taskToken: frame.taskToken, details: frame.details })
+          ?? session().heartbeat(frame.taskToken, frame.details));
         return;
     }
+  }
+
+  /** The owner's answer when the token's shard is another node's; undefined when it is this node's. */
+  function elsewhere(report: TaskReport): Promise<unknown> | undefined {
+    if (!cluster.forwarder) return undefined;
+    session(); // reports come after a registration, wherever they go
+    return cluster.forwarder.forward(context.hello.namespace, report);
   }
 
   function session(): WorkerSession {
@@ -90,7 +122,7 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
       const parsed = workerFrame.safeParse(raw);
       if (!parsed.success) {
         const id = typeof raw.id === 'number' ? raw.id : undefined;
-        const known = ['register', 'unregister', 'complete', 'fail', 'heartbeat'].includes(String(raw.t));
+        const known = ['register', 'unregister', 'slots', 'complete', 'fail', 'heartbeat'].includes(String(raw.t));
         if (id === undefined || !known) throw new ProtocolError('PROTOCOL_ERROR', `not a worker frame: ${describeZodError(parsed.error)}`);
         context.send({ t: 'error', id, code: 'INVALID_ARGUMENT', message: `INVALID_ARGUMENT: ${describeZodError(parsed.error)}` });
         return;
@@ -100,6 +132,7 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
     closed() {
       if (!open) return;
       open = false;
+      unsubscribe?.();
       onConnectionChange(-1);
       // Sessions that were draining are lost too now: their tasks get the grace period.
       for (const s of [...sessions.values(), ...drained]) s.close('lost');

@@ -6,7 +6,7 @@ import { InvalidArgumentError, ProtocolError, type PerdureError } from '../commo
 import { Liveness } from '../common/liveness.ts';
 import { PROTOCOL_VERSION } from '../common/wire.ts';
 import { ConnectionLostError } from './connection-lost.ts';
-import { errorFromServer, parseServerFrame, type IncomingFrame } from './server-frames.ts';
+import { errorFromServer, parseServerFrame, type IncomingFrame, type WelcomeFrame } from './server-frames.ts';
 
 /** What one socket needs to know to say hello. */
 export interface HelloSocketOptions {
@@ -15,6 +15,8 @@ export interface HelloSocketOptions {
   role: 'worker' | 'client';
   namespace: string;
   identity?: string;
+  /** Says `cluster: true` in the hello: a worker that keeps a connection to every node of a cluster. */
+  followCluster?: boolean;
   /** Time allowed for the upgrade plus hello and welcome. */
   attemptTimeoutMs: number;
   pingIntervalMs: number;
@@ -29,7 +31,7 @@ export interface SocketEnd {
 }
 
 export interface HelloSocketHandlers {
-  welcomed(sessionId: string): void;
+  welcomed(welcome: WelcomeFrame): void;
   frame(frame: Exclude<IncomingFrame, { t: 'welcome' }>): void;
   /** Called once, whatever ended the socket (never before it was opened). */
   ended(end: SocketEnd): void;
@@ -62,8 +64,8 @@ export class HelloSocket {
     ws.on('unexpected-response', (_request, response) => this.refused(response));
     ws.on('open', () => {
       this.opened = true;
-      const { role, namespace, identity } = options;
-      this.send({ t: 'hello', v: PROTOCOL_VERSION, role, namespace, ...(identity === undefined ? {} : { identity }) });
+      const { role, namespace, identity, followCluster } = options;
+      this.send({ t: 'hello', v: PROTOCOL_VERSION, role, namespace, ...(identity === undefined ? {} : { identity }), ...(followCluster ? { cluster: true } : {}) });
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     this.liveness = new Liveness(ws);
@@ -149,7 +151,7 @@ export class HelloSocket {
         clearTimeout(this.welcomeTimer);
         this.pinger = setInterval(() => this.ping(), this.options.pingIntervalMs);
         this.pinger.unref();
-        this.handlers.welcomed(frame.sessionId);
+        this.handlers.welcomed(frame);
       } else if (frame.t === 'error') {
         // Refused at hello: a version, namespace or role the server will not take, and would
         // not take on the next try either.

@@ -3,7 +3,7 @@ import { Backoff } from './backoff.ts';
 import { ConnectionLostError } from './connection-lost.ts';
 import { HelloSocket, type SocketEnd } from './hello-socket.ts';
 import { PendingRequests } from './pending-requests.ts';
-import type { AnswerFrame, PushedFrame } from './server-frames.ts';
+import type { AnswerFrame, PushedFrame, WelcomeFrame } from './server-frames.ts';
 
 /** How the worker and the client connect; each sets its own defaults. */
 export interface SdkSocketOptions {
@@ -13,6 +13,8 @@ export interface SdkSocketOptions {
   namespace: string;
   token?: string;
   identity?: string;
+  /** A worker that follows a cluster: its hello asks for the node list (see WsConnectionOptions.followCluster). */
+  followCluster?: boolean;
   /** Reconnect delays: exponential from `initialDelayMs` (100) to `maxDelayMs` (5,000), with jitter. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   /**
@@ -35,7 +37,7 @@ export interface SdkSocketOptions {
    */
   stopOnRefusal: boolean;
   /** Welcomed, the first time or again: the owner sends what a new connection needs. */
-  onWelcome?(welcome: { sessionId: string; reconnected: boolean; generation: number }): void;
+  onWelcome?(welcome: { sessionId: string; reconnected: boolean; generation: number; node?: string; nodes?: readonly string[] }): void;
   /** A frame that is no answer to a request (task, cancel). */
   onFrame?(frame: PushedFrame): void;
   /** A socket ended and another attempt follows in `retryInMs`. */
@@ -221,9 +223,9 @@ export class SdkSocket {
 
   private connect(): void {
     this.state = 'connecting';
-    const { url, token, role, namespace, identity, attemptTimeoutMs = 10_000, pingIntervalMs, maxPayload } = this.options;
-    const socket: HelloSocket = new HelloSocket({ url, token, role, namespace, identity, attemptTimeoutMs, pingIntervalMs, maxPayload }, {
-      welcomed: (sessionId) => this.socket === socket && this.welcomed(sessionId),
+    const { url, token, role, namespace, identity, followCluster, attemptTimeoutMs = 10_000, pingIntervalMs, maxPayload } = this.options;
+    const socket: HelloSocket = new HelloSocket({ url, token, role, namespace, identity, followCluster, attemptTimeoutMs, pingIntervalMs, maxPayload }, {
+      welcomed: (welcome) => this.socket === socket && this.welcomed(welcome),
       frame: (frame) => {
         if (this.socket !== socket) return;
         if (frame.t === 'ok' || frame.t === 'error') this.pending.settle(frame as AnswerFrame);
@@ -238,14 +240,14 @@ export class SdkSocket {
     this.socket = socket;
   }
 
-  private welcomed(sessionId: string): void {
+  private welcomed({ sessionId, node, nodes }: WelcomeFrame): void {
     this.state = 'open';
     this.backoff.reset();
     this.lastError = undefined;
     const reconnected = this.everConnected;
     this.everConnected = true;
     this.generationCount++;
-    this.options.onWelcome?.({ sessionId, reconnected, generation: this.generationCount });
+    this.options.onWelcome?.({ sessionId, reconnected, generation: this.generationCount, ...(nodes ? { node, nodes } : {}) });
     for (const waiter of this.waiters) {
       clearTimeout(waiter.timer);
       waiter.resolve();

@@ -15,6 +15,9 @@ import type { ActivityTask } from '../common/worker-protocol.ts';
  */
 const text = z.string().min(1).max(10_000);
 const optionalMs = z.number().nonnegative().nullish();
+const address = z.string().min(1).max(1000);
+/** More nodes than a worker would keep connections to: a list this long is a broken server. */
+const MAX_NODES = 1000;
 
 const task = z.object({
   taskToken: text,
@@ -34,7 +37,12 @@ const task = z.object({
 });
 
 const serverFrame = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('welcome'), v: z.number().int(), sessionId: z.string().max(1000), serverVersion: z.string().max(1000).optional() }),
+  z.object({
+    t: z.literal('welcome'), v: z.number().int(), sessionId: z.string().max(1000), serverVersion: z.string().max(1000).optional(),
+    // A cluster's answer to a worker that follows it: this node and every live node (host:port).
+    node: address.optional(), nodes: z.array(address).max(MAX_NODES).optional(),
+  }),
+  z.object({ t: z.literal('nodes'), nodes: z.array(address).max(MAX_NODES) }),
   z.object({ t: z.literal('ok'), id: z.number().int().nonnegative(), value: z.unknown().optional() }),
   z.object({
     t: z.literal('error'), id: z.number().int().nonnegative().nullish(), code: z.string().min(1).max(100), message: z.string().max(100_000),
@@ -49,8 +57,9 @@ export type IncomingFrame = Exclude<ParsedFrame, { t: 'task' }> | { t: 'task'; t
 export type ErrorFrame = Extract<IncomingFrame, { t: 'error' }>;
 /** The answer to one request: `ok` or `error`, with the request's id. */
 export type AnswerFrame = Extract<IncomingFrame, { t: 'ok' }> | (ErrorFrame & { id: number });
-/** Frames that are neither the welcome nor an answer: what the socket's owner handles (task, cancel). */
-export type PushedFrame = Extract<IncomingFrame, { t: 'task' } | { t: 'cancel' }>;
+/** Frames that are neither the welcome nor an answer: what the socket's owner handles (task, cancel, nodes). */
+export type PushedFrame = Extract<IncomingFrame, { t: 'task' } | { t: 'cancel' } | { t: 'nodes' }>;
+export type WelcomeFrame = Extract<IncomingFrame, { t: 'welcome' }>;
 
 /** Decodes and validates one frame from the server; a string says why it is not one. */
 export function parseServerFrame(data: Uint8Array): IncomingFrame | string {

@@ -28,6 +28,8 @@ import { OtherNodeWork } from '../cluster/other-node-work.ts';
 import { ClusterSchedules } from '../cluster/cluster-schedules.ts';
 import { routedScheduleEngine } from '../cluster/routed-schedule-engine.ts';
 import { observedPeers } from '../cluster/observed-peers.ts';
+import { ClusterMembership } from '../cluster/cluster-membership.ts';
+import { TaskReportForwarder } from '../cluster/task-report-forwarder.ts';
 
 export const SERVER_VERSION = '0.1.0';
 export { DEFAULT_PORT };
@@ -176,7 +178,11 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   }
   const ops = new ClientOps(service, auth, new ClusterSchedules(schedules, ownership, forwarding));
   // A call another node forwarded runs here or fails here: it is never forwarded again.
-  const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork);
+  const forwardedOps = new ClientOps(engine, auth, schedules, engine.crossShardWork, engine.reportsFromOtherNodes);
+  // Workers connect to every node (docs/cluster.md, "Workers"): they learn the nodes here, and a
+  // report on a task of another node's shard is forwarded there.
+  const membership = new ClusterMembership(ownership);
+  const workerCluster = { nodes: membership, forwarder: new TaskReportForwarder(ownership, forwarding) };
   const headersTimeout = options.headersTimeoutMs ?? WIRE_LIMITS.headersTimeoutMs;
   const app = Fastify({ loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger, bodyLimit: options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes,
     // Node checks the headers timeout every connectionsCheckingInterval (30 s by default), so a
@@ -198,9 +204,10 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
       maxSendBufferBytes: options.maxSendBufferBytes ?? WIRE_LIMITS.maxSendBufferBytes,
       onProtocolError: (code) => metrics.protocolErrors.inc({ code }),
       onDropped: (message) => logger.warn({ component: 'hub', code: 'SEND_BUFFER_FULL' }, message),
+      nodeList: membership,
     },
     makeRole: (context) => context.hello.role === 'worker'
-      ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d))
+      ? workerPeer(context, engine, (d) => metrics.workersConnected.inc(d), workerCluster)
       : clientPeer(context, context.hello.identity?.startsWith(NODE_IDENTITY_PREFIX) ? forwardedOps : ops, (d) => metrics.clientsConnected.inc(d)),
   });
   hub.attach(app.server);
@@ -215,7 +222,9 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
   const address = app.server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   // Other nodes forward calls here, and workers connect here: the cluster learns where it is.
-  await ownership.setAddress?.(options.advertise ?? `${isAnyAddress(address.address) ? '127.0.0.1' : urlHost}:${address.port}`);
+  const advertised = options.advertise ?? `${isAnyAddress(address.address) ? '127.0.0.1' : urlHost}:${address.port}`;
+  await ownership.setAddress?.(advertised);
+  await membership.start(advertised);
   const types = engine.registry.types().map((t) => `${t.type}@${t.versions.join(',')}`);
   logger.info({ url: `http://${urlHost}:${address.port}`, ws: `ws://${urlHost}:${address.port}${WS_PATH}`, dataDir: storeLabel, workflowTypes: types, auth: auth.required },
     `Perdure listening on http://${urlHost}:${address.port} (data in ${storeLabel}; workflows: ${types.join(' ') || 'none'})`);
@@ -228,6 +237,7 @@ export async function createServer(options: ServerOptions): Promise<PerdureServe
     wsUrl: `ws://${urlHost}:${address.port}${WS_PATH}`,
     close() {
       closing ??= (async () => {
+        membership.stop();
         await hub.close();
         await app.close();
         await schedules.stop(); // before the engine and the peers: an action under way finishes its start (maybe on another node) and its write

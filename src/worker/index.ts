@@ -24,6 +24,7 @@
 export { Worker, type WorkerOptions } from './worker.ts';
 export { consoleWorkerLogger, silentWorkerLogger, type WorkerLogger } from './worker-logger.ts';
 export { WsWorkerConnection, type WsConnectionOptions, type ConnectionEvent } from './ws-connection.ts';
+export { ClusterWorkerConnection } from './cluster-connection.ts';
 /** The WebSocket URL of a server address (`localhost:7233` → `ws://localhost:7233/ws`); `webSocketUrl` under its worker SDK name. */
 export { webSocketUrl as toWebSocketUrl } from '../common/address.ts';
 export type { ActivityContext, ActivityFunction, ActivityInfo } from './activity-context.ts';

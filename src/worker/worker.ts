@@ -7,6 +7,10 @@ import { activityInfo, type ActivityContext, type ActivityFunction } from './act
 import { ActivityPayloads, payloadFailure } from './activity-payloads.ts';
 import { consoleWorkerLogger, silentWorkerLogger, WorkerLog, type WorkerLogger } from './worker-logger.ts';
 import { WsWorkerConnection, type ConnectionEvent, type WsConnectionOptions } from './ws-connection.ts';
+import { ClusterWorkerConnection } from './cluster-connection.ts';
+
+/** A connection the worker made itself (for `address`), closed by shutdown(). */
+type OwnedConnection = WorkerConnection & { close(): Promise<void>; readonly closed: Promise<void> };
 
 /** Options of `Worker.create`: where tasks come from (`address` or `connection`), and what runs them. */
 export interface WorkerOptions {
@@ -28,8 +32,19 @@ export interface WorkerOptions {
   maxConcurrentActivities?: number;
   /** Shown by the server. Default `<hostname>:<pid>` over WebSocket. */
   identity?: string;
-  /** Tuning of the WebSocket connection made for `address`: reconnect backoff, pings, frame limit, events. */
-  connectionOptions?: Omit<WsConnectionOptions, 'address' | 'token' | 'namespace' | 'identity'>;
+  /** Tuning of the WebSocket connections made for `address`: reconnect backoff, pings, frame limit, events. */
+  connectionOptions?: Omit<WsConnectionOptions, 'address' | 'token' | 'namespace' | 'identity' | 'followCluster' | 'onNodes'>;
+  /**
+   * With `address` on a cluster (several servers on one PostgreSQL database): connect to every
+   * live node, not only the one at `address`, so that each node pushes the tasks of its own
+   * shards here (docs/cluster.md, "Workers"). The nodes are learnt from the one at `address`
+   * and followed as they come and go; `maxConcurrentActivities` is shared between them.
+   * Default true. Give false when the workers reach the cluster through a load balancer (or a
+   * proxy) and cannot reach the nodes' own addresses: the worker then keeps the one connection,
+   * and takes only the tasks of the shards of the node it lands on — so run enough workers that
+   * every node gets some. No effect on one server, or with `connection`.
+   */
+  followCluster?: boolean;
   /**
    * Decodes envelopes anywhere in an activity's input (and in `info.heartbeatDetails`) before
    * calling it, and encodes the `encodeFields` of its output and heartbeat details. A value that
@@ -91,9 +106,9 @@ interface TaskRun {
  */
 export class Worker {
   private session?: WorkerSession;
-  /** The connection this worker made for `address` (closed by shutdown). */
-  private owned?: WsWorkerConnection;
-  private connecting?: Promise<WsWorkerConnection>;
+  /** The connection this worker made for `address` (closed by shutdown): to one node, or to every node of the cluster. */
+  private owned?: OwnedConnection;
+  private connecting?: Promise<OwnedConnection>;
   private running?: Promise<void>;
   private stopping?: Promise<void>;
   private readonly tasks = new Map<string, TaskRun>();
@@ -185,7 +200,8 @@ export class Worker {
         this.log.connection(event);
         connectionOptions?.onEvent?.(event);
       };
-      this.connecting = WsWorkerConnection.connect({ ...connectionOptions, address: address!, token, namespace, identity, onEvent });
+      const options: WsConnectionOptions = { ...connectionOptions, address: address!, token, namespace, identity, onEvent };
+      this.connecting = this.options.followCluster === false ? WsWorkerConnection.connect(options) : ClusterWorkerConnection.connect(options);
       this.owned = await this.connecting;
       connection = this.owned;
     }

@@ -33,8 +33,16 @@ export interface WsConnectionOptions {
   pingIntervalMs?: number;
   /** Largest frame this worker sends (the server's limit; default 4 MiB). A larger result fails the attempt instead. */
   maxFrameBytes?: number;
-  /** Told when the connection is made or lost (for logs). */
+  /** Told when the connection is made or lost (for logs). Told of a (re)connection before the queues register again. */
   onEvent?(event: ConnectionEvent): void;
+  /**
+   * Asks a cluster for its live nodes (hello `cluster: true`), which `onNodes` hears in each
+   * welcome and whenever they change. What `Worker` uses to connect to every node
+   * (ClusterWorkerConnection); a server that is no cluster says nothing. Default false.
+   */
+  followCluster?: boolean;
+  /** The cluster's live nodes (`host:port`), with `node` the one this connection reached when the welcome says it. */
+  onNodes?(nodes: { node?: string; nodes: readonly string[] }): void;
 }
 
 /** What `onEvent` hears. */
@@ -56,7 +64,9 @@ interface Report {
 }
 
 /** Server answers after which a report was not applied and is sent again. */
-const RETRYABLE_REPORT_CODES = new Set(['ENGINE_STOPPED', 'TOO_MANY_REQUESTS', 'STORE_CLOSED', 'STORE_FAILED']);
+// SHARD_NOT_HELD: a report sent to a node that does not hold the task's shard, while the shard
+// is between owners (its node was lost, its lease not yet run out).
+const RETRYABLE_REPORT_CODES = new Set(['ENGINE_STOPPED', 'TOO_MANY_REQUESTS', 'STORE_CLOSED', 'STORE_FAILED', 'SHARD_NOT_HELD']);
 
 /**
  * A `WorkerConnection` over the server's WebSocket (msgpack frames, see `src/common/wire.ts`).
@@ -107,6 +117,8 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
   private readonly sessions = new Map<string, WsSession>();
   /** Set by close() or a failure for good: no new session or report. */
   private isClosed = false;
+  /** The server on this socket listed the cluster's nodes: it knows the `slots` frame. */
+  private inCluster = false;
 
   private constructor(private readonly options: WsConnectionOptions) {
     this.url = webSocketUrl(options.address);
@@ -114,7 +126,7 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
     this.identity = (options.identity ?? `${hostname()}:${process.pid}`).slice(0, 200);
     this.maxFrameBytes = options.maxFrameBytes ?? WIRE_LIMITS.maxFrameBytes;
     this.socket = new SdkSocket({
-      url: this.url, role: 'worker', namespace: this.namespace, token: options.token, identity: this.identity,
+      url: this.url, role: 'worker', namespace: this.namespace, token: options.token, identity: this.identity, followCluster: options.followCluster,
       reconnect: { initialDelayMs: options.reconnect?.initialDelayMs, maxDelayMs: options.reconnect?.maxDelayMs },
       firstConnectWithinMs: options.connectTimeoutMs ?? 10_000, firstConnectOption: 'connectTimeoutMs',
       pingIntervalMs: options.pingIntervalMs ?? WIRE_LIMITS.pingIntervalMs,
@@ -123,7 +135,7 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
       maxPayload: Math.max(64 * 1024 * 1024, 4 * this.maxFrameBytes),
       // A refused token, namespace or version would be refused again: the worker stops and says why.
       stopOnRefusal: true,
-      onWelcome: ({ sessionId, reconnected }) => this.welcomed(sessionId, reconnected),
+      onWelcome: ({ sessionId, reconnected, node, nodes }) => this.welcomed(sessionId, reconnected, nodes && { node, nodes }),
       onFrame: (frame) => this.dispatch(frame),
       onDisconnect: ({ error, retryInMs }) => {
         for (const report of this.reports) report.sentOn = undefined;
@@ -146,13 +158,26 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
    * const connection = await WsWorkerConnection.connect({ address: 'ws://127.0.0.1:7233/ws', namespace: 'shop' });
    */
   static async connect(options: WsConnectionOptions): Promise<WsWorkerConnection> {
+    const connection = WsWorkerConnection.create(options);
+    await connection.start();
+    return connection;
+  }
+
+  /**
+   * @internal The connection, not yet connecting: start() connects, resolving as connect() does.
+   * For an owner that may close it before its first welcome (a cluster node that never answers).
+   */
+  static create(options: WsConnectionOptions): WsWorkerConnection {
     if (!options || typeof options !== 'object') throw new InvalidArgumentError('WsWorkerConnection.connect needs options');
     if (options.token !== undefined && (typeof options.token !== 'string' || /[\r\n]/.test(options.token))) {
       throw new InvalidArgumentError('token must be a string without line breaks');
     }
-    const connection = new WsWorkerConnection(options);
-    await connection.socket.start();
-    return connection;
+    return new WsWorkerConnection(options);
+  }
+
+  /** @internal See create(). */
+  start(): Promise<void> {
+    return this.socket.start();
   }
 
   /** Whether a socket is open and welcomed right now. */
@@ -223,12 +248,28 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
     this.socket.request((id) => encode({ t: 'unregister', id, taskQueue }), { what: 'unregister' }).catch(() => {});
   }
 
+  /**
+   * @internal A new credit for the session's queue on this connection: sent now if the server
+   * knows the `slots` frame (a cluster), else kept for the next registration.
+   */
+  resize(session: WsSession, slots: number): void {
+    if (session.registration.slots === slots) return;
+    session.registration.slots = slots;
+    if (!this.inCluster || session.closed || !this.socket.connected || session.registeredOn !== this.socket.generation) return;
+    const taskQueue = session.registration.taskQueue;
+    this.socket.request((id) => encode({ t: 'slots', id, taskQueue, slots }), { what: 'slots' }).catch(() => {});
+  }
+
   // ── connections ──────────────────────────────────────────────────────────────────────────
 
-  private welcomed(sessionId: string, reconnected: boolean): void {
+  private welcomed(sessionId: string, reconnected: boolean, cluster: { node?: string; nodes: readonly string[] } | undefined): void {
+    this.inCluster = cluster !== undefined;
+    // Told first: a worker sharing its slots between nodes sets this connection's share before
+    // its queues register with it.
+    this.options.onEvent?.({ type: 'connected', url: this.url, sessionId, reconnected });
+    if (cluster) this.options.onNodes?.(cluster);
     for (const session of this.sessions.values()) if (!session.closed) this.register(session);
     for (const report of this.reports) this.sendReport(report);
-    this.options.onEvent?.({ type: 'connected', url: this.url, sessionId, reconnected });
   }
 
   /** Rejects every report still unanswered: the connection is closed, or failed for good. */
@@ -254,6 +295,11 @@ export class WsWorkerConnection implements WorkerConnection, SessionHost {
         return;
       }
       session.handlers.onTask(frame.task);
+      return;
+    }
+    if (frame.t === 'nodes') {
+      this.inCluster = true;
+      this.options.onNodes?.({ nodes: frame.nodes });
       return;
     }
     // Tokens are unique: only the session running it knows it; the others ignore it.

@@ -12,6 +12,8 @@ export interface SessionHost {
   heartbeat(taskToken: string, details: unknown): Promise<{ cancelRequested: boolean }>;
   /** Stops tasks of the session's queue from being pushed; reports still go through. */
   unregister(session: WsSession): void;
+  /** Changes the session's credit on this connection. */
+  resize(session: WsSession, slots: number): void;
 }
 
 /** One task queue served over the connection; it lives as long as the connection, across sockets. */
@@ -20,11 +22,21 @@ export class WsSession implements WorkerSession {
   /** The connection (SdkSocket generation) this session is registered on, if any. */
   registeredOn?: number;
 
+  /** A copy: its `slots` change with resize(). */
+  readonly registration: WorkerRegistration;
+
   constructor(
     private readonly connection: SessionHost,
-    readonly registration: WorkerRegistration,
+    registration: WorkerRegistration,
     readonly handlers: WorkerHandlers,
-  ) {}
+  ) {
+    this.registration = { ...registration };
+  }
+
+  /** A new credit on this connection (a worker sharing its limit between the nodes of a cluster). */
+  resize(slots: number): void {
+    this.connection.resize(this, slots);
+  }
 
   complete(taskToken: string, output: unknown): Promise<void> {
     return this.connection.report({ t: 'complete', taskToken, output });

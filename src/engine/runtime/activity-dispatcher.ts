@@ -1,4 +1,4 @@
-import { ForbiddenError } from '../../common/errors.ts';
+import { ForbiddenError, InvalidArgumentError } from '../../common/errors.ts';
 import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../../common/failures.ts';
 import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../../common/worker-protocol.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
@@ -130,25 +130,7 @@ export class ActivityDispatcher {
     const settle = async (token: string, outcome: 'tasksCompleted' | 'tasksFailed', report: (task: TaskRefWithToken) => Promise<void>) => {
       const task = own(token);
       session.lastSeenAt = this.host.clock.now();
-      // The slot goes back to the session that was given the task, whichever reports it (a
-      // worker that reconnected reports through a new session).
-      const holder = this.holders.get(token);
-      if (holder) holder[outcome]++;
-      if (holder && (holder === session || holder.closed)) {
-        this.release(holder, token);
-        this.finish(taskKey(task), token);
-      } else if (holder) {
-        // Another live session holds this attempt (the server re-dispatched it after a restart
-        // and the first worker reported it): tell the holder to stop; its slot comes back when it
-        // reports, which will be refused as stale.
-        this.finish(taskKey(task), token);
-        try {
-          holder.handlers.onCancel(token, 'reported by another worker');
-        } catch {
-          // the holder's connection is gone; its close releases nothing more
-        }
-      }
-      await report(task);
+      return this.settle(session, task, outcome, report);
     };
     return {
       complete: (token, output) => settle(token, 'tasksCompleted', (task) => this.host.completed(task, output)),
@@ -156,9 +138,13 @@ export class ActivityDispatcher {
       heartbeat: async (token, details) => {
         const task = own(token);
         session.lastSeenAt = this.host.clock.now();
-        const result = await this.host.heartbeat(task, details);
-        this.rearmHeartbeat(taskKey(task));
-        return result;
+        return this.heartbeatOf(task, details);
+      },
+      resize: (slots) => {
+        if (!Number.isInteger(slots) || slots < 1) throw new InvalidArgumentError('worker slots must be a whole number ≥ 1');
+        session.free += slots - session.registration.slots;
+        session.registration = { ...session.registration, slots };
+        if (!session.closed) queueMicrotask(() => this.pump(queue));
       },
       close: (mode = 'lost') => {
         if (!session.closed) {
@@ -173,6 +159,48 @@ export class ActivityDispatcher {
         }
       },
     };
+  }
+
+  /**
+   * Reports on a task that a worker sent to another node of the cluster, which forwarded them
+   * here, to the node holding the task's shard (the node the worker had it from is gone). No
+   * session of this node says it: the slot goes back to whichever session here held the task.
+   */
+  readonly elsewhere = {
+    // async: a malformed token rejects (INVALID_ARGUMENT) rather than throwing.
+    complete: async (token: string, output: unknown) => this.settle(undefined, this.host.parseToken(token), 'tasksCompleted', (task) => this.host.completed(task, output)),
+    fail: async (token: string, failure: FailureInfo) => this.settle(undefined, this.host.parseToken(token), 'tasksFailed', (task) => this.host.failed(task, failure)),
+    heartbeat: async (token: string, details: unknown) => this.heartbeatOf(this.host.parseToken(token), details),
+  };
+
+  /** A report on `task`, through `session` (undefined: forwarded by another node). */
+  private async settle(session: Session | undefined, task: TaskRefWithToken, outcome: 'tasksCompleted' | 'tasksFailed', report: (task: TaskRefWithToken) => Promise<void>): Promise<void> {
+    const token = task.taskToken;
+    // The slot goes back to the session that was given the task, whichever reports it (a
+    // worker that reconnected reports through a new session).
+    const holder = this.holders.get(token);
+    if (holder) holder[outcome]++;
+    if (holder && (holder === session || holder.closed)) {
+      this.release(holder, token);
+      this.finish(taskKey(task), token);
+    } else if (holder) {
+      // Another live session holds this attempt (the server re-dispatched it after a restart
+      // and the first worker reported it): tell the holder to stop; its slot comes back when it
+      // reports, which will be refused as stale.
+      this.finish(taskKey(task), token);
+      try {
+        holder.handlers.onCancel(token, 'reported by another worker');
+      } catch {
+        // the holder's connection is gone; its close releases nothing more
+      }
+    }
+    await report(task);
+  }
+
+  private async heartbeatOf(task: TaskRefWithToken, details: unknown): Promise<{ cancelRequested: boolean }> {
+    const result = await this.host.heartbeat(task, details);
+    this.rearmHeartbeat(taskKey(task));
+    return result;
   }
 
   /**

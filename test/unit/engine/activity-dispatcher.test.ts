@@ -145,4 +145,41 @@ describe('ActivityDispatcher', () => {
     await clock.advance(5 * 60_000);
     expect(dispatcher.workers().map((v) => v.sessionId)).toEqual([open!.sessionId]);
   });
+
+  it('resizes a session\'s credit: no new task while over a smaller limit, more at once under a larger one', async () => {
+    const { dispatcher } = harness();
+    for (const runId of ['r1', 'r2', 'r3', 'r4', 'r5']) dispatcher.enqueue(task(runId), 0);
+    const w = worker(2);
+    const session = dispatcher.openSession(w.registration, w.handlers);
+    await settle();
+    expect(w.tasks).toHaveLength(2);
+    session.resize!(1);
+    await session.complete(w.tasks[0]!.taskToken, 'ok');
+    await settle();
+    expect(w.tasks, 'one in flight is the new limit: nothing more').toHaveLength(2);
+    session.resize!(4);
+    await settle();
+    expect(w.tasks.map((t) => t.runId)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
+    expect(dispatcher.workers()[0]).toMatchObject({ slots: 4, freeSlots: 0 });
+    expect(() => session.resize!(0)).toThrow(/whole number/);
+  });
+
+  it('takes a report another node forwarded (no session of its own) and refuses a malformed one', async () => {
+    const { dispatcher, completed } = harness();
+    dispatcher.enqueue(task('r1'), 0);
+    dispatcher.enqueue(task('r2'), 0);
+    const w = worker(1);
+    const session = dispatcher.openSession(w.registration, w.handlers);
+    await settle();
+    expect(w.tasks.map((t) => t.runId)).toEqual(['r1']);
+    session.close('lost'); // the worker's connection to this node is gone
+    const again = dispatcher.openSession(w.registration, w.handlers);
+    await settle();
+    await dispatcher.elsewhere.complete(w.tasks[0]!.taskToken, 'ok');
+    expect(completed).toEqual([w.tasks[0]!.taskToken]);
+    await settle();
+    expect(w.tasks.map((t) => t.runId), 'the next task goes to the worker\'s new session').toEqual(['r1', 'r2']);
+    await expect(dispatcher.elsewhere.complete('bm90LWEtdG9rZW4', null)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    again.close('drain');
+  });
 });
