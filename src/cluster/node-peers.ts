@@ -2,6 +2,7 @@ import { webSocketUrl } from '../common/address.ts';
 import type { ClientOp } from '../common/wire.ts';
 import { WsTransport } from '../client/ws-transport.ts';
 import { PerdureError } from '../common/errors.ts';
+import { ConnectionLostError } from '../sdk-socket/connection-lost.ts';
 
 /** Another node could not be reached, so the call was not sent: safe to send again elsewhere. */
 export class PeerUnreachableError extends PerdureError {
@@ -40,7 +41,15 @@ export class NodePeers implements PeerCaller {
     }
     // A call waits for a lost connection no longer than a hand-over takes: the caller asks the
     // database who holds the shard now, which may be another node.
-    return transport.call(op, args, {}, { waitMs: 2_000 });
+    try {
+      return await transport.call(op, args, {}, { waitMs: 2_000 });
+    } catch (error) {
+      // Not connected, and the call never left this node (the node died since the connection
+      // was made): as safe to send elsewhere as a node never reached. Once sent, a lost
+      // connection is relayed as it is: the call may have been applied.
+      if (error instanceof ConnectionLostError && !error.sent) throw new PeerUnreachableError(address, error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
