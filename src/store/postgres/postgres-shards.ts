@@ -20,9 +20,10 @@ export class PostgresShards implements ShardOwnership {
   private readonly listeners = new Set<(change: ShardChange) => void>();
   readonly leases: ShardLeases;
 
-  constructor(private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>) {
+  /** `leasePool`: where the heartbeat runs, so it never waits behind commits and reads (default `pool`). */
+  constructor(private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>, leasePool: Pool = pool) {
     fence.onLost = (lost) => this.changed({ gained: [], lost });
-    this.leases = new ShardLeases(pool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change));
+    this.leases = new ShardLeases(leasePool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change));
   }
 
   get nodeId(): string {
