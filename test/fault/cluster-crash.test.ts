@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { orderWorkflow } from '../../machines/order.ts';
 import { timerWorkflow } from '../../machines/timer.ts';
@@ -74,9 +75,8 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
     const began = Date.now();
     try {
       const ports = [await freePort(), await freePort(), await freePort()];
-      // The first node creates the schema; the other two join it.
-      nodes.push(await startClusterNode({ storeUrl: schema.url, nodeId: NODES[0]!, port: ports[0]!, leaseMs: LEASE_MS, workflows: WORKFLOWS }));
-      nodes.push(...(await Promise.all([1, 2].map((i) => startClusterNode({ storeUrl: schema.url, nodeId: NODES[i]!, port: ports[i]!, leaseMs: LEASE_MS, workflows: WORKFLOWS })))));
+      // All at once: one creates the schema (under an advisory lock), the others join it.
+      nodes.push(...(await Promise.all(NODES.map((nodeId, i) => startClusterNode({ storeUrl: schema.url, nodeId, port: ports[i]!, leaseMs: LEASE_MS, workflows: WORKFLOWS })))));
       await waitFor('the three nodes share the shards', async () => {
         const s = await status(nodes[0]!);
         return s && s.nodes.length === 3 && s.unowned.length === 0 && s.nodes.every((n) => n.shards.length > 0) ? true : undefined;
@@ -84,17 +84,32 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
       workers.push(...(await Promise.all(nodes.map((node, i) => startWorkerProcess({
         address: node.wsUrl, taskQueue: 'orders', identity: `worker-${i}`, delayMs: 50, maxConcurrentActivities: 50, reconnectMaxDelayMs: 250,
       })))));
+      // Every take of a shard (an epoch bump), seen by polling the shards table: how often shards
+      // moved, and how often a node took back a shard it had itself held at the epoch before
+      // (it had reported it lost on its own clock: a heartbeat later than the lease).
+      const watcher = new pg.Client({ connectionString: PG_TEST_URL });
+      await watcher.connect();
+      const lastSeen = new Map<number, { owner: string | null; epoch: number }>();
+      const takes = { moved: 0, retakenBySameNode: 0 };
+      let watching = true;
+      const watchShards = (async () => {
+        while (watching) {
+          const { rows } = await watcher.query<{ shard: number; owner: string | null; epoch: string }>(`SELECT shard, owner, epoch FROM ${schema.schema}.shards`);
+          for (const row of rows) {
+            const was = lastSeen.get(row.shard);
+            const epoch = Number(row.epoch);
+            if (was && epoch > was.epoch && row.owner !== null) {
+              if (row.owner === was.owner) takes.retakenBySameNode++;
+              else takes.moved++;
+            }
+            if (row.owner !== null || !was) lastSeen.set(row.shard, { owner: row.owner, epoch });
+          }
+          await sleep(100);
+        }
+      })();
+      // What the chaos did, with times, for PERDURE_CRASH_DEBUG=1 (see the end).
       const timeline: string[] = [];
-      const t = () => Date.now() - began;
-      workers.forEach((w, i) => {
-        let buf = '';
-        w.child.stdout!.on('data', (c: Buffer) => {
-          buf += c.toString();
-          const parts = buf.split('\n');
-          buf = parts.pop()!;
-          for (const l of parts) if (l.startsWith('{')) timeline.push(`${t()} w${i} ${l}`);
-        });
-      });
+      const t = (at = Date.now()) => at - began;
       clients.push(...(await Promise.all(nodes.map((node) => Client.connect({ address: node.wsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 250, waitMs: 3_000 } })))));
 
       // Starts, three lanes (one per node's client), paced to run through the kills.
@@ -126,54 +141,88 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
         }
       }));
 
-      // The chaos: one node at a time, SIGKILLed at a random moment, restarted after a pause
-      // shorter or longer than the lease (it takes its shards back itself, or the others have
-      // taken them first); the sixth round is a SIGTERM instead.
+      // The chaos: every 0.5–2.5 s a random node that is up is SIGKILLed (never the last one
+      // up), until ten kills have hit a node holding shards; each is restarted in the background
+      // after a pause of 0.2–1.5 s. A restart takes several seconds on this loaded machine, so
+      // two nodes are often down at once and the third holds every shard; meanwhile a node still
+      // starting is sometimes SIGKILLed too (mid-start, mid-recovery). Halfway, with all three up,
+      // one is stopped with SIGTERM instead: a graceful hand-over.
       const failovers: { signal: string; node: string; ms: number; by: string }[] = [];
+      const restarting = new Map<ClusterNode, Promise<void>>();
+      const killsOf = new Map<ClusterNode, number>(nodes.map((n) => [n, 0]));
+      const watches: Promise<void>[] = [];
       let kills = 0;
+      let killsInStartUp = 0;
+      let killsOfHolders = 0;
       let restarts = 0;
+      const isUp = (n: ClusterNode) => n.running() && !restarting.has(n);
+      const restartLater = (node: ClusterNode) => {
+        if (restarting.has(node)) return; // its restart loop sees the kill and starts it again
+        restarting.set(node, (async () => {
+          for (;;) {
+            await sleep(between(200, 1_500));
+            const before = killsOf.get(node);
+            timeline.push(`${t()} restarting ${node.nodeId}`);
+            try {
+              await node.start();
+              restarts++;
+              timeline.push(`${t()} restarted ${node.nodeId}`);
+              return;
+            } catch (error) {
+              if (killsOf.get(node) === before) throw error; // it failed by itself
+            }
+          }
+        })().finally(() => restarting.delete(node)));
+      };
       const chaos = (async () => {
-        for (let round = 0; round <= SIGKILLS; round++) {
-          await sleep(between(300, 1_500));
-          const victim = nodes[Math.floor(Math.random() * nodes.length)]!;
-          const signal = round === 5 ? 'SIGTERM' : 'SIGKILL';
-          const before = await ownership(nodes, victim);
+        let terminated = false;
+        while (killsOfHolders < SIGKILLS || !terminated) {
+          await sleep(between(500, 2_500));
+          const signal = !terminated && killsOfHolders >= SIGKILLS / 2 ? 'SIGTERM' : 'SIGKILL';
+          let victim: ClusterNode | undefined;
+          if (signal === 'SIGTERM') {
+            if (!nodes.every(isUp)) continue;
+            victim = nodes[Math.floor(Math.random() * nodes.length)]!;
+          } else {
+            const up = nodes.filter(isUp);
+            const starting = nodes.filter((n) => n.running() && restarting.has(n));
+            if (up.length >= 2) victim = up[Math.floor(Math.random() * up.length)]!;
+            else if (starting.length > 0 && Math.random() < 0.15) victim = starting[Math.floor(Math.random() * starting.length)]!;
+            else continue;
+          }
+          const inStartUp = restarting.has(victim);
+          const before = await ownership(nodes.filter((n) => n !== victim && isUp(n)));
           const held = before ? [...before].filter(([, o]) => o.owner === victim.nodeId) : [];
           const killedAt = Date.now();
-          timeline.push(`${t()} ${signal} ${victim.nodeId}`);
+          timeline.push(`${t()} ${signal} ${victim.nodeId}${inStartUp ? ' (starting)' : ''} holding ${held.length}`);
+          killsOf.set(victim, killsOf.get(victim)! + 1);
           if (signal === 'SIGKILL') {
             await victim.kill();
             kills++;
+            if (inStartUp) killsInStartUp++;
+            if (held.length > 0) killsOfHolders++;
           } else {
             const code = await victim.stop();
             expect(code, `${victim.nodeId} stopped cleanly on SIGTERM:\n${victim.output()}`).toBe(0);
+            terminated = true;
           }
+          restartLater(victim);
+          if (held.length === 0) continue;
           // Failover: until every shard it held is held again, at a higher epoch, by a live node.
-          const served = waitFor(`${victim.nodeId}'s shards served again after ${signal}`, async () => {
-            const now = await ownership(nodes);
+          watches.push(waitFor(`${victim.nodeId}'s shards served again after ${signal}`, async () => {
+            const now = await ownership(nodes.filter(isUp));
             if (!now) return undefined;
             const owners = new Set<string>();
             for (const [shard, was] of held) {
               const is = now.get(shard);
               if (!is || is.epoch <= was.epoch) return undefined;
-              owners.add(is.owner === victim.nodeId ? 'itself restarted' : 'others');
+              owners.add(is.owner === victim.nodeId ? 'itself' : 'others');
             }
-            return [...owners].join('+') || 'nothing held';
-          }, 60_000, 50).then((by) => failovers.push({ signal, node: victim.nodeId, ms: Date.now() - killedAt, by }));
-          await sleep(signal === 'SIGTERM' ? 2_000 : between(200, 2_500));
-          timeline.push(`${t()} restarting ${victim.nodeId}`);
-          await victim.start();
-          timeline.push(`${t()} restarted ${victim.nodeId}`);
-          if (process.env.CRASH_DEBUG) {
-            for (const line of victim.output().split('\n')) {
-              if (!line.startsWith('{')) { if (line.trim()) timeline.push(`   ${victim.nodeId} ${line.slice(0, 300)}`); continue; }
-              const { time, msg, component } = JSON.parse(line) as { time: number; msg: string; component?: string };
-              timeline.push(`   ${victim.nodeId} ${time - began} [${component ?? ''}] ${msg.slice(0, 200)}`);
-            }
-          }
-          restarts++;
-          await served;
+            return [...owners].join('+');
+          }, 60_000, 50).then((by) => void failovers.push({ signal, node: victim.nodeId, ms: Date.now() - killedAt, by })));
         }
+        await Promise.all(watches);
+        while (restarting.size > 0) await Promise.all(restarting.values());
         chaosDone = true;
       })();
       await Promise.all([startAll, chaos]);
@@ -187,6 +236,9 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
       })));
       const settledMs = Date.now() - chaosEnded;
 
+      watching = false;
+      await watchShards;
+      await watcher.end();
       await Promise.all(clients.splice(0).map((c) => c.close()));
       const runsPerActivity = new Map<string, number>();
       for (const worker of workers) {
@@ -196,6 +248,7 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
           runsPerActivity.set(key, (runsPerActivity.get(key) ?? 0) + 1);
         }
       }
+      const workerLines = workers.map((w) => w.lines);
       await Promise.all(workers.splice(0).map((w) => w.kill()));
       for (const node of nodes) expect(await node.stop(), `${node.nodeId} stopped cleanly:\n${node.output()}`).toBe(0);
 
@@ -222,25 +275,32 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
         await store.close();
       }
 
-      // An activity runs more than once only when a kill cut an attempt off (or its report):
-      // never more often than once plus the number of kills.
-      if (process.env.CRASH_DEBUG) {
+      if (process.env.PERDURE_CRASH_DEBUG) {
+        // Each activity that ran more than once: its runs, among the kills and restarts.
+        const runs = workerLines.flatMap((lines, i) => lines.filter((l) => l.event === 'start' || l.event === 'end' || l.log === 'reportStale' || l.log === 'attemptFailed')
+          .map((l) => ({ line: l, at: t(l.receivedAt), text: `${t(l.receivedAt)} worker-${i} ${l.event === 'warn' ? l.log : l.event} attempt ${l.attempt}${l.log === 'attemptFailed' ? `: ${String(l.message).split('): ').pop()}` : ''}` })));
         for (const [key, n] of runsPerActivity) {
           if (n < 2) continue;
-          const [wf, act] = key.split(' ');
-          console.log(`--- ${key} ran ${n}`);
-          for (const l of timeline) if (!l.includes('"workflowId"') ? /SIG|restart/.test(l) : l.includes(`"workflowId":"${wf}","activityId":"${act}"`)) console.log(l);
+          const [workflowId, activityId] = key.split(' ');
+          const own = runs.filter((r) => r.line.workflowId === workflowId && (r.line.activityId === activityId || r.line.activityId === undefined));
+          const from = Math.min(...own.map((r) => r.at)) - 3_000;
+          const to = Math.max(...own.map((r) => r.at));
+          const chaosLines = timeline.filter((l) => { const at = Number(l.split(' ')[0]); return at >= from && at <= to; });
+          console.log(`--- ${key} ran ${n} times\n${[...chaosLines, ...own.map((r) => r.text)].sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0])).join('\n')}`);
         }
-        console.log(timeline.filter((l) => /SIG|restart|warn|connected|disconnected|^   /.test(l)).join('\n'));
       }
+      // An activity runs again only when an attempt of it was cut off: its node (or the node its
+      // report went to) was killed or stopped, or its shard moved meanwhile (a taken lease, or a
+      // hand-over, withdraws the attempts in flight and the new owner dispatches them again).
+      // Never more often than once plus the number of kills and stops.
       const reruns = [...runsPerActivity.values()].reduce((sum, n) => sum + n - 1, 0);
       const worst = Math.max(...runsPerActivity.values());
-      const interruptions = kills + 1; // the SIGTERM too: an attempt whose report reached a closing node is run again
+      const interruptions = kills + 1; // the SIGTERM too
       expect(worst, 'runs of one activity').toBeLessThanOrEqual(1 + interruptions);
       const ms = failovers.map((f) => f.ms).sort((a, b) => a - b);
-      console.log(`cluster crash test: ${kills} SIGKILLs + 1 SIGTERM, ${restarts} restarts; failover ${ms[0]}–${ms.at(-1)} ms (median ${ms[Math.floor(ms.length / 2)]}; ` +
-        `${failovers.map((f) => `${f.signal === 'SIGTERM' ? 'TERM ' : ''}${f.ms}${f.by === 'others' ? 'o' : f.by === 'itself restarted' ? 's' : 'm'}`).join(' ')}); ` +
-        `${reruns} activity re-runs (at most ${worst} runs of one); ${startRetries} start retries; settled ${settledMs} ms after the last restart; total ${Date.now() - began} ms`);
+      console.log(`cluster crash test: ${kills} SIGKILLs (${killsOfHolders} of a node holding shards, ${killsInStartUp} of a node starting up) + 1 SIGTERM, ${restarts} restarts; ` +
+        `shards served again ${ms[0]}–${ms.at(-1)} ms after the signal (median ${ms[Math.floor(ms.length / 2)]}; ${failovers.map((f) => `${f.signal === 'SIGTERM' ? 'TERM ' : ''}${f.ms}${f.by === 'others' ? '' : ` (${f.by})`}`).join(', ')}); ` +
+        `shards taken ${takes.moved} times from another node and ${takes.retakenBySameNode} times back by the node that had them; ${reruns} activity re-runs (at most ${worst} runs of one); ${startRetries} start retries; settled ${settledMs} ms after the last restart; total ${Date.now() - began} ms`);
     } finally {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await Promise.all(workers.map((w) => w.kill()));
