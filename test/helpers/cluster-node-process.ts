@@ -78,11 +78,15 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       proc.stderr!.on('data', keep);
       exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
       await new Promise<void>((resolve, reject) => {
-        let out = '';
+        let out: string | undefined = '';
         proc.stdout!.on('data', (chunk: Buffer) => {
           keep(chunk);
+          if (out === undefined) return;
           out += chunk.toString();
-          if (out.includes('"ws"')) resolve(); // the line that says where it listens
+          if (out.includes('"ws"')) { // the line that says where it listens
+            out = undefined;
+            resolve();
+          }
         });
         void exited.then((code) => reject(new Error(`node ${options.nodeId} exited (${code}) before listening:\n${log}`)));
       });
