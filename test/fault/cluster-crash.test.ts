@@ -15,7 +15,8 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 // nodes are SIGKILLed at random moments (and restarted after a pause) and one is stopped with
 // SIGTERM (a graceful hand-over). Afterwards, as in the LevelDB crash tests: every execution
 // completed, each history replays to its stored snapshot with seq 1..n, every acknowledged start
-// exists, and activities re-ran only for attempts a kill could have cut off.
+// exists, and no activity ran more often than once plus the number of kills and stops.
+// PERDURE_CRASH_DEBUG=1 prints each activity that ran twice, among the kills and restarts.
 //
 // Workers connect to one node each and get only the tasks of that node's shards, so each node
 // has its own worker process, which reconnects to it when it comes back.
