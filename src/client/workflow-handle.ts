@@ -21,6 +21,13 @@ export interface HandleTransport {
 
 /** Codes of a server that is going away: result() waits for the next one (the restart) and asks again. */
 const SERVER_LEAVING = new Set(['ENGINE_STOPPED', 'STORE_CLOSED']);
+/**
+ * Codes of a cluster whose shard moved under the wait: the node holding the run's shard lost it
+ * (SIGKILLed peer's lease taken, a hand-over) and rejected its waiters. The next call is routed
+ * to the shard's new owner, so result() asks again (found by test/fault/cluster-crash.test.ts:
+ * result() failed with SHARD_NOT_HELD while the execution went on to complete).
+ */
+const SHARD_MOVING = new Set(['SHARD_NOT_HELD', 'SHARD_OWNERSHIP_LOST']);
 /** Pause before asking again after such an answer, so a stopping server is not asked in a tight loop. */
 const LEAVING_RETRY_MS = 250;
 
@@ -94,7 +101,8 @@ export class WorkflowHandle<W = unknown> {
    * meanwhile is re-established and the wait resumed, for as long as the outage lasts — the
    * client's `reconnect.waitMs` does not apply here; `timeoutMs` is the only limit. When the
    * connection is still down at `timeoutMs`, it rejects with `ConnectionLostError`
-   * (CONNECTION_LOST) rather than TIMEOUT: whether the execution closed is then unknown.
+   * (CONNECTION_LOST) rather than TIMEOUT: whether the execution closed is then unknown. In a
+   * cluster it also waits across the move of the execution's shard to another node.
    *
    * @example
    * const output = await handle.result({ timeoutMs: 60_000 }); // TimeoutError when still open after a minute
@@ -121,7 +129,7 @@ export class WorkflowHandle<W = unknown> {
         if (error instanceof ConnectionLostError && error.sent && more) continue;
         // The server is stopping (a restart): its socket closes next, and the call after that
         // waits for the new one.
-        if (error instanceof PerdureError && SERVER_LEAVING.has(error.code) && more) {
+        if (error instanceof PerdureError && (SERVER_LEAVING.has(error.code) || SHARD_MOVING.has(error.code)) && more) {
           await new Promise((resolve) => setTimeout(resolve, Math.min(LEAVING_RETRY_MS, Math.max(0, deadline - Date.now()))));
           continue;
         }

@@ -12,6 +12,8 @@ export interface WorkerLine {
   outcome?: string;
   reconnected?: boolean;
   code?: string;
+  /** When the test process read the line (Date.now()), to put it beside what the test did. */
+  receivedAt: number;
   [key: string]: unknown;
 }
 
@@ -48,7 +50,7 @@ export async function startWorkerProcess(options: Record<string, unknown>): Prom
     out = parts.pop()!;
     for (const part of parts) {
       if (!part.startsWith('{')) continue;
-      lines.push(JSON.parse(part) as WorkerLine);
+      lines.push({ ...(JSON.parse(part) as WorkerLine), receivedAt: Date.now() });
       for (const wake of waiters) wake();
     }
   });

@@ -145,6 +145,16 @@ export class ShardRuntime {
     this.withdrawTasks('the shard was handed over');
   }
 
+  /**
+   * After a hand-over's stop(): forget the executions and answer their waiters (a client's
+   * result() on this node) SHARD_NOT_HELD, so they ask again and reach the new owner. Without
+   * this a waiter of a handed-over shard heard nothing until its own wait ran out (up to 30 s
+   * per result() poll): the run closes on the new owner, whose cache this waiter is not in.
+   */
+  forgetHandedOver(): void {
+    this.executions.dropAll(new PerdureError('SHARD_NOT_HELD', `shard ${this.shard} was handed over to another node: retry, the cluster routes the call to its owner.`));
+  }
+
   /** The shard was lost: stop at once; what is in flight is refused by the fence. */
   drop(): void {
     this.timers.stop();

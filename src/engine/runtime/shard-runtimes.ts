@@ -125,6 +125,7 @@ export class ShardRuntimes implements OtherRuns {
       const runtime = this.runtimes.get(shard);
       this.runtimes.delete(shard);
       await runtime?.stop();
+      runtime?.forgetHandedOver();
     }));
   }
 

@@ -18,7 +18,7 @@ export interface PostgresStoreOptions {
   url: string;
   /** The PostgreSQL schema holding Perdure's tables, created if missing. Default `perdure`. */
   schema?: string;
-  /** Connections in the pool. Default 10. */
+  /** Connections in the pool. Default 10. The lease heartbeat has one more of its own. */
   poolSize?: number;
   /** Longest a statement may run before PostgreSQL cancels it, in ms (0: no limit). Default 30,000. */
   statementTimeoutMs?: number;

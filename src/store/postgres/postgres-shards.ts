@@ -21,16 +21,18 @@ export class PostgresShards implements ShardOwnership {
   private readonly listeners = new Set<(change: ShardChange) => void>();
   readonly leases: ShardLeases;
 
+  /** `leasePool`: where the heartbeat runs, so it never waits behind commits and reads (default `pool`). */
   constructor(
     private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>,
     /** Told what the leases did (the store's lease observers); it must not throw. */
     private readonly told: LeaseObserver = () => {},
+    leasePool: Pool = pool,
   ) {
     fence.onLost = (lost) => {
       this.told({ kind: 'lost', shards: lost.length, reason: 'fence' });
       this.changed({ gained: [], lost });
     };
-    this.leases = new ShardLeases(pool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change), (event) => this.told(event));
+    this.leases = new ShardLeases(leasePool, fence, { ...lease, nodeId: fence.nodeId, shardCount }, (change) => this.changed(change), (event) => this.told(event));
   }
 
   get nodeId(): string {

@@ -52,6 +52,8 @@ export class PostgresStore extends CheckedStore {
   private context: StoreContext | undefined;
   private committer: PgGroupCommitter | undefined;
   private readonly leaseObservers = new Set<LeaseObserver>();
+  /** The heartbeat's own connection (see _open). */
+  private leasePool: pg.Pool | undefined;
 
   constructor(options: PostgresStoreOptions) {
     super();
@@ -95,6 +97,14 @@ export class PostgresStore extends CheckedStore {
     // An idle connection that breaks (a restarted database, pg_terminate_backend) is dropped by
     // the pool; without a listener its 'error' would end the process.
     pool.on('error', () => {});
+    // The heartbeat has a connection of its own. On the shared pool it queued behind commits and
+    // reads: a node that had just gained shards flooded the pool with their recovery reads, its
+    // renewal waited past the lease, it reported every shard lost on its own clock, took them
+    // back and flooded the pool again — shards dropped and re-taken every few seconds, each time
+    // cancelling and re-running the activity attempts in flight (found by
+    // test/fault/cluster-crash.test.ts with a 1.5 s lease: 672 such re-takes in one run).
+    const leasePool = new pg.Pool({ ...this.resolved.pool, max: 1 });
+    leasePool.on('error', () => {});
     try {
       const client = await pool.connect();
       let shardCount: number;
@@ -105,13 +115,17 @@ export class PostgresStore extends CheckedStore {
       }
       const fence = new ShardFence(this.nodeId);
       const { leaseMs, renewMs } = this.resolved;
-      const ownership = new PostgresShards(pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease }, (event) => this.tellLease(event));
+      const ownership = new PostgresShards(
+        pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease }, (event) => this.tellLease(event), leasePool,
+      );
       await ownership.leases.start(); // registers the node and takes its share (all of them, alone)
       const label = this.label;
       this.context = { pool, shardCount, fence, ownership, label, decode: (stored, what) => decodeStored(stored, what, label) };
+      this.leasePool = leasePool;
       this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: (batch) => this.reportBatch(batch), maxInFlight: Math.max(1, Math.min(MAX_COMMITS_IN_FLIGHT, this.resolved.pool.max! - 1)) });
     } catch (error) {
       await pool.end().catch(() => {});
+      await leasePool.end().catch(() => {});
       if (error instanceof InvalidArgumentError || (error as { code?: string }).code === 'STORE_SCHEMA_TOO_NEW') throw error;
       throw new StoreFailedError(`cannot open the PostgreSQL store ${this.label}: ${(error as Error).message}`, { cause: error });
     }
@@ -125,6 +139,8 @@ export class PostgresStore extends CheckedStore {
     this.context = undefined;
     this.committer = undefined;
     await context.pool.end();
+    await this.leasePool?.end();
+    this.leasePool = undefined;
   }
 
   protected _commit(commit: RunCommit): Promise<CommitOutcome> {
