@@ -92,47 +92,75 @@ export class PgGroupCommitter {
   }
 
   private async writeBatch(group: Waiter[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.tryBatch(group);
+      if (outcome !== 'retry' || attempt === MAX_ATTEMPTS) {
+        if (outcome !== 'written') for (const waiter of group) waiter.reject(outcome === 'retry' ? this.failure(new Error('deadlocked again')) : outcome);
+        return;
+      }
+    }
+  }
+
+  /**
+   * One transaction of `group`. The commits it refuses (a lost shard, a stale run) are told only
+   * once it committed: a transaction PostgreSQL aborted (a deadlock) is tried again whole, and
+   * may decide otherwise.
+   */
+  private async tryBatch(group: Waiter[]): Promise<'written' | 'retry' | StoreFailedError> {
     const began = performance.now();
     let client: PoolClient | undefined;
     let broken: Error | undefined;
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
+      const refusals: (() => void)[] = [];
       const lost = await this.fence.check(client, [...new Set(group.map((w) => w.rows.shard))]);
       const live = group.filter((w) => {
         const error = lost.get(w.rows.shard);
-        if (error) w.reject(error); // nothing of it is written: the fence holds for the whole transaction
+        if (error) refusals.push(() => w.reject(error)); // nothing of it is written: the fence holds for the whole transaction
         return !error;
       });
       const claimed = await claim(client, live.map((w) => w.rows));
       const accepted = live.filter((w) => {
         if (claimed.has(w.rows.runId)) return true;
-        w.resolve('stale'); // nothing of it is written
+        refusals.push(() => w.resolve('stale')); // nothing of it is written
         return false;
       });
       if (accepted.length > 0) await writeRows(client, accepted.map((w) => w.rows));
       await client.query('COMMIT');
+      for (const refuse of refusals) refuse();
       for (const waiter of accepted) waiter.resolve('written');
       try {
         this.options.onBatch?.({ commits: group.length, operations: countRows(accepted.map((w) => w.rows)), ms: performance.now() - began });
       } catch {
         // A metrics observer that throws must not turn a durable commit into a failure.
       }
+      return 'written';
     } catch (cause) {
-      broken = cause instanceof Error ? cause : new Error(String(cause));
       await client?.query('ROLLBACK').catch(() => {});
-      const error = new StoreFailedError(
-        `a commit transaction on ${this.options.label} failed (${broken.message}); nothing of it is acknowledged. ` +
-          'Check that the database is reachable; the store tries the next commits afresh.',
-        { cause },
-      );
-      for (const waiter of group) waiter.reject(error); // a second reject of one already refused is a no-op
+      // Aborted by PostgreSQL to break a deadlock (or a serialization failure): nothing of it
+      // was written, and the connection is sound.
+      if (RETRYABLE_SQLSTATES.has((cause as { code?: string }).code ?? '')) return 'retry';
+      broken = cause instanceof Error ? cause : new Error(String(cause));
+      return this.failure(broken);
     } finally {
       // A client whose transaction failed may be mid-protocol: destroy it rather than reuse it.
       client?.release(broken);
     }
   }
+
+  private failure(cause: Error): StoreFailedError {
+    return new StoreFailedError(
+      `a commit transaction on ${this.options.label} failed (${cause.message}); nothing of it is acknowledged. ` +
+        'Check that the database is reachable; the store tries the next commits afresh.',
+      { cause },
+    );
+  }
 }
+
+/** deadlock_detected, serialization_failure: PostgreSQL aborted the transaction, which may simply be run again. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 3;
 
 /** The commits whose runs they continue: new runs inserted, existing ones updated where their history ends. */
 async function claim(client: PoolClient, commits: CommitRows[]): Promise<Set<string>> {
