@@ -28,6 +28,7 @@ import { Client } from '../src/client/index.ts';
 import type { ClusterStatus } from '../src/hub/cluster-routes.ts';
 import { shardOf } from '../src/store/shard-hash.ts';
 import { BenchProcesses, cpuBusy, percentile, stop, type ServerProcess } from './lib/processes.ts';
+import { inPool } from './lib/workflow-pool.ts';
 
 const TARGETS = { onePostgresPerSecond: 1500 };
 const PG_URL = process.env.PERDURE_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -114,17 +115,7 @@ async function run(configuration: Configuration): Promise<Figures> {
       await (await client.start('threeStep', { workflowId: id, input: { n } })).result();
       return performance.now() - t0;
     };
-    const pool = async (count: number, width: number, prefix: string): Promise<number[]> => {
-      const latencies: number[] = [];
-      let next = 0;
-      await Promise.all(Array.from({ length: width }, async () => {
-        while (next < count) {
-          const n = next++;
-          latencies.push(await one(`${prefix}-${n}`, n));
-        }
-      }));
-      return latencies;
-    };
+    const pool = (count: number, width: number, prefix: string) => inPool(count, width, prefix, one);
     // Warm-up: the workers register, V8 optimises the hot paths.
     await pool(warmup, Math.min(inFlight, 50), 'warmup');
     const began = performance.now();

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../src/client/index.ts';
 import { BenchProcesses, SERVER_NODE_FLAGS, cpuBusy, cpuSeconds, peakRss, percentile, stop } from './lib/processes.ts';
+import { inPool } from './lib/workflow-pool.ts';
 
 const TARGETS = { workflowsPerSecond: 1500, p50Ms: 3 };
 
@@ -62,17 +63,7 @@ try {
     await handle.result();
     return performance.now() - t0;
   };
-  const pool = async (count: number, width: number, prefix: string): Promise<number[]> => {
-    const latencies: number[] = [];
-    let next = 0;
-    await Promise.all(Array.from({ length: width }, async () => {
-      while (next < count) {
-        const n = next++;
-        latencies.push(await one(`${prefix}-${n}`, n));
-      }
-    }));
-    return latencies;
-  };
+  const pool = (count: number, width: number, prefix: string) => inPool(count, width, prefix, one);
 
   // Warm-up: waits for the worker to register, and lets V8 optimise the hot paths.
   await pool(warmup, Math.min(inFlight, 50), 'warmup');

@@ -2,12 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { counterWorkflow } from '../../machines/counter.ts';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
-import { Client } from '../../src/client/index.ts';
-import type { ClusterStatus } from '../../src/hub/cluster-routes.ts';
-import { createServer, type PerdureServer } from '../../src/server/create-server.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { PerdureServer } from '../../src/server/create-server.ts';
 import { eventually } from '../helpers/engine.ts';
-import { freshSchema, PG_TEST_URL, probePostgres, type TestSchema } from '../helpers/postgres.ts';
+import { probePostgres } from '../helpers/postgres.ts';
+import { TestCluster } from '../helpers/test-cluster.ts';
 
 // Three servers on one PostgreSQL schema, in this process, each holding a third of the shards:
 // a client of any one of them reaches every execution (the node forwards to the shard's owner),
@@ -19,35 +17,17 @@ const LEASE_MS = 1_500;
 const workflows = [approvalWorkflow, fulfillmentWorkflow, shipmentWorkflow, counterWorkflow];
 
 describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
-  let schema: TestSchema;
-  const servers: PerdureServer[] = [];
-  const clients: Client[] = [];
-
+  let cluster: TestCluster | undefined;
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-    await schema?.drop();
+    await cluster?.close();
+    cluster = undefined;
   });
-
-  async function node(name: string): Promise<PerdureServer> {
-    const store = new PostgresStore({ url: PG_TEST_URL, schema: schema.schema, nodeId: name, leaseMs: LEASE_MS, poolSize: 4 });
-    const server = await createServer({ workflows, store, port: 0, logger: false });
-    servers.push(server);
-    return server;
-  }
-
-  async function status(server: PerdureServer): Promise<ClusterStatus> {
-    return (await fetch(`${server.url}/api/v1/cluster`)).json() as Promise<ClusterStatus>;
-  }
-
-  async function connect(server: PerdureServer, namespace?: string): Promise<Client> {
-    const client = await Client.connect({ address: server.wsUrl, ...(namespace ? { namespace } : {}) });
-    clients.push(client);
-    return client;
-  }
+  const node = (name: string) => cluster!.node(name);
+  const connect = (server: PerdureServer, namespace?: string) => cluster!.connect(server, namespace);
+  const status = (server: PerdureServer) => cluster!.status(server);
 
   it('serves every execution from every node, children across shards included, and hands a stopped node\'s shards over', async () => {
-    schema = await freshSchema();
+    cluster = await TestCluster.create({ workflows, leaseMs: LEASE_MS });
     const [a, b, c] = [await node('node-a'), await node('node-b'), await node('node-c')];
     // The three even out: each holds some shards, every shard is held once.
     const even = await eventually(async () => {
@@ -83,7 +63,7 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
 
     // B stops: it hands its shards over, and its executions answer through the others at once.
     await viaB.close();
-    await servers.splice(servers.indexOf(b), 1)[0]!.close();
+    await cluster!.stop(b);
     await viaA.start('counter', { workflowId: 'cluster-counter', input: { total: 0, rollAt: 3 } });
     for (let i = 0; i < 5; i++) await viaC.getHandle('cluster-counter').signal({ type: 'ADD', amount: 1 });
     await viaA.getHandle('cluster-counter').signal({ type: 'FINISH' });
@@ -97,7 +77,7 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
   }, 90_000);
 
   it('knows a namespace made or changed on another node at once: starts, lists, describes and a second create', async () => {
-    schema = await freshSchema();
+    cluster = await TestCluster.create({ workflows, leaseMs: LEASE_MS });
     const [a, b] = [await node('node-a'), await node('node-b')];
     const [viaA, viaB] = [await connect(a), await connect(b)];
     await viaA.namespaces.create('billing', { description: 'invoices', retention: '7d' });

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { timerWorkflow } from '../../machines/timer.ts';
 import { Client, ScheduleNotFoundError } from '../../src/client/index.ts';
-import type { ClusterStatus } from '../../src/hub/cluster-routes.ts';
-import { createServer, type PerdureServer } from '../../src/server/create-server.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import type { PerdureServer } from '../../src/server/create-server.ts';
 import { eventually } from '../helpers/engine.ts';
-import { freshSchema, PG_TEST_URL, probePostgres, type TestSchema } from '../helpers/postgres.ts';
+import { probePostgres } from '../helpers/postgres.ts';
+import { TestCluster } from '../helpers/test-cluster.ts';
 
 // Three servers on one PostgreSQL schema, each running the schedules of the shards it holds:
 // schedules created through one node run on their shards' owners, each nominal time's action is
@@ -18,32 +17,14 @@ const PER_NODE = 4;
 const SECOND = 1_000;
 
 describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
-  let schema: TestSchema;
-  const servers: PerdureServer[] = [];
-  const clients: Client[] = [];
-
+  let cluster: TestCluster | undefined;
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await Promise.all(servers.splice(0).map((s) => s.close()));
-    await schema?.drop();
+    await cluster?.close();
+    cluster = undefined;
   });
-
-  async function node(name: string): Promise<PerdureServer> {
-    const store = new PostgresStore({ url: PG_TEST_URL, schema: schema.schema, nodeId: name, leaseMs: LEASE_MS, poolSize: 4 });
-    const server = await createServer({ workflows: [timerWorkflow], store, port: 0, logger: false });
-    servers.push(server);
-    return server;
-  }
-
-  async function connect(server: PerdureServer): Promise<Client> {
-    const client = await Client.connect({ address: server.wsUrl });
-    clients.push(client);
-    return client;
-  }
-
-  async function status(server: PerdureServer): Promise<ClusterStatus> {
-    return (await fetch(`${server.url}/api/v1/cluster`)).json() as Promise<ClusterStatus>;
-  }
+  const node = (name: string) => cluster!.node(name);
+  const connect = (server: PerdureServer, namespace?: string) => cluster!.connect(server, namespace);
+  const status = (server: PerdureServer) => cluster!.status(server);
 
   /** Every run of a schedule's actions (its workflow ids start with `<scheduleId>-`), all pages. */
   async function runsOf(client: Client, scheduleId: string): Promise<string[]> {
@@ -58,7 +39,7 @@ describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${pos
   }
 
   it('runs each schedule once per nominal time on its shard\'s owner, serves it through any node, and hands a stopped node\'s schedules over', async () => {
-    schema = await freshSchema();
+    cluster = await TestCluster.create({ workflows: [timerWorkflow], leaseMs: LEASE_MS });
     const [a, b, c] = [await node('node-a'), await node('node-b'), await node('node-c')];
     await eventually(async () => {
       const s = await status(a);
@@ -120,7 +101,7 @@ describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${pos
     const ofB = byOwner.get('node-b')!;
     const before = new Map<string, number>();
     for (const scheduleId of ofB) before.set(scheduleId, (await viaA.schedules.getHandle(scheduleId).describe()).state.counts.taken);
-    await servers.splice(servers.indexOf(b), 1)[0]!.close();
+    await cluster!.stop(b);
     await eventually(async () => {
       for (const scheduleId of ofB) {
         if ((await viaA.schedules.getHandle(scheduleId).describe()).state.counts.taken < before.get(scheduleId)! + 3) return undefined;
