@@ -290,9 +290,10 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
           console.log(`--- ${key} ran ${n} times\n${[...chaosLines, ...own.map((r) => r.text)].sort((a, b) => Number(a.split(' ')[0]) - Number(b.split(' ')[0])).join('\n')}`);
         }
       }
-      // An activity runs again only when an attempt of it was cut off: its node (or the node its
-      // report went to) was killed or stopped, or its shard moved meanwhile (a taken lease, or a
-      // hand-over, withdraws the attempts in flight and the new owner dispatches them again).
+      // An activity runs again only when an attempt of it was cut off: its worker's report was
+      // lost with a killed node, or its shard moved on and the new owner timed the attempt out.
+      // (A shard that moves leaves its attempts with their workers, whose reports reach the new
+      // owner: cluster-workers.test.ts shows a hand-over runs none again.)
       // Never more often than once plus the number of kills and stops.
       const reruns = [...runsPerActivity.values()].reduce((sum, n) => sum + n - 1, 0);
       const worst = Math.max(...runsPerActivity.values());

@@ -206,4 +206,51 @@ describe.skipIf(!postgres.available)(`workers of a cluster${postgres.available ?
     expect(await client.getHandle(workflowId).result({ timeoutMs: 60_000 })).toEqual({ n: 3 });
     expect(Object.fromEntries(runs)).toEqual({ s1: 1, s2: 1, s3: 1 });
   }, 120_000);
+
+  it('runs no attempt again when a joining node takes shards whose activities are running: the old owner leaves them to the worker', async () => {
+    schema = await freshSchema();
+    const [a, b] = [await node('node-a'), await node('node-b')];
+    await eventually(async () => {
+      const s = (await (await fetch(`${a.url}/api/v1/cluster`)).json()) as ClusterStatus;
+      return s.nodes.length === 2 && s.unowned.length === 0 && s.nodes.every((n) => n.shards.length === 32) ? s : undefined;
+    }, 20_000);
+    const runs = new Map<string, number>();
+    let running = 0;
+    const step = async (input: { n: number }, ctx: { info: { activityId: string; workflowId: string }; signal: AbortSignal }) => {
+      const key = `${ctx.info.workflowId}/${ctx.info.activityId}`;
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      if (ctx.info.activityId === 's1') {
+        running++;
+        // Long enough for the third node to join and take its share meanwhile; an attempt the
+        // server cancels stops, as a well-behaved activity does.
+        await sleep(4_000);
+        ctx.signal.throwIfAborted();
+      }
+      return input;
+    };
+    const worker = Worker.create({ address: a.wsUrl, taskQueue: 'bench', maxConcurrentActivities: 100, quiet: true, activities: { step1: step, step2: step, step3: step } });
+    const run$ = worker.run();
+    closers.push(async () => {
+      await worker.shutdown();
+      await run$;
+    });
+    await eventually(() => (servers.every((s) => sessionsOn(s).length === 1) ? true : undefined), 15_000);
+    const client = await Client.connect({ address: a.wsUrl });
+    closers.push(() => client.close());
+    const ids = Array.from({ length: 24 }, (_, i) => `joining-${i}`);
+    for (const workflowId of ids) await client.start('threeStep', { workflowId, input: { n: 1 } });
+    await eventually(() => (running === ids.length ? true : undefined), 20_000);
+    // A third node joins: A and B hand it a third of their shards while every s1 still runs.
+    const c = await node('node-c');
+    const moved = await eventually(async () => {
+      const owners = await Promise.all(ids.map((id) => ownerOf(a, id)));
+      return owners.some((o) => o === 'node-c') ? owners.filter((o) => o === 'node-c').length : undefined;
+    }, 20_000);
+    expect(moved).toBeGreaterThan(0);
+    expect(c.url).toBeTruthy();
+    for (const workflowId of ids) expect(await client.getHandle(workflowId).result({ timeoutMs: 60_000 })).toEqual({ n: 1 });
+    // Each activity of each workflow ran once: none was cancelled by the hand-over and run again.
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(runs.size).toBe(ids.length * 3);
+  }, 120_000);
 });

@@ -109,6 +109,27 @@ export class ActivityDispatcher {
     }
   }
 
+  /**
+   * Forgets every attempt of a run without telling the workers running them: the run's shard has
+   * gone to another node, which takes a worker's report of a still-current attempt (forwarded
+   * there), and whose push of the same attempt the worker joins to the run it has. Telling the
+   * worker to abort would only make the new owner run the attempt again. The slots come back now:
+   * the worker's report goes to the new owner, never here.
+   */
+  forgetRun(runId: string): void {
+    const prefix = `${runId}/`;
+    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waitingIn.keys()]);
+    for (const key of keys) {
+      if (!key.startsWith(prefix)) continue;
+      const running = this.running.get(key);
+      this.remove(key, 'the shard went to another node', { tell: false });
+      if (running) this.release(running.session, running.task.taskToken);
+      const deadline = this.deadlines.get(key);
+      if (deadline !== undefined) this.host.clock.clearTimeout(deadline.handle);
+      this.deadlines.delete(key);
+    }
+  }
+
   /** `internal`: the engine's own session (local activities), left out of workers(). */
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers, { internal = false } = {}): WorkerSession {
     const session = newSession(`w${++this.sessionCount}`, registration, handlers, { internal, now: this.host.clock.now() });
@@ -347,7 +368,7 @@ export class ActivityDispatcher {
     this.running.delete(key);
   }
 
-  private remove(key: string, reason: string): void {
+  private remove(key: string, reason: string, { tell = true }: { tell?: boolean } = {}): void {
     const delayed = this.delayed.get(key);
     if (delayed !== undefined) this.host.clock.clearTimeout(delayed);
     this.delayed.delete(key);
@@ -362,6 +383,7 @@ export class ActivityDispatcher {
     if (running) {
       this.clearRunning(running);
       this.running.delete(key);
+      if (!tell) return;
       try {
         running.session.handlers.onCancel(running.task.taskToken, reason);
       } catch {

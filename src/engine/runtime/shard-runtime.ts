@@ -142,7 +142,7 @@ export class ShardRuntime {
   async stop(): Promise<void> {
     this.timers.stop();
     await this.executions.drain();
-    this.withdrawTasks('the shard was handed over');
+    this.forgetTasks();
   }
 
   /**
@@ -158,7 +158,7 @@ export class ShardRuntime {
   /** The shard was lost: stop at once; what is in flight is refused by the fence. */
   drop(): void {
     this.timers.stop();
-    this.withdrawTasks('the shard was taken by another node');
+    this.forgetTasks();
     this.executions.dropAll(new PerdureError('SHARD_NOT_HELD', `shard ${this.shard} was taken by another node: retry, the cluster routes the call to its owner.`));
   }
 
@@ -166,8 +166,12 @@ export class ShardRuntime {
     this.deps.router.dispatchPending(this.shard, execution, Object.keys(execution.run.activities));
   }
 
-  private withdrawTasks(reason: string): void {
-    for (const runId of this.executions.loadedRunIds()) this.deps.dispatcher.cancelRun(runId, reason);
+  /**
+   * The attempts in flight stay with their workers, whose reports go to the shard's next owner:
+   * a graceful hand-over, or a lost shard, runs no attempt again (see ActivityDispatcher.forgetRun).
+   */
+  private forgetTasks(): void {
+    for (const runId of this.executions.loadedRunIds()) this.deps.dispatcher.forgetRun(runId);
   }
 
   private async fireTimer(entry: TimerEntry): Promise<void> {
