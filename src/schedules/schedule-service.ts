@@ -13,43 +13,17 @@ import { KeyedQueue } from '../common/keyed-queue.ts';
 import { ScheduleCalendar } from './schedule-calendar.ts';
 import { ScheduleShards } from './schedule-shards.ts';
 import type { ScheduleEngine } from './schedule-engine.ts';
+import type { ScheduleLogger, ScheduleRef, ScheduleServiceOptions } from './schedule-options.ts';
 import {
   initialState, recordMissed, recordOutcome, recordPaused, recordSpecChanged, recordUnpaused, type ActionOutcome,
 } from './schedule-state.ts';
 import { describeSchedule, summarizeSchedule } from './schedule-views.ts';
 import { parseScheduleArgs, resolveAction, resolvePolicies, resolveSpec } from './validate-schedule.ts';
 
-export interface ScheduleServiceOptions {
-  /** The engine that starts the workflows (`Engine` fits as it is). */
-  engine: ScheduleEngine;
-  /** Where schedule records live: the engine's store. */
-  store: ScheduleStore;
-  /**
-   * Which shards this node holds: only their schedules run here (schedule-shards.ts). Default:
-   * the store's (`store.shards()`), or, for a store without shards, one node holding them all.
-   * Another one must hash as the store does: the store's `listSchedules({ shards })` loads them.
-   */
-  shards?: ShardOwnership;
-  /** Default: the system clock. Give the engine's clock (a TestClock in tests). */
-  clock?: Clock;
-  /** Told of actions that could not be taken now (retried) and of unexpected failures. */
-  logger?: ScheduleLogger;
-}
-
-/** The part of a pino logger the service uses. */
-export interface ScheduleLogger {
-  warn(details: object, message: string): void;
-  error(details: object, message: string): void;
-}
+export type { ScheduleLogger, ScheduleRef, ScheduleServiceOptions };
 
 /** The operations on schedules a client may call (ClusterSchedules routes them in a cluster). */
 export type ScheduleOperations = Pick<ScheduleService, 'create' | 'describe' | 'list' | 'update' | 'pause' | 'unpause' | 'trigger' | 'delete'>;
-
-/** A schedule by id; the namespace defaults to 'default'. */
-export interface ScheduleRef {
-  namespace?: string;
-  scheduleId: string;
-}
 
 interface Entry {
   record: ScheduleRecord;
