@@ -3,6 +3,7 @@ import { toFailureInfo, TimeoutFailure, type FailureInfo } from '../../common/fa
 import type { ActivityTask, WorkerHandlers, WorkerRegistration, WorkerSession, WorkerView } from '../../common/worker-protocol.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
 import type { TaskRef } from '../core/task-token.ts';
+import { TaskQueues } from './task-queues.ts';
 import { accepts, newSession, queueKey, viewOf, type Session } from './worker-sessions.ts';
 
 export type TaskRefWithToken = TaskRef & { taskToken: string };
@@ -43,13 +44,8 @@ interface Running {
  * restart rebuilds it (see Engine.recover).
  */
 export class ActivityDispatcher {
-  /**
-   * Waiting tasks per queue, in arrival order (a Map keeps insertion order), by task key: taking
-   * one out when it is cancelled, rescheduled or started is O(1), whatever the backlog.
-   */
-  private readonly queues = new Map<string, Map<string, Waiting>>();
-  /** The queue each waiting task is in, by task key. */
-  private readonly waitingIn = new Map<string, string>();
+  /** Attempts waiting for a worker, per queue: each taken out in O(1). */
+  private readonly waiting = new TaskQueues<Waiting>();
   private readonly sessions = new Map<string, Set<Session>>();
   private readonly delayed = new Map<string, TimerHandle>();
   private readonly running = new Map<string, Running>();
@@ -103,7 +99,7 @@ export class ActivityDispatcher {
   /** Forgets every attempt of a run (it was terminated), telling workers running them to abort. */
   cancelRun(runId: string, reason: string): void {
     const prefix = `${runId}/`;
-    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waitingIn.keys()]);
+    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waiting.keys()]);
     for (const key of keys) {
       if (key.startsWith(prefix)) this.cancel(runId, key.slice(prefix.length), reason);
     }
@@ -118,7 +114,7 @@ export class ActivityDispatcher {
    */
   forgetRun(runId: string): void {
     const prefix = `${runId}/`;
-    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waitingIn.keys()]);
+    const keys = new Set<string>([...this.delayed.keys(), ...this.running.keys(), ...this.deadlines.keys(), ...this.waiting.keys()]);
     for (const key of keys) {
       if (!key.startsWith(prefix)) continue;
       const running = this.running.get(key);
@@ -275,18 +271,16 @@ export class ActivityDispatcher {
 
   /** Tasks waiting for a worker, per queue (for metrics and tests). */
   backlog(): Record<string, number> {
-    return Object.fromEntries([...this.queues].map(([q, w]) => [q, w.size]));
+    return this.waiting.sizes();
   }
 
   stop(): void {
     for (const handle of [...this.delayed.values(), ...[...this.deadlines.values()].map((d) => d.handle)]) this.host.clock.clearTimeout(handle);
     for (const r of this.running.values()) this.clearRunning(r);
-    for (const waiting of this.queues.values()) for (const w of waiting.values()) this.host.clock.clearTimeout(w.timer);
-    this.waitingIn.clear();
+    for (const w of this.waiting.clear()) this.host.clock.clearTimeout(w.timer);
     this.delayed.clear();
     this.deadlines.clear();
     this.running.clear();
-    this.queues.clear();
   }
 
   private push(task: ActivityTask, options: DispatchOptions): void {
@@ -295,19 +289,14 @@ export class ActivityDispatcher {
     if (options.scheduleToStartTimeoutMs !== undefined) {
       waiting.timer = this.host.clock.setTimeout(() => this.timeOut(taskKey(task), task, 'scheduleToStart'), options.scheduleToStartTimeoutMs);
     }
-    const key = taskKey(task);
-    const list = this.queues.get(queue) ?? new Map<string, Waiting>();
-    list.set(key, waiting);
-    this.queues.set(queue, list);
-    this.waitingIn.set(key, queue);
+    this.waiting.add(queue, taskKey(task), waiting);
     this.pump(queue);
   }
 
   private pump(queue: string): void {
-    const list = this.queues.get(queue);
+    const list = this.waiting.in(queue);
     const sessions = this.sessions.get(queue);
-    if (!list?.size || !sessions?.size) return;
-    // Deleting the entry being visited is safe while iterating a Map.
+    if (!list.size || !sessions?.size) return;
     for (const [key, waiting] of list) {
       let chosen: Session | undefined;
       let anyFree = false;
@@ -321,8 +310,7 @@ export class ActivityDispatcher {
       }
       if (!anyFree) return; // no credit anywhere: stop scanning
       if (!chosen) continue;
-      list.delete(key);
-      this.waitingIn.delete(key);
+      this.waiting.take(key);
       this.host.clock.clearTimeout(waiting.timer);
       this.start(waiting.task, chosen);
     }
@@ -372,13 +360,7 @@ export class ActivityDispatcher {
     const delayed = this.delayed.get(key);
     if (delayed !== undefined) this.host.clock.clearTimeout(delayed);
     this.delayed.delete(key);
-    const queue = this.waitingIn.get(key);
-    if (queue !== undefined) {
-      const list = this.queues.get(queue)!;
-      this.host.clock.clearTimeout(list.get(key)?.timer);
-      list.delete(key);
-      this.waitingIn.delete(key);
-    }
+    this.host.clock.clearTimeout(this.waiting.take(key)?.timer);
     const running = this.running.get(key);
     if (running) {
       this.clearRunning(running);
