@@ -56,3 +56,27 @@ export class TestCluster {
     await this.schema.drop();
   }
 }
+
+/**
+ * A cluster per test of a describe block: `start` makes one, `afterEach` closes it. The rest
+ * act on the test's cluster.
+ *
+ * @example
+ * const { start, node, connect } = clusterPerTest(afterEach);
+ * it('…', async () => { await start({ workflows }); const a = await node('node-a'); … });
+ */
+export function clusterPerTest(afterEach: (hook: () => Promise<void>) => void) {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+  const current = () => cluster ?? (() => { throw new Error('call start() first: this test has no cluster'); })();
+  return {
+    start: async (options: { workflows: readonly WorkflowDefinition[]; leaseMs?: number }) => (cluster = await TestCluster.create(options)),
+    node: (name: string) => current().node(name),
+    stop: (server: PerdureServer) => current().stop(server),
+    connect: (server: PerdureServer, namespace?: string) => current().connect(server, namespace),
+    status: (server: PerdureServer) => current().status(server),
+  };
+}

@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { approvalWorkflow } from '../../machines/approval.ts';
 import { counterWorkflow } from '../../machines/counter.ts';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
-import type { PerdureServer } from '../../src/server/create-server.ts';
 import { eventually } from '../helpers/engine.ts';
 import { probePostgres } from '../helpers/postgres.ts';
-import { TestCluster } from '../helpers/test-cluster.ts';
+import { clusterPerTest } from '../helpers/test-cluster.ts';
 
 // Three servers on one PostgreSQL schema, in this process, each holding a third of the shards:
 // a client of any one of them reaches every execution (the node forwards to the shard's owner),
@@ -17,17 +16,10 @@ const LEASE_MS = 1_500;
 const workflows = [approvalWorkflow, fulfillmentWorkflow, shipmentWorkflow, counterWorkflow];
 
 describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
-  let cluster: TestCluster | undefined;
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
-  const node = (name: string) => cluster!.node(name);
-  const connect = (server: PerdureServer, namespace?: string) => cluster!.connect(server, namespace);
-  const status = (server: PerdureServer) => cluster!.status(server);
+  const { start, node, stop, connect, status } = clusterPerTest(afterEach);
 
   it('serves every execution from every node, children across shards included, and hands a stopped node\'s shards over', async () => {
-    cluster = await TestCluster.create({ workflows, leaseMs: LEASE_MS });
+    await start({ workflows, leaseMs: LEASE_MS });
     const [a, b, c] = [await node('node-a'), await node('node-b'), await node('node-c')];
     // The three even out: each holds some shards, every shard is held once.
     const even = await eventually(async () => {
@@ -63,7 +55,7 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
 
     // B stops: it hands its shards over, and its executions answer through the others at once.
     await viaB.close();
-    await cluster!.stop(b);
+    await stop(b);
     await viaA.start('counter', { workflowId: 'cluster-counter', input: { total: 0, rollAt: 3 } });
     for (let i = 0; i < 5; i++) await viaC.getHandle('cluster-counter').signal({ type: 'ADD', amount: 1 });
     await viaA.getHandle('cluster-counter').signal({ type: 'FINISH' });
@@ -77,7 +69,7 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
   }, 90_000);
 
   it('knows a namespace made or changed on another node at once: starts, lists, describes and a second create', async () => {
-    cluster = await TestCluster.create({ workflows, leaseMs: LEASE_MS });
+    await start({ workflows, leaseMs: LEASE_MS });
     const [a, b] = [await node('node-a'), await node('node-b')];
     const [viaA, viaB] = [await connect(a), await connect(b)];
     await viaA.namespaces.create('billing', { description: 'invoices', retention: '7d' });

@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { timerWorkflow } from '../../machines/timer.ts';
 import { Client, ScheduleNotFoundError } from '../../src/client/index.ts';
-import type { PerdureServer } from '../../src/server/create-server.ts';
 import { eventually } from '../helpers/engine.ts';
 import { probePostgres } from '../helpers/postgres.ts';
-import { TestCluster } from '../helpers/test-cluster.ts';
+import { clusterPerTest } from '../helpers/test-cluster.ts';
 
 // Three servers on one PostgreSQL schema, each running the schedules of the shards it holds:
 // schedules created through one node run on their shards' owners, each nominal time's action is
@@ -17,14 +16,7 @@ const PER_NODE = 4;
 const SECOND = 1_000;
 
 describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${postgres.available ? '' : ` — skipped: ${postgres.reason}`}`, () => {
-  let cluster: TestCluster | undefined;
-  afterEach(async () => {
-    await cluster?.close();
-    cluster = undefined;
-  });
-  const node = (name: string) => cluster!.node(name);
-  const connect = (server: PerdureServer, namespace?: string) => cluster!.connect(server, namespace);
-  const status = (server: PerdureServer) => cluster!.status(server);
+  const { start, node, stop, connect, status } = clusterPerTest(afterEach);
 
   /** Every run of a schedule's actions (its workflow ids start with `<scheduleId>-`), all pages. */
   async function runsOf(client: Client, scheduleId: string): Promise<string[]> {
@@ -39,7 +31,7 @@ describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${pos
   }
 
   it('runs each schedule once per nominal time on its shard\'s owner, serves it through any node, and hands a stopped node\'s schedules over', async () => {
-    cluster = await TestCluster.create({ workflows: [timerWorkflow], leaseMs: LEASE_MS });
+    await start({ workflows: [timerWorkflow], leaseMs: LEASE_MS });
     const [a, b, c] = [await node('node-a'), await node('node-b'), await node('node-c')];
     await eventually(async () => {
       const s = await status(a);
@@ -101,7 +93,7 @@ describe.skipIf(!postgres.available)(`schedules on a cluster of three nodes${pos
     const ofB = byOwner.get('node-b')!;
     const before = new Map<string, number>();
     for (const scheduleId of ofB) before.set(scheduleId, (await viaA.schedules.getHandle(scheduleId).describe()).state.counts.taken);
-    await cluster!.stop(b);
+    await stop(b);
     await eventually(async () => {
       for (const scheduleId of ofB) {
         if ((await viaA.schedules.getHandle(scheduleId).describe()).state.counts.taken < before.get(scheduleId)! + 3) return undefined;
