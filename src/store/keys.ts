@@ -40,8 +40,12 @@ import type { SearchAttributes, SearchAttributeValue } from '../common/search-at
 
 const WIDTH = 16;
 
+/** The characters `encodeURIComponent` leaves as they are (run ids, most names): nothing to encode. */
+const UNRESERVED = /^[A-Za-z0-9_.!~*'()-]*$/;
+
 /** A string component of a key; never contains `/`. */
 function part(value: string, what: string): string {
+  if (UNRESERVED.test(value)) return value; // a third of the time of encoding it, on every commit
   try {
     return encodeURIComponent(value);
   } catch {

@@ -17,10 +17,8 @@ const SEALED = 0xc1;
  * const stored = encodeRunRecord(run); decodeRunRecord(stored, run.runId) // → run
  */
 export function encodeRunRecord(run: RunRecord): Buffer {
-  const sealed = seal(encode(run));
-  const out = Buffer.allocUnsafe(1 + sealed.length);
+  const out = seal(encode(run), 1);
   out[0] = SEALED;
-  sealed.copy(out, 1);
   return out;
 }
 
