@@ -172,8 +172,9 @@ async function claim(client: PoolClient, commits: CommitRows[]): Promise<Set<str
     list.map((c) => c.run.type), list.map((c) => c.run.version), list.map((c) => c.run.status), list.map((c) => c.run.startedAt),
     list.map((c) => c.run.closedAt), list.map((c) => c.run.lastSeq), list.map((c) => c.run.searchAttributes), list.map((c) => c.run.record),
   ];
-  const { rows } = await client.query<{ run_id: string }>(
-    `WITH ins AS (
+  const { rows } = await client.query<{ run_id: string }>({
+    name: 'perdure.claim',
+    text: `WITH ins AS (
        INSERT INTO runs (shard, run_id, namespace, workflow_id, type, version, status, started_at, closed_at, last_seq, search_attributes, record)
        SELECT * FROM unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
                             $10::integer[], $11::jsonb[], $12::bytea[])
@@ -190,8 +191,8 @@ async function claim(client: PoolClient, commits: CommitRows[]): Promise<Set<str
        RETURNING r.run_id
      )
      SELECT run_id FROM ins UNION ALL SELECT run_id FROM upd`,
-    [...columns(fresh), ...columns(next), next.map((c) => c.previousLastSeq), next.map((c) => c.previousStatus ?? null)],
-  );
+    values: [...columns(fresh), ...columns(next), next.map((c) => c.previousLastSeq), next.map((c) => c.previousStatus ?? null)],
+  });
   return new Set(rows.map((r) => r.run_id));
 }
 
@@ -209,8 +210,9 @@ async function writeRows(client: PoolClient, commits: CommitRows[]): Promise<voi
   const keys = lastByKey(commits.filter((c) => c.isNew && c.idempotencyKey !== undefined), (c) => JSON.stringify([c.run.namespace, c.idempotencyKey]));
   const timerPuts = commits.flatMap((c) => c.timerPuts.map((t) => ({ shard: c.shard, ...t })));
   const taskPuts = commits.flatMap((c) => c.taskPuts.map((t) => ({ shard: c.shard, ...t })));
-  await client.query(
-    `WITH dt AS (
+  await client.query({
+    name: 'perdure.write-rows',
+    text: `WITH dt AS (
        DELETE FROM timers t USING unnest($1::integer[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS d(shard, run_id, kind, id, due_at)
         WHERE t.shard = d.shard AND t.run_id = d.run_id AND t.kind = d.kind AND t.id = d.id AND t.due_at = d.due_at
      ), dk AS (
@@ -233,7 +235,7 @@ async function writeRows(client: PoolClient, commits: CommitRows[]): Promise<voi
        ON CONFLICT (shard, run_id, activity_id) DO UPDATE SET namespace = EXCLUDED.namespace, task_queue = EXCLUDED.task_queue, attempt = EXCLUDED.attempt
      )
      SELECT 1`,
-    [
+    values: [
       timerDeletes.map((t) => t.shard), timerDeletes.map((t) => t.runId), timerDeletes.map((t) => t.kind), timerDeletes.map((t) => t.id), timerDeletes.map((t) => t.dueAt),
       taskDeletes.map((t) => t.shard), taskDeletes.map((t) => t.runId), taskDeletes.map((t) => t.activityId),
       events.map((e) => e.shard), events.map((e) => e.runId), events.map((e) => e.seq), events.map((e) => e.sealed),
@@ -243,7 +245,7 @@ async function writeRows(client: PoolClient, commits: CommitRows[]): Promise<voi
       taskPuts.map((t) => t.shard), taskPuts.map((t) => t.runId), taskPuts.map((t) => t.activityId), taskPuts.map((t) => t.namespace),
       taskPuts.map((t) => t.taskQueue), taskPuts.map((t) => t.attempt),
     ],
-  );
+  });
 }
 
 /** The last item of each key, sorted by key (the order shared rows are locked in). */

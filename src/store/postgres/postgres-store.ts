@@ -154,24 +154,25 @@ export class PostgresStore extends CheckedStore {
 
   protected async _getRun(runId: string): Promise<RunRecord | undefined> {
     const context = this.requireContext();
-    const { rows } = await this.read(context.pool.query<{ record: Buffer }>('SELECT record FROM runs WHERE run_id = $1', [runId]));
+    const { rows } = await this.read(context.pool.query<{ record: Buffer }>({ name: 'perdure.run', text: 'SELECT record FROM runs WHERE run_id = $1', values: [runId] }));
     return rows[0] && context.decode<RunRecord>(rows[0].record, `record of run "${runId}"`);
   }
 
   protected async _getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
     const context = this.requireContext();
-    const { rows } = await this.read(context.pool.query<{ run_id: string }>(
-      'SELECT run_id FROM executions WHERE shard = $1 AND namespace = $2 AND workflow_id = $3',
-      [shardOf(namespace, workflowId, context.shardCount), namespace, workflowId],
-    ));
+    const { rows } = await this.read(context.pool.query<{ run_id: string }>({
+      name: 'perdure.current-run',
+      text: 'SELECT run_id FROM executions WHERE shard = $1 AND namespace = $2 AND workflow_id = $3',
+      values: [shardOf(namespace, workflowId, context.shardCount), namespace, workflowId],
+    }));
     return rows[0]?.run_id;
   }
 
   protected async _findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined> {
     const context = this.requireContext();
-    const { rows } = await this.read(context.pool.query<{ run_id: string }>(
-      'SELECT run_id FROM idempotency_keys WHERE namespace = $1 AND idem_key = $2', [namespace, key],
-    ));
+    const { rows } = await this.read(context.pool.query<{ run_id: string }>({
+      name: 'perdure.idempotency-key', text: 'SELECT run_id FROM idempotency_keys WHERE namespace = $1 AND idem_key = $2', values: [namespace, key],
+    }));
     return rows[0]?.run_id;
   }
 

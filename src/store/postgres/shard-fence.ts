@@ -61,10 +61,11 @@ export class ShardFence {
    */
   async check(client: PoolClient, shards: readonly number[]): Promise<Map<number, ShardOwnershipLostError>> {
     const lost = new Map<number, ShardOwnershipLostError>();
-    const { rows } = await client.query<{ shard: number; owner: string | null; epoch: string }>(
-      'SELECT shard, owner, epoch FROM shards WHERE shard = ANY($1::integer[]) ORDER BY shard FOR SHARE',
-      [shards],
-    );
+    const { rows } = await client.query<{ shard: number; owner: string | null; epoch: string }>({
+      name: 'perdure.fence',
+      text: 'SELECT shard, owner, epoch FROM shards WHERE shard = ANY($1::integer[]) ORDER BY shard FOR SHARE',
+      values: [shards],
+    });
     const found = new Map(rows.map((row) => [row.shard, row]));
     const forgotten: number[] = [];
     for (const shard of shards) {
