@@ -60,13 +60,26 @@ export class ShardFence {
    * holds at its epoch. A shard found lost is forgotten: this node never writes to it again.
    */
   async check(client: PoolClient, shards: readonly number[]): Promise<Map<number, ShardOwnershipLostError>> {
+    const { rows } = await client.query<FenceRow>({ name: 'perdure.fence', text: FENCE_SELECT, values: [shards] });
+    return this.judge(shards, rows);
+  }
+
+  /**
+   * The epoch this node holds each of `shards` at, in order (null where it holds none): the
+   * values a statement that checks the fence itself (the group commit's) compares the locked
+   * rows with.
+   */
+  epochsOf(shards: readonly number[]): (number | null)[] {
+    return shards.map((shard) => this.epochs.get(shard) ?? null);
+  }
+
+  /**
+   * What the rows of `shards` locked by FENCE_SELECT say: the error of each shard this node no
+   * longer holds at its epoch. Those are forgotten, and told through `onLost`.
+   */
+  judge(shards: readonly number[], rows: readonly FenceRow[]): Map<number, ShardOwnershipLostError> {
     const lost = new Map<number, ShardOwnershipLostError>();
-    const { rows } = await client.query<{ shard: number; owner: string | null; epoch: string }>({
-      name: 'perdure.fence',
-      text: 'SELECT shard, owner, epoch FROM shards WHERE shard = ANY($1::integer[]) ORDER BY shard FOR SHARE',
-      values: [shards],
-    });
-    const found = new Map(rows.map((row) => [row.shard, row]));
+    const found = new Map(rows.map((row) => [Number(row.shard), row]));
     const forgotten: number[] = [];
     for (const shard of shards) {
       const held = this.epochs.get(shard);
@@ -80,3 +93,13 @@ export class ShardFence {
     return lost;
   }
 }
+
+/** A shards row as the fence reads it (epoch is a bigint: text). */
+export interface FenceRow {
+  shard: number;
+  owner: string | null;
+  epoch: string;
+}
+
+/** The fence's lock: the rows of shards `$1`, shared, in shard order. */
+export const FENCE_SELECT = 'SELECT shard, owner, epoch FROM shards WHERE shard = ANY($1::integer[]) ORDER BY shard FOR SHARE';
