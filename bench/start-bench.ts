@@ -32,7 +32,7 @@ const { values } = parseArgs({
   options: {
     starts: { type: 'string', default: '10000' },
     connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1000' },
     durability: { type: 'string', default: 'fsync' },
     /** Which phases run, of `http`, `sdk` (one client) and `sdk-clients` (one client each): one alone, to profile it. */
@@ -59,6 +59,8 @@ interface PhaseResult {
 interface Measured extends PhaseResult {
   path: string;
   prefix: string;
+  /** The share of the cores busy with other work in the second before the phase. */
+  busyBefore: number;
   seconds: number;
   serverCpu: number;
   benchCpu: number;
@@ -156,6 +158,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     for (const [i, phase] of phases.entries()) {
       const prefix = `r${round}p${i}`;
+      const busyBefore = await cpuBusy(1000);
       const cpuBefore = await Promise.all([cpuSeconds(serverPid), cpuSeconds(process.pid)]);
       const began = performance.now();
       const result = await phase.run(prefix, starts);
@@ -163,7 +166,7 @@ try {
       // Read after autocannon's last tick (up to a second after the last answer): both
       // processes are idle by then, so the wait adds no CPU.
       const cpuAfter = await Promise.all([cpuSeconds(serverPid), cpuSeconds(process.pid)]);
-      measured.push({ ...result, path: phase.path, prefix, seconds, serverCpu: cpuAfter[0]! - cpuBefore[0]!, benchCpu: cpuAfter[1]! - cpuBefore[1]! });
+      measured.push({ ...result, path: phase.path, prefix, busyBefore, seconds, serverCpu: cpuAfter[0]! - cpuBefore[0]!, benchCpu: cpuAfter[1]! - cpuBefore[1]! });
     }
   }
 
@@ -178,6 +181,7 @@ try {
     const ok = m.latencies.length;
     return {
       path: m.path,
+      'busy before': `${Math.round(m.busyBefore * 100)}%`,
       'starts/s': Math.round(ok / m.seconds),
       'p50 ms': percentile(m.latencies, 50).toFixed(1),
       'p99 ms': percentile(m.latencies, 99).toFixed(1),
@@ -194,6 +198,20 @@ try {
   console.log(`CPU busy with other work in the second before: ${Math.round(busyBefore * 100)}% of ${availableParallelism()} cores` +
     `${busyBefore > 0.1 ? ' (the figures below are pessimistic)' : ''}.\n`);
   console.table(rows);
+  if (rounds > 1) {
+    console.log('\nBy path, over the rounds: the median (lowest–highest).');
+    console.table(phases.map((phase) => {
+      const of = measured.filter((m) => m.path === phase.path);
+      const range = (values: number[], digits: number) =>
+        `${percentile(values, 50).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+      return {
+        path: phase.path,
+        'starts/s': range(of.map((m) => m.latencies.length / m.seconds), 0),
+        'p50 ms': range(of.map((m) => percentile(m.latencies, 50)), 1),
+        'server CPU s / 1,000': range(of.map((m) => m.serverCpu / (m.latencies.length / 1000)), 2),
+      };
+    }));
+  }
   const failures = measured.flatMap((m) => [...m.failures].map(([reason, n]) => `  ${m.prefix} ${m.path}: ${n} × ${reason}`));
   const missing = rows.filter((row) => row['made (server)'] !== row.ok);
   if (failures.length > 0) console.log(`Failed starts (not counted in starts/s):\n${failures.join('\n')}`);
