@@ -17,8 +17,8 @@
  * the server is asked afterwards how many executions each phase made.
  *
  *   npm run bench:starts
- *   npm run bench:starts -- --starts 20000 --rounds 3 --connections 100
- *   npm run bench:starts -- --profile-dir /tmp/prof     # the server's CPU profile, for DevTools
+ *   npm run bench:starts -- --starts 20000 --rounds 5 --connections 100
+ *   npm run bench:starts -- --phases http --profile-dir /tmp/prof   # one path alone, the server's CPU profile
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
