@@ -8,6 +8,7 @@ import { shardOf } from '../shard-hash.ts';
 import type { ClosedRunRef, CountRunsResult, ListRunsPage, ListRunsQuery, ListSchedulesPage, ListSchedulesQuery, NamespaceRecord, RunCommit, ScheduleRecord, TaskEntry, TimerEntry } from '../store.ts';
 import type { RunRecord } from '../../common/run-model.ts';
 import { commitRows } from './commit-rows.ts';
+import { BatchedLookup } from './batched-lookup.ts';
 import { PgGroupCommitter } from './pg-group-commit.ts';
 import { countRunsOn, listRunsOn } from './postgres-listing.ts';
 import { getNamespaceOn, listNamespacesOn, putNamespaceOn } from './postgres-namespaces.ts';
@@ -28,6 +29,9 @@ export type { PostgresStoreOptions } from './postgres-options.ts';
  * read always finds one). Measured with bench/postgres-store-bench.ts: see docs/cluster.md.
  */
 const MAX_COMMITS_IN_FLIGHT = 4;
+
+/** Queries of each kind of batched point read in flight at once (with the commits', below the pool's size). */
+const POINT_READS_IN_FLIGHT = 2;
 
 /**
  * The PostgreSQL store: the same `Store` as LevelDB's, on a database several servers will share
@@ -51,6 +55,8 @@ export class PostgresStore extends CheckedStore {
   private address: string | undefined;
   private context: StoreContext | undefined;
   private committer: PgGroupCommitter | undefined;
+  /** The point reads of every start and every passivated run's next event, batched (batched-lookup.ts). */
+  private lookups: ReturnType<typeof pointLookups> | undefined;
   private readonly leaseObservers = new Set<LeaseObserver>();
   /** The heartbeat's own connection (see _open). */
   private leasePool: pg.Pool | undefined;
@@ -122,6 +128,7 @@ export class PostgresStore extends CheckedStore {
       const label = this.label;
       this.context = { pool, shardCount, fence, ownership, label, decode: (stored, what) => decodeStored(stored, what, label) };
       this.leasePool = leasePool;
+      this.lookups = pointLookups(pool);
       this.committer = new PgGroupCommitter(pool, fence, { label, onBatch: (batch) => this.reportBatch(batch), maxInFlight: Math.max(1, Math.min(MAX_COMMITS_IN_FLIGHT, this.resolved.pool.max! - 1)) });
     } catch (error) {
       await pool.end().catch(() => {});
@@ -138,6 +145,7 @@ export class PostgresStore extends CheckedStore {
     await context.ownership.leases.stop().catch(() => {}); // unreachable database: the next owner waits out the lease
     this.context = undefined;
     this.committer = undefined;
+    this.lookups = undefined;
     await context.pool.end();
     await this.leasePool?.end();
     this.leasePool = undefined;
@@ -154,18 +162,14 @@ export class PostgresStore extends CheckedStore {
 
   protected async _getRun(runId: string): Promise<RunRecord | undefined> {
     const context = this.requireContext();
-    const { rows } = await this.read(context.pool.query<{ record: Buffer }>({ name: 'perdure.run', text: 'SELECT record FROM runs WHERE run_id = $1', values: [runId] }));
-    return rows[0] && context.decode<RunRecord>(rows[0].record, `record of run "${runId}"`);
+    const row = await this.read(this.lookups!.runs.get(runId));
+    return row && context.decode<RunRecord>(row.record, `record of run "${runId}"`);
   }
 
   protected async _getCurrentRunId(namespace: string, workflowId: string): Promise<string | undefined> {
     const context = this.requireContext();
-    const { rows } = await this.read(context.pool.query<{ run_id: string }>({
-      name: 'perdure.current-run',
-      text: 'SELECT run_id FROM executions WHERE shard = $1 AND namespace = $2 AND workflow_id = $3',
-      values: [shardOf(namespace, workflowId, context.shardCount), namespace, workflowId],
-    }));
-    return rows[0]?.run_id;
+    const row = await this.read(this.lookups!.currentRuns.get({ shard: shardOf(namespace, workflowId, context.shardCount), namespace, workflowId }));
+    return row?.run_id;
   }
 
   protected async _findRunByIdempotencyKey(namespace: string, key: string): Promise<string | undefined> {
@@ -287,4 +291,35 @@ interface TimerRow { run_id: string; kind: TimerEntry['kind']; id: string; due_a
 
 function timerOf(row: TimerRow): TimerEntry {
   return { dueAt: Number(row.due_at), runId: row.run_id, id: row.id, kind: row.kind };
+}
+
+/** A workflow id's pointer, as `_getCurrentRunId` looks it up. */
+interface PointerKey {
+  shard: number;
+  namespace: string;
+  workflowId: string;
+}
+
+const pointerKey = (shard: number, namespace: string, workflowId: string) => JSON.stringify([shard, namespace, workflowId]);
+
+/** The two point reads on the hot path, each batched: a run's record, and a workflow id's current run. */
+function pointLookups(pool: pg.Pool) {
+  return {
+    runs: new BatchedLookup<string, { run_id: string; record: Buffer }>(
+      async (runIds) => (await pool.query<{ run_id: string; record: Buffer }>({
+        name: 'perdure.runs', text: 'SELECT run_id, record FROM runs WHERE run_id = ANY($1::text[])', values: [runIds],
+      })).rows,
+      (row) => row.run_id, (runId) => runId, POINT_READS_IN_FLIGHT,
+    ),
+    currentRuns: new BatchedLookup<PointerKey, { shard: number; namespace: string; workflow_id: string; run_id: string }>(
+      async (keys) => (await pool.query<{ shard: number; namespace: string; workflow_id: string; run_id: string }>({
+        name: 'perdure.current-runs',
+        text: `SELECT e.shard, e.namespace, e.workflow_id, e.run_id
+                 FROM unnest($1::integer[], $2::text[], $3::text[]) AS k(shard, namespace, workflow_id)
+                 JOIN executions e ON e.shard = k.shard AND e.namespace = k.namespace AND e.workflow_id = k.workflow_id`,
+        values: [keys.map((k) => k.shard), keys.map((k) => k.namespace), keys.map((k) => k.workflowId)],
+      })).rows,
+      (row) => pointerKey(row.shard, row.namespace, row.workflow_id), (key) => pointerKey(key.shard, key.namespace, key.workflowId), POINT_READS_IN_FLIGHT,
+    ),
+  };
 }
