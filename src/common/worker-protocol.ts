@@ -16,6 +16,11 @@ import type { FailureInfo } from './failures.ts';
  */
 export interface WorkerConnection {
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession;
+  /**
+   * Reads a namespace this server has not seen from the store, before a registration in it is
+   * refused: in a cluster another node may have made it a moment ago.
+   */
+  lookUpNamespace?(name: string): Promise<void>;
 }
 
 export interface WorkerRegistration {

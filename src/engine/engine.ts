@@ -340,6 +340,10 @@ export class Engine implements WorkerConnection, ExecutionService {
     return this.store.failure?.();
   }
 
+  lookUpNamespace(name: string): Promise<void> {
+    return this.namespaces.lookUp(name);
+  }
+
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {
     this.assertRunning();
     // A malformed registration is the dispatcher's to refuse (INVALID_ARGUMENT); a well-formed one needs its namespace.

@@ -60,10 +60,12 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
     switch (frame.t) {
       case 'register':
         answer(frame.id, async () => {
-          if (sessions.has(frame.taskQueue)) throw new ProtocolError('PROTOCOL_ERROR', `task queue "${frame.taskQueue}" is already registered on this connection`);
           // Names starting with "__" belong to the server (its local-activity queue is "__local__"):
           // a remote worker registered there would be handed the server's own tasks.
           if (frame.taskQueue.startsWith('__')) throw new InvalidArgumentError(`task queue "${frame.taskQueue}" is reserved: names starting with "__" belong to the server`);
+          await connection.lookUpNamespace?.(context.hello.namespace); // one another node has just made
+          // Checked after the lookup: a second register of the queue may have come in meanwhile.
+          if (sessions.has(frame.taskQueue)) throw new ProtocolError('PROTOCOL_ERROR', `task queue "${frame.taskQueue}" is already registered on this connection`);
           const session = connection.openSession({
             namespace: context.hello.namespace, taskQueue: frame.taskQueue, activityTypes: frame.activityTypes,
             slots: frame.slots, identity: context.hello.identity,

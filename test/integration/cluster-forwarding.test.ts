@@ -4,6 +4,7 @@ import { counterWorkflow } from '../../machines/counter.ts';
 import { fulfillmentWorkflow, shipmentWorkflow } from '../../machines/fulfillment.ts';
 import { eventually } from '../helpers/engine.ts';
 import { probePostgres } from '../helpers/postgres.ts';
+import { startRawWorker } from '../helpers/raw-worker.ts';
 import { clusterPerTest } from '../helpers/test-cluster.ts';
 
 // Three servers on one PostgreSQL schema, in this process, each holding a third of the shards:
@@ -68,13 +69,17 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
     for (const workflowId of ids) expect((await viaA.getHandle(workflowId).describe()).status).toBe('completed');
   }, 90_000);
 
-  it('knows a namespace made or changed on another node at once: starts, lists, describes and a second create', async () => {
+  it('knows a namespace made or changed on another node at once: a worker's registration, starts, lists, describes and a second create', async () => {
     await start({ workflows, leaseMs: LEASE_MS });
     const [a, b] = [await node('node-a'), await node('node-b')];
     const [viaA, viaB] = [await connect(a), await connect(b)];
     await viaA.namespaces.create('billing', { description: 'invoices', retention: '7d' });
     // Through the other node at once, before its periodic read of the namespaces.
     const billingOnB = await connect(b, 'billing');
+    expect(b.engine.namespaces.list().map((n) => n.name)).not.toContain('billing'); // not read by B yet
+    // A worker of the new namespace registers on B as soon as it is made on A (B's hub reads it).
+    const worker = await startRawWorker({ wsUrl: b.wsUrl, namespace: 'billing', taskQueue: 'invoices', activityTypes: ['send'], run: async () => ({ output: null }) });
+    await worker.close();
     const ids = Array.from({ length: 8 }, (_, i) => `invoice-${i}`);
     for (const workflowId of ids) await billingOnB.start('counter', { workflowId });
     expect((await billingOnB.list({})).executions.map((e) => e.workflowId).sort()).toEqual(ids);
