@@ -22,16 +22,18 @@ import { Client } from '../src/client/index.ts';
 import { BenchProcesses, SERVER_NODE_FLAGS, cpuBusy, cpuSeconds, peakRss, percentile, stop } from './lib/processes.ts';
 import { inPool } from './lib/workflow-pool.ts';
 
-const TARGETS = { workflowsPerSecond: 1500, p50Ms: 3 };
+/** Issue 12's targets for this machine (2 cores): see docs/performance.md for where they stand. */
+const TARGETS = { workflowsPerSecond: 3000, p50Ms: 2, p99Ms: 6 };
 
 const { values } = parseArgs({
   options: {
-    workflows: { type: 'string', default: '2000' },
+    // 10,000 after a warm-up of 1,000: the steady state (2,000 measured mostly V8 still optimising).
+    workflows: { type: 'string', default: '10000' },
     'in-flight': { type: 'string', default: '100' },
-    sequential: { type: 'string', default: '200' },
+    sequential: { type: 'string', default: '1000' },
     timers: { type: 'string', default: '500' },
     'timer-ms': { type: 'string', default: '1000' },
-    warmup: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '1000' },
     durability: { type: 'string', default: 'fsync' },
     /** Write the server's CPU profile (a .cpuprofile for Chrome DevTools) into this directory. */
     'profile-dir': { type: 'string' },
@@ -98,7 +100,7 @@ try {
     },
     { measure: `latency p50, ${sequential} one at a time`, value: `${percentile(latencies, 50).toFixed(2)} ms`, target: `≤ ${TARGETS.p50Ms} ms` },
     { measure: 'latency p95', value: `${percentile(latencies, 95).toFixed(2)} ms`, target: '' },
-    { measure: 'latency p99', value: `${percentile(latencies, 99).toFixed(2)} ms`, target: '' },
+    { measure: 'latency p99', value: `${percentile(latencies, 99).toFixed(2)} ms`, target: `≤ ${TARGETS.p99Ms} ms` },
     { measure: `${timers} timers of ${timerMs / 1000} s: all done after`, value: `${(timersDone / 1000).toFixed(2)} s`, target: `(${(startedIn / 1000).toFixed(2)} s to start them)` },
     { measure: 'server peak RSS (VmHWM)', value: `${Math.round(peakRssMiB)} MiB`, target: '' },
   ];
