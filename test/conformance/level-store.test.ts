@@ -30,19 +30,20 @@ storeConformanceSuite({
 });
 
 // Every run past the most recent one takes the cold path of a commit (checked against what is
-// stored): the suite must pass as it does with the hot path.
+// stored): the suite must pass as it does with the hot path. The smallest memtable makes LevelDB
+// write sorted files and compact them during the suite, too.
 storeConformanceSuite({
-  name: 'LevelStore (remembering one recent run)',
+  name: 'LevelStore (remembering one recent run, a 64 KiB memtable)',
   test: { describe, it, expect },
   factory: async () => {
     const directory = await mkdtemp(join(tmpdir(), 'perdure-store-'));
-    let store: Store = new LevelStore({ directory, durability: 'os', recentRuns: 1 });
+    let store: Store = new LevelStore({ directory, durability: 'os', recentRuns: 1, writeBufferBytes: 64 * 1024 });
     await store.open();
     return {
       store,
       async reopen() {
         await store.close();
-        store = new LevelStore({ directory, durability: 'os', recentRuns: 1 });
+        store = new LevelStore({ directory, durability: 'os', recentRuns: 1, writeBufferBytes: 64 * 1024 });
         await store.open();
         return store;
       },
@@ -52,4 +53,12 @@ storeConformanceSuite({
       },
     };
   },
+});
+
+describe('LevelStore options', () => {
+  it('refuses a memtable size that is not an integer of at least 64 KiB, saying what it takes', () => {
+    for (const writeBufferBytes of [1024, 100_000.5, Number.NaN]) {
+      expect(() => new LevelStore({ directory: '/tmp/unused', writeBufferBytes })).toThrow(/writeBufferBytes must be an integer of at least 65536/);
+    }
+  });
 });

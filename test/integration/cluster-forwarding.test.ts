@@ -69,7 +69,7 @@ describe.skipIf(!postgres.available)(`a cluster of three nodes${postgres.availab
     for (const workflowId of ids) expect((await viaA.getHandle(workflowId).describe()).status).toBe('completed');
   }, 90_000);
 
-  it('knows a namespace made or changed on another node at once: a worker's registration, starts, lists, describes and a second create', async () => {
+  it('knows a namespace made or changed on another node at once: a worker\'s registration, starts, lists, describes and a second create', async () => {
     await start({ workflows, leaseMs: LEASE_MS });
     const [a, b] = [await node('node-a'), await node('node-b')];
     const [viaA, viaB] = [await connect(a), await connect(b)];
