@@ -18,9 +18,10 @@ export interface WorkerConnection {
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession;
   /**
    * Reads a namespace this server has not seen from the store, before a registration in it is
-   * refused: in a cluster another node may have made it a moment ago.
+   * refused: in a cluster another node may have made it a moment ago. Undefined when the
+   * namespace is known already: nothing to wait for.
    */
-  lookUpNamespace?(name: string): Promise<void>;
+  lookUpNamespace?(name: string): Promise<void> | undefined;
 }
 
 export interface WorkerRegistration {

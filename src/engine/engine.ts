@@ -340,8 +340,8 @@ export class Engine implements WorkerConnection, ExecutionService {
     return this.store.failure?.();
   }
 
-  lookUpNamespace(name: string): Promise<void> {
-    return this.namespaces.lookUp(name);
+  lookUpNamespace(name: string): Promise<void> | undefined {
+    return this.namespaces.knows(name) ? undefined : this.namespaces.lookUp(name);
   }
 
   openSession(registration: WorkerRegistration, handlers: WorkerHandlers): WorkerSession {

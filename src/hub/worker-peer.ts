@@ -36,6 +36,8 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
   /** The session that reports go through; any works, as tokens carry everything. */
   let reporter: WorkerSession | undefined;
   let open = true;
+  /** A registration reading its namespace from the store, if any (see readNamespace). */
+  let registering: Promise<void> | undefined;
 
   const answer = (id: number, work: () => Promise<unknown>) => {
     let release: () => void;
@@ -63,7 +65,8 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
           // Names starting with "__" belong to the server (its local-activity queue is "__local__"):
           // a remote worker registered there would be handed the server's own tasks.
           if (frame.taskQueue.startsWith('__')) throw new InvalidArgumentError(`task queue "${frame.taskQueue}" is reserved: names starting with "__" belong to the server`);
-          await connection.lookUpNamespace?.(context.hello.namespace); // one another node has just made
+          const reading = readNamespace();
+          if (reading) await reading; // only then: a known namespace opens the session in this turn, before any report frame after it
           // Checked after the lookup: a second register of the queue may have come in meanwhile.
           if (sessions.has(frame.taskQueue)) throw new ProtocolError('PROTOCOL_ERROR', `task queue "${frame.taskQueue}" is already registered on this connection`);
           const session = connection.openSession({
@@ -94,17 +97,38 @@ export function workerPeer(context: PeerContext, connection: WorkerConnection, o
         });
         return;
       case 'complete':
-        answer(frame.id, () => elsewhere({ kind: 'complete', taskToken: frame.taskToken, output: frame.output }) ?? session().complete(frame.taskToken, frame.output));
+        answer(frame.id, afterRegistration(() => elsewhere({ kind: 'complete', taskToken: frame.taskToken, output: frame.output }) ?? session().complete(frame.taskToken, frame.output)));
         return;
       case 'fail':
-        answer(frame.id, () => elsewhere({ kind: 'fail', taskToken: frame.taskToken, failure: frame.failure as never })
-          ?? session().fail(frame.taskToken, frame.failure as never));
+        answer(frame.id, afterRegistration(() => elsewhere({ kind: 'fail', taskToken: frame.taskToken, failure: frame.failure as never })
+          ?? session().fail(frame.taskToken, frame.failure as never)));
         return;
       case 'heartbeat':
-        answer(frame.id, () => elsewhere({ kind: 'heartbeat', taskToken: frame.taskToken, details: frame.details })
-          ?? session().heartbeat(frame.taskToken, frame.details));
+        answer(frame.id, afterRegistration(() => elsewhere({ kind: 'heartbeat', taskToken: frame.taskToken, details: frame.details })
+          ?? session().heartbeat(frame.taskToken, frame.details)));
         return;
     }
+  }
+
+  /**
+   * Reads the connection's namespace when this node does not know it yet (another node may have
+   * made it a moment ago). Reports that come after the register frame wait for it, as they would
+   * have found the session otherwise; a known namespace costs no wait at all.
+   */
+  function readNamespace(): Promise<void> | undefined {
+    const reading = connection.lookUpNamespace?.(context.hello.namespace);
+    if (!reading) return undefined;
+    const settled = reading.catch(() => {});
+    registering = settled;
+    void settled.then(() => {
+      if (registering === settled) registering = undefined;
+    });
+    return reading;
+  }
+
+  /** `report`, run at once, or once a registration reading its namespace is done. */
+  function afterRegistration(report: () => Promise<unknown>): () => Promise<unknown> {
+    return () => (registering ? registering.then(report) : report());
   }
 
   /** The owner's answer when the token's shard is another node's; undefined when it is this node's. */

@@ -65,6 +65,11 @@ export class NamespaceRegistry {
    * have just made it). Resolves either way: the caller's own check (`require`) then refuses a
    * name the store lacks too, or a malformed one, with its usual code.
    */
+  /** Whether this node knows `name` already (then `lookUp` has nothing to read). */
+  knows(name: string): boolean {
+    return this.known.has(name);
+  }
+
   async lookUp(name: unknown): Promise<void> {
     if (typeof name !== 'string' || this.known.has(name)) return;
     try {
