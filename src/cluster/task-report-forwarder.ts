@@ -37,7 +37,7 @@ export class TaskReportForwarder {
     } catch {
       return undefined; // malformed: the hub's session refuses it (INVALID_ARGUMENT), as on one node
     }
-    if (this.ownership.held().has(ref.shard)) return undefined;
+    if (this.ownership.holds(ref.shard)) return undefined; // on every report: no copy of the held map
     // The same invariant as a local session's: a worker reports only tasks of its own namespace.
     if (ref.namespace !== namespace) {
       return Promise.reject(new ForbiddenError(`task token names namespace "${ref.namespace}", but this worker is registered in "${namespace}".`));

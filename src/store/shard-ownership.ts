@@ -17,8 +17,10 @@ export interface ShardOwnership {
   readonly nodeId: string;
   /** The shard an execution (or schedule) of `id` in `namespace` belongs to. */
   shardOf(namespace: string, id: string): number;
-  /** The shards this node holds now, each with the epoch it holds it at. */
+  /** The shards this node holds now, each with the epoch it holds it at (a copy). */
   held(): ReadonlyMap<number, number>;
+  /** Whether this node holds `shard` now: `held().has(shard)` without the copy, for hot paths. */
+  holds(shard: number): boolean;
   /**
    * Tells `listener` of every change of the held set, after it happened: shards gained (their
    * executions may now be loaded and their timers and tasks scanned) and shards lost (this node

@@ -24,6 +24,10 @@ export class SingleNodeShards implements ShardOwnership {
     return new Map([[SHARD, EPOCH]]);
   }
 
+  holds(shard: number): boolean {
+    return shard === SHARD;
+  }
+
   subscribe(_listener: (change: ShardChange) => void): () => void {
     return () => {};
   }

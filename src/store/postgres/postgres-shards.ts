@@ -47,6 +47,10 @@ export class PostgresShards implements ShardOwnership {
     return this.fence.held();
   }
 
+  holds(shard: number): boolean {
+    return this.fence.epochOf(shard) !== undefined;
+  }
+
   subscribe(listener: (change: ShardChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

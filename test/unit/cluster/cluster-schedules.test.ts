@@ -13,6 +13,7 @@ const ownership: ShardOwnership = {
   shardCount: 8, nodeId: 'me',
   shardOf: () => 3,
   held: () => new Map(),
+  holds: () => false,
   subscribe: () => () => {},
   nodes: async () => [OWNER],
   ownerOf: async () => OWNER,

@@ -17,6 +17,9 @@ class FakeShards implements ShardOwnership {
   held(): ReadonlyMap<number, number> {
     return this.heldNow;
   }
+  holds(shard: number): boolean {
+    return this.heldNow.has(shard);
+  }
   subscribe(listener: (change: ShardChange) => void): () => void {
     this.listeners.push(listener);
     return () => (this.listeners = this.listeners.filter((l) => l !== listener));
