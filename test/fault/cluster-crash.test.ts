@@ -44,6 +44,8 @@ function workload(): Start[] {
     const workflowId = `order-${i}`;
     starts.push({ workflowId, type: 'order', input: { orderId: workflowId, amount: i, items: ['x'], failAt: i % 10 === 3 ? 'ship' : undefined } });
   }
+  // Durable timers of 0.5–5 s: many are due while their shard is moving between nodes.
+  for (let i = 0; i < TIMERS; i++) starts.push({ workflowId: `timer-${i}`, type: 'timer', input: { ms: 500 + ((i * 397) % 4_500) } });
   return starts.sort((a, b) => (a.workflowId.length * 7 + Number(a.workflowId.split('-')[1]) * 13) % 350 - (b.workflowId.length * 7 + Number(b.workflowId.split('-')[1]) * 13) % 350);
 }
 
