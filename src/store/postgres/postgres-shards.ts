@@ -4,6 +4,16 @@ import { shardOf } from '../shard-hash.ts';
 import type { ClusterNode, ShardChange, ShardOwnership } from '../shard-ownership.ts';
 import type { ShardFence } from './shard-fence.ts';
 import { type LeaseOptions, ShardLeases } from './shard-leases.ts';
+import { asStoreError } from './store-context.ts';
+
+export interface PostgresShardsOptions {
+  /** Where the store is, for messages (store-context.ts). */
+  label: string;
+  /** Told what the leases did (the store's lease observers); it must not throw. */
+  told?: LeaseObserver;
+  /** Where the heartbeat runs, so it never waits behind commits and reads (default: the store's pool). */
+  leasePool?: Pool;
+}
 
 /**
  * The shard ownership of a PostgreSQL store: what this node holds comes from its fence, kept by
@@ -20,14 +30,16 @@ import { type LeaseOptions, ShardLeases } from './shard-leases.ts';
 export class PostgresShards implements ShardOwnership {
   private readonly listeners = new Set<(change: ShardChange) => void>();
   readonly leases: ShardLeases;
+  private readonly label: string;
+  private readonly told: LeaseObserver;
 
-  /** `leasePool`: where the heartbeat runs, so it never waits behind commits and reads (default `pool`). */
   constructor(
     private readonly pool: Pool, private readonly fence: ShardFence, readonly shardCount: number, private readonly lease: Omit<LeaseOptions, 'nodeId' | 'shardCount'>,
-    /** Told what the leases did (the store's lease observers); it must not throw. */
-    private readonly told: LeaseObserver = () => {},
-    leasePool: Pool = pool,
+    options: PostgresShardsOptions,
   ) {
+    this.label = options.label;
+    this.told = options.told ?? (() => {});
+    const leasePool = options.leasePool ?? pool;
     fence.onLost = (lost) => {
       this.told({ kind: 'lost', shards: lost.length, reason: 'fence' });
       this.changed({ gained: [], lost });
@@ -70,7 +82,7 @@ export class PostgresShards implements ShardOwnership {
 
   /** The nodes whose heartbeat is within the lease, with the shards whose lease they hold. */
   async nodes(): Promise<ClusterNode[]> {
-    const { rows } = await this.pool.query<{ node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }>(
+    const rows = await this.nodeRows(
       `SELECT n.node_id, n.address, n.heartbeat_at, s.shard, s.epoch
          FROM nodes n LEFT JOIN shards s ON s.owner = n.node_id AND s.lease_until > now()
         WHERE n.heartbeat_at > now() - $1::integer * interval '1 millisecond'
@@ -82,7 +94,7 @@ export class PostgresShards implements ShardOwnership {
 
   /** The live node holding `shard` under a lease in force, or undefined (none: a take is pending). */
   async ownerOf(shard: number): Promise<ClusterNode | undefined> {
-    const { rows } = await this.pool.query<{ node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }>(
+    const rows = await this.nodeRows(
       `SELECT n.node_id, n.address, n.heartbeat_at, s.shard, s.epoch
          FROM nodes n JOIN shards s ON s.owner = n.node_id AND s.lease_until > now()
         WHERE n.node_id = (SELECT owner FROM shards WHERE shard = $1 AND lease_until > now())
@@ -90,6 +102,19 @@ export class PostgresShards implements ShardOwnership {
       [shard],
     );
     return nodesOf(rows)[0];
+  }
+
+  /**
+   * Rows of nodes and their shards. A failure is STORE_FAILED (retryable), as for the store's
+   * own reads: while the database is away, a request routed by shard must say "try again", not
+   * INTERNAL (found by test/fault/postgres-restart.test.ts).
+   */
+  private async nodeRows(sql: string, params: unknown[]): Promise<NodeRow[]> {
+    try {
+      return (await this.pool.query<NodeRow>(sql, params)).rows;
+    } catch (error) {
+      throw asStoreError(error, this.label);
+    }
   }
 
   setAddress(address: string): Promise<void> {
@@ -111,7 +136,10 @@ export class PostgresShards implements ShardOwnership {
   }
 }
 
-function nodesOf(rows: { node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }[]): ClusterNode[] {
+/** A node, and one shard it holds (null: none) — the rows `nodes()` and `ownerOf()` read. */
+interface NodeRow { node_id: string; address: string | null; heartbeat_at: Date; shard: number | null; epoch: string | null }
+
+function nodesOf(rows: NodeRow[]): ClusterNode[] {
   const byNode = new Map<string, ClusterNode>();
   for (const row of rows) {
     let node = byNode.get(row.node_id);

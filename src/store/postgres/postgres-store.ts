@@ -122,7 +122,8 @@ export class PostgresStore extends CheckedStore {
       const fence = new ShardFence(this.nodeId);
       const { leaseMs, renewMs } = this.resolved;
       const ownership = new PostgresShards(
-        pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease }, (event) => this.tellLease(event), leasePool,
+        pool, fence, shardCount, { leaseMs, renewMs, address: this.address, beforeRelease: this.beforeRelease },
+        { label: this.label, told: (event) => this.tellLease(event), leasePool },
       );
       await ownership.leases.start(); // registers the node and takes its share (all of them, alone)
       const label = this.label;
