@@ -1,12 +1,9 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { orderWorkflow } from '../../machines/order.ts';
-import { timerWorkflow } from '../../machines/timer.ts';
 import { Client } from '../../src/client/index.ts';
 import type { ClusterStatus } from '../../src/hub/cluster-routes.ts';
-import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { replayHistory } from '../../src/testing/index.ts';
 import { freePort, startClusterNode, type ClusterNode } from '../helpers/cluster-node-process.ts';
+import { awaitAllResults, clusterWorkload, sleep, startThroughFailures, verifyStoredExecutions, waitFor, type StartProgress } from '../helpers/cluster-workload.ts';
 import { freshSchema, PG_TEST_URL, probePostgres, type TestSchema } from '../helpers/postgres.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -29,25 +26,7 @@ const SIGKILLS = 10;
 const LEASE_MS = 1_500;
 const NODES = ['crash-a', 'crash-b', 'crash-c'];
 const WORKFLOWS = ['machines/index.ts', 'machines/timer.ts'];
-/** Errors a start may meet while its node dies or its shard moves: the same start is tried again. */
-const RETRYABLE = new Set(['CONNECTION_LOST', 'SERVER_UNREACHABLE', 'STORE_FAILED', 'STORE_CLOSED', 'ENGINE_STOPPED', 'SHARD_OWNERSHIP_LOST',
-  'SHARD_NOT_HELD', 'COMMIT_CONFLICT', 'TIMEOUT', 'TOO_MANY_REQUESTS']);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const between = (min: number, max: number) => min + Math.random() * (max - min);
-
-interface Start { workflowId: string; type: 'order' | 'timer'; input: unknown }
-
-function workload(): Start[] {
-  const starts: Start[] = [];
-  for (let i = 0; i < ORDERS; i++) {
-    const workflowId = `order-${i}`;
-    starts.push({ workflowId, type: 'order', input: { orderId: workflowId, amount: i, items: ['x'], failAt: i % 10 === 3 ? 'ship' : undefined } });
-  }
-  // Durable timers of 0.5–5 s: many are due while their shard is moving between nodes.
-  for (let i = 0; i < TIMERS; i++) starts.push({ workflowId: `timer-${i}`, type: 'timer', input: { ms: 500 + ((i * 397) % 4_500) } });
-  return starts.sort((a, b) => (a.workflowId.length * 7 + Number(a.workflowId.split('-')[1]) * 13) % 350 - (b.workflowId.length * 7 + Number(b.workflowId.split('-')[1]) * 13) % 350);
-}
 
 async function status(node: ClusterNode): Promise<ClusterStatus | undefined> {
   try {
@@ -116,33 +95,10 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
       clients.push(...(await Promise.all(nodes.map((node) => Client.connect({ address: node.wsUrl, reconnect: { initialDelayMs: 50, maxDelayMs: 250, waitMs: 3_000 } })))));
 
       // Starts, three lanes (one per node's client), paced to run through the kills.
-      const acknowledged = new Set<string>();
-      const unexpected: string[] = [];
-      let startRetries = 0;
-      const starts = workload();
+      const progress: StartProgress = { acknowledged: new Set(), unexpected: [], retries: 0 };
+      const starts = clusterWorkload({ orders: ORDERS, timers: TIMERS });
       let chaosDone = false;
-      const startAll = Promise.all([0, 1, 2].map(async (lane) => {
-        for (let k = lane; k < starts.length; k += 3) {
-          const start = starts[k]!;
-          for (let attempt = 0; ; attempt++) {
-            const client = clients[(lane + attempt) % 3]!;
-            try {
-              await client.start(start.type, { workflowId: start.workflowId, input: start.input as never, idempotencyKey: start.workflowId });
-              acknowledged.add(start.workflowId);
-              break;
-            } catch (error) {
-              const code = (error as { code?: string }).code ?? 'none';
-              if (!RETRYABLE.has(code) || attempt > 50) {
-                unexpected.push(`${start.workflowId}: ${code}: ${(error as Error).message}`);
-                break;
-              }
-              startRetries++;
-              await sleep(100);
-            }
-          }
-          if (!chaosDone) await sleep(between(150, 450));
-        }
-      }));
+      const startAll = startThroughFailures(clients, starts, progress, () => (chaosDone ? 0 : between(150, 450)));
 
       // The chaos: every 0.5–2.5 s a random node that is up is SIGKILLed (never the last one
       // up), until ten kills have hit a node holding shards; each is restarted in the background
@@ -229,14 +185,12 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
         chaosDone = true;
       })();
       await Promise.all([startAll, chaos]);
-      expect(unexpected, 'starts failed with a non-retryable error').toEqual([]);
-      expect(acknowledged.size).toBe(starts.length);
+      expect(progress.unexpected, 'starts failed with a non-retryable error').toEqual([]);
+      expect(progress.acknowledged.size).toBe(starts.length);
       const chaosEnded = Date.now();
 
       // Every execution completes (through any node: the result call is forwarded to the owner).
-      await Promise.all(starts.map((start, k) => clients[k % 3]!.getHandle(start.workflowId).result({ timeoutMs: 90_000 }).catch((error: Error) => {
-        throw new Error(`${start.workflowId} did not complete: ${error.message}\n${nodes.map((n) => `--- ${n.nodeId}\n${n.output().slice(-3_000)}`).join('\n')}`);
-      })));
+      await awaitAllResults(clients, starts, 90_000, () => nodes.map((n) => `--- ${n.nodeId}\n${n.output().slice(-3_000)}`).join('\n'));
       const settledMs = Date.now() - chaosEnded;
 
       watching = false;
@@ -256,27 +210,7 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
       for (const node of nodes) expect(await node.stop(), `${node.nodeId} stopped cleanly:\n${node.output()}`).toBe(0);
 
       // What the cluster left in PostgreSQL.
-      const store = new PostgresStore({ url: PG_TEST_URL, schema: schema.schema, poolSize: 4, nodeId: 'crash-verifier', leaseMs: LEASE_MS });
-      await store.open();
-      try {
-        for (const start of starts) {
-          const runId = await store.getCurrentRunId('default', start.workflowId);
-          expect(runId, `${start.workflowId} (acknowledged) exists`).toBeDefined();
-          const run = (await store.getRun(runId!))!;
-          expect(run.status, `${start.workflowId} completed`).toBe('completed');
-          if (start.type === 'order') {
-            const i = Number(start.workflowId.split('-')[1]);
-            expect((run.output as { outcome: string }).outcome, start.workflowId).toBe(i % 10 === 3 ? 'compensated' : 'shipped');
-          }
-          const history = await store.readHistory(runId!);
-          expect(history.map((e) => e.seq), `${start.workflowId}: history seq is 1..n`).toEqual(history.map((_, k) => k + 1));
-          expect(run.lastSeq).toBe(history.length);
-          const machine = start.type === 'order' ? orderWorkflow : timerWorkflow;
-          expect(replayHistory(machine, history, { storedSnapshot: run.snapshot }).divergence, `${start.workflowId} replays to its stored snapshot`).toBeUndefined();
-        }
-      } finally {
-        await store.close();
-      }
+      await verifyStoredExecutions({ url: PG_TEST_URL, schema: schema.schema, starts });
 
       if (process.env.PERDURE_CRASH_DEBUG) {
         // Each activity that ran more than once: its runs, among the kills and restarts.
@@ -304,7 +238,7 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
       const ms = failovers.map((f) => f.ms).sort((a, b) => a - b);
       console.log(`cluster crash test: ${kills} SIGKILLs (${killsOfHolders} of a node holding shards, ${killsInStartUp} of a node starting up) + 1 SIGTERM, ${restarts} restarts; ` +
         `shards served again ${ms[0]}–${ms.at(-1)} ms after the signal (median ${ms[Math.floor(ms.length / 2)]}; ${failovers.map((f) => `${f.signal === 'SIGTERM' ? 'TERM ' : ''}${f.ms}${f.by === 'others' ? '' : ` (${f.by})`}`).join(', ')}); ` +
-        `shards taken ${takes.moved} times from another node and ${takes.retakenBySameNode} times back by the node that had them; ${reruns} activity re-runs (at most ${worst} runs of one); ${startRetries} start retries; settled ${settledMs} ms after the last restart; total ${Date.now() - began} ms`);
+        `shards taken ${takes.moved} times from another node and ${takes.retakenBySameNode} times back by the node that had them; ${reruns} activity re-runs (at most ${worst} runs of one); ${progress.retries} start retries; settled ${settledMs} ms after the last restart; total ${Date.now() - began} ms`);
     } finally {
       await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await Promise.all(workers.map((w) => w.kill()));
@@ -313,14 +247,3 @@ describe.skipIf(!postgres.available)(`a cluster of three server processes under 
     }
   }, 300_000);
 });
-
-/** Polls `check` until it returns a value; throws naming `what` after `timeoutMs`. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
